@@ -1,0 +1,181 @@
+"""Who may do what: the role-to-permission map and every permission check.
+
+Views, commands and the API ask this module; nothing else calls `has_perm`. Permissions are
+django-guardian object permissions on a Workspace or a Deployment, granted to the Workspace's
+per-role groups (see `WorkspaceRoleGroup`), so a role change is one group change.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from guardian.core import ObjectPermissionChecker
+from guardian.shortcuts import assign_perm, get_objects_for_user
+
+from accounts.models import Role, WorkspaceRoleGroup
+from envmanager.models import Deployment, Workspace
+
+# Codenames (app label "envmanager"); the vendor's names are the permissions' display names.
+WORKSPACE_GET = "workspace_get"
+WORKSPACE_UPDATE = "workspace_update"
+WORKSPACE_MEMBERS_UPDATE = "workspace_members_update"
+ENVOBJECTS_GET = "workspace_envobjects_get"
+ENVOBJECTS_CREATE = "workspace_envobjects_create"
+ENVOBJECTS_UPDATE = "workspace_envobjects_update"
+ENVOBJECTS_DELETE = "workspace_envobjects_delete"
+ENVOBJECTS_EXPORT = "workspace_envobjects_export"
+ENVOBJECTS_MIGRATE = "workspace_envobjects_migrate"
+DEPLOYMENTS_CREATE = "workspace_deployments_create"
+AUDITLOGS_GET = "workspace_auditlogs_get"
+
+DEPLOYMENT_GET = "deployment_get"
+DEPLOYMENT_UPDATE = "deployment_update"
+DEPLOYMENT_DELETE = "deployment_delete"
+DEPLOYMENT_APITOKENS_MANAGE = "deployment_apitokens_manage"
+
+ROLE_WORKSPACE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset(
+        {
+            WORKSPACE_GET, WORKSPACE_UPDATE, WORKSPACE_MEMBERS_UPDATE, ENVOBJECTS_GET, ENVOBJECTS_CREATE,
+            ENVOBJECTS_UPDATE, ENVOBJECTS_DELETE, ENVOBJECTS_EXPORT, ENVOBJECTS_MIGRATE, DEPLOYMENTS_CREATE,
+            AUDITLOGS_GET,
+        }
+    ),
+    Role.OPERATOR: frozenset(
+        {
+            WORKSPACE_GET, ENVOBJECTS_GET, ENVOBJECTS_CREATE, ENVOBJECTS_UPDATE, ENVOBJECTS_DELETE,
+            ENVOBJECTS_EXPORT, AUDITLOGS_GET,
+        }
+    ),
+    Role.AUTHOR: frozenset({WORKSPACE_GET, ENVOBJECTS_GET}),
+    Role.MEMBER: frozenset({WORKSPACE_GET}),
+}
+
+ROLE_DEPLOYMENT_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset({DEPLOYMENT_GET, DEPLOYMENT_UPDATE, DEPLOYMENT_DELETE, DEPLOYMENT_APITOKENS_MANAGE}),
+    Role.OPERATOR: frozenset({DEPLOYMENT_GET, DEPLOYMENT_UPDATE, DEPLOYMENT_APITOKENS_MANAGE}),
+    Role.AUTHOR: frozenset({DEPLOYMENT_GET}),
+    Role.MEMBER: frozenset({DEPLOYMENT_GET}),
+}
+
+
+def role_groups_create(*, workspace: Workspace) -> dict[str, Group]:
+    """Create the Workspace's four role groups with their Workspace permissions."""
+    groups = {}
+    for role in Role:
+        group = Group.objects.create(name=f"workspace:{workspace.pk}:{role.value}")
+        WorkspaceRoleGroup.objects.create(workspace=workspace, role=role, group=group)
+        for codename in sorted(ROLE_WORKSPACE_PERMISSIONS[role]):
+            assign_perm(f"envmanager.{codename}", group, workspace)
+        groups[role] = group
+    return groups
+
+
+def deployment_permissions_grant(*, deployment: Deployment) -> None:
+    """Give each role group of the Deployment's Workspace its permissions on `deployment`."""
+    for role_group in WorkspaceRoleGroup.objects.filter(workspace_id=deployment.workspace_id).select_related("group"):
+        for codename in sorted(ROLE_DEPLOYMENT_PERMISSIONS[role_group.role]):
+            assign_perm(f"envmanager.{codename}", role_group.group, deployment)
+
+
+def visible_workspaces(user):
+    """Return the Workspaces `user` is a member of (all of them for a superuser)."""
+    if not user.is_authenticated or not user.is_active:
+        return Workspace.objects.none()
+    return get_objects_for_user(user, f"envmanager.{WORKSPACE_GET}", klass=Workspace, accept_global_perms=False)
+
+
+def workspace_for_user(user, workspace_id, *, perm: str | None = None) -> Workspace:
+    """Return the Workspace; 404 if the user is not a member, 403 if a member lacks `perm`."""
+    try:
+        workspace = visible_workspaces(user).get(pk=workspace_id)
+    except (Workspace.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such Workspace.") from None
+    if perm:
+        require(user, perm, workspace)
+    return workspace
+
+
+def deployment_for_user(user, workspace: Workspace, deployment_id, *, perm: str | None = None) -> Deployment:
+    """Return the Deployment of `workspace` (already checked visible); 404 outside it, 403 without `perm`."""
+    try:
+        deployment = Deployment.objects.get(pk=deployment_id, workspace=workspace)
+    except (Deployment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such Deployment.") from None
+    if perm:
+        require(user, perm, deployment)
+    return deployment
+
+
+def user_can(user, perm: str, obj) -> bool:
+    """Return whether `user` holds object permission `perm` (a codename) on `obj`."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.has_perm(f"envmanager.{perm}", obj)
+
+
+def require(user, perm: str, obj) -> None:
+    """Raise PermissionDenied unless `user` holds `perm` on `obj`."""
+    if not user_can(user, perm, obj):
+        raise PermissionDenied(f"You do not have permission {PERMISSION_LABELS.get(perm, perm)} here.")
+
+
+@dataclass(frozen=True)
+class WorkspaceAccess:
+    """What one user may do in one Workspace, computed once per request for templates and views."""
+
+    permissions: frozenset[str]
+
+    def __contains__(self, perm: str) -> bool:
+        return perm in self.permissions
+
+    @property
+    def can_view_env_objects(self) -> bool:
+        return ENVOBJECTS_GET in self.permissions
+
+    @property
+    def can_create_env_objects(self) -> bool:
+        return ENVOBJECTS_CREATE in self.permissions
+
+    @property
+    def can_update_env_objects(self) -> bool:
+        return ENVOBJECTS_UPDATE in self.permissions
+
+    @property
+    def can_delete_env_objects(self) -> bool:
+        return ENVOBJECTS_DELETE in self.permissions
+
+    @property
+    def can_export(self) -> bool:
+        return ENVOBJECTS_EXPORT in self.permissions
+
+    @property
+    def can_migrate(self) -> bool:
+        return ENVOBJECTS_MIGRATE in self.permissions
+
+    @property
+    def can_view_audit(self) -> bool:
+        return AUDITLOGS_GET in self.permissions
+
+
+def workspace_access(user, workspace: Workspace) -> WorkspaceAccess:
+    """Return the user's permissions on `workspace` in one lookup."""
+    checker = ObjectPermissionChecker(user)
+    return WorkspaceAccess(frozenset(checker.get_perms(workspace)))
+
+
+def deployment_permissions(user, deployments) -> dict[int, frozenset[str]]:
+    """Return {deployment id: permission codenames} for many Deployments with one prefetch."""
+    deployments = list(deployments)
+    checker = ObjectPermissionChecker(user)
+    if deployments:
+        checker.prefetch_perms(deployments)
+    return {d.pk: frozenset(checker.get_perms(d)) for d in deployments}
+
+
+PERMISSION_LABELS = {
+    codename: label
+    for model in (Workspace, Deployment)
+    for codename, label in model._meta.permissions
+}

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EnvmanagerConfig(AppConfig):
+    name = "envmanager"
+    verbose_name = "Environment Manager"

@@ -1,0 +1,149 @@
+from django.db import models
+from django.db.models import Q
+
+from envmanager import crypto
+from envmanager.kinds import KEY_MAX_LENGTH, KEY_PATTERNS, KIND_SPECS, Kind, KindSpec
+
+KINDS_WITH_SECRET_FLAG = [Kind.VARIABLE, Kind.ENV]
+
+
+def _key_is_valid() -> Q:
+    """The per-type key rule, as a condition the database checks on every write."""
+    condition = Q()
+    for kind, pattern in KEY_PATTERNS.items():
+        condition |= Q(kind=kind, key__regex=pattern)
+    return condition
+
+
+class EnvObject(models.Model):
+    """One Airflow connection, Airflow variable, environment variable or metrics export.
+
+    Workspace-scoped when `deployment` is null, else Deployment-scoped. Plain field values live in
+    `data`; secret ones in `secrets` as one Fernet token per field, so "is it set?" needs no key.
+    """
+
+    workspace = models.ForeignKey("envmanager.Workspace", on_delete=models.CASCADE, related_name="env_objects")
+    deployment = models.ForeignKey(
+        "envmanager.Deployment", null=True, blank=True, on_delete=models.CASCADE, related_name="env_objects"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=KEY_MAX_LENGTH)
+    is_secret = models.BooleanField(default=False, help_text="Variables and environment variables only.")
+    linked_to_all = models.BooleanField(
+        default=False, help_text="Linked to every Deployment of the Workspace, present and future."
+    )
+    data = models.JSONField(default=dict, blank=True)
+    secrets = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "key"]
+        verbose_name = "environment object"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "kind", "key"],
+                condition=Q(deployment__isnull=True),
+                name="envobject_unique_workspace_key",
+            ),
+            models.UniqueConstraint(
+                fields=["deployment", "kind", "key"],
+                condition=Q(deployment__isnull=False),
+                name="envobject_unique_deployment_key",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="envobject_kind_valid"),
+            models.CheckConstraint(condition=_key_is_valid(), name="envobject_key_valid"),
+            models.CheckConstraint(
+                condition=Q(is_secret=False) | Q(kind__in=KINDS_WITH_SECRET_FLAG),
+                name="envobject_secret_flag_only_on_values",
+            ),
+            models.CheckConstraint(
+                condition=Q(linked_to_all=False) | Q(deployment__isnull=True),
+                name="envobject_link_all_only_workspace_scope",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}:{self.key}"
+
+    def __repr__(self):
+        return f"<EnvObject {self.pk} {self.kind}:{self.key}>"
+
+    @property
+    def spec(self) -> KindSpec:
+        return KIND_SPECS[Kind(self.kind)]
+
+    @property
+    def is_workspace_scoped(self) -> bool:
+        return self.deployment_id is None
+
+    def is_secret_field(self, name: str) -> bool:
+        return self.spec.is_secret(name, is_secret_flag=self.is_secret)
+
+    def reveal(self, name: str):
+        """Return the decrypted value of secret field `name` (API, export and secrets backend only)."""
+        token = self.secrets.get(name)
+        return None if token is None else crypto.unseal_value(token)
+
+
+class Link(models.Model):
+    """Makes a Workspace object available to one Deployment or IDE project, with optional overrides.
+
+    For an object linked to all Deployments, a row with `excluded=True` removes one Deployment; a
+    row with `excluded=False` there only carries that Deployment's overrides.
+    """
+
+    env_object = models.ForeignKey(EnvObject, on_delete=models.CASCADE, related_name="links")
+    deployment = models.ForeignKey(
+        "envmanager.Deployment", null=True, blank=True, on_delete=models.CASCADE, related_name="links"
+    )
+    ide_project = models.ForeignKey(
+        "envmanager.IdeProject", null=True, blank=True, on_delete=models.CASCADE, related_name="links"
+    )
+    excluded = models.BooleanField(default=False)
+    override_data = models.JSONField(default=dict, blank=True)
+    override_secrets = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["env_object_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(deployment__isnull=False, ide_project__isnull=True)
+                    | Q(deployment__isnull=True, ide_project__isnull=False)
+                ),
+                name="link_exactly_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["env_object", "deployment"],
+                condition=Q(deployment__isnull=False),
+                name="link_unique_object_deployment",
+            ),
+            models.UniqueConstraint(
+                fields=["env_object", "ide_project"],
+                condition=Q(ide_project__isnull=False),
+                name="link_unique_object_ide_project",
+            ),
+            models.CheckConstraint(
+                condition=Q(excluded=False) | Q(deployment__isnull=False), name="link_exclusion_only_for_deployments"
+            ),
+            models.CheckConstraint(
+                condition=Q(excluded=False) | (Q(override_data={}) & Q(override_secrets={})),
+                name="link_exclusion_has_no_override",
+            ),
+        ]
+        indexes = [models.Index(fields=["deployment", "env_object"], name="link_deployment_object")]
+
+    def __str__(self):
+        target = self.deployment if self.deployment_id else self.ide_project
+        return f"{self.env_object} -> {target}"
+
+    @property
+    def has_override(self) -> bool:
+        return bool(self.override_data or self.override_secrets)
+
+    def reveal_override(self, name: str):
+        token = self.override_secrets.get(name)
+        return None if token is None else crypto.unseal_value(token)

@@ -1,0 +1,171 @@
+"""The effective environment of a Deployment or IDE project: one value per (type, key), with its source.
+
+Resolution, most specific first:
+1. a Deployment-scoped object of that Deployment;
+2. a Workspace object linked to the target (explicitly, or through "all Deployments" unless the
+   Deployment is excluded), with that link's overrides applied field by field.
+
+Two queries whatever the number of objects, and no decryption: secret values stay tokens until a
+caller that is allowed to see them asks (`EffectiveEntry.reveal`).
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import F, FilteredRelation, Q
+
+from envmanager import crypto
+from envmanager.kinds import KIND_SPECS, Kind
+from envmanager.models import Deployment, EnvObject, IdeProject
+
+KIND_ORDER = {kind: position for position, kind in enumerate(Kind)}
+
+
+class Source:
+    DEPLOYMENT = "deployment"
+    WORKSPACE = "workspace"
+    OVERRIDE = "override"
+
+
+ENTRY_SOURCE_LABELS = {
+    Source.DEPLOYMENT: "Deployment object",
+    Source.WORKSPACE: "Workspace object",
+    Source.OVERRIDE: "Workspace + override",
+}
+
+
+@dataclass(slots=True)
+class EffectiveField:
+    name: str
+    secret: bool
+    source: str  # Source.DEPLOYMENT | Source.WORKSPACE | Source.OVERRIDE
+    value: object = None  # the plain value; always None for a secret
+    token: str | None = field(default=None, repr=False)  # the secret's ciphertext, if set
+
+    @property
+    def is_set(self) -> bool:
+        return self.token is not None if self.secret else self.value not in (None, "")
+
+    def reveal(self):
+        """Return the value, decrypting a secret. Only for the API, exports and the secrets backend."""
+        return crypto.unseal_value(self.token) if self.secret and self.token is not None else self.value
+
+
+@dataclass(slots=True)
+class EffectiveEntry:
+    kind: str
+    key: str
+    source: str  # where the object comes from: Source.DEPLOYMENT, Source.WORKSPACE or Source.OVERRIDE
+    object_id: int
+    is_secret: bool
+    fields: dict[str, EffectiveField]
+    link_id: int | None = None
+
+    @property
+    def source_label(self) -> str:
+        return ENTRY_SOURCE_LABELS[self.source]
+
+    def reveal(self) -> dict:
+        """Return every field's value with secrets decrypted."""
+        return {name: effective.reveal() for name, effective in self.fields.items()}
+
+    def redacted(self) -> dict:
+        """Return every field's value with secrets shown only as set / not set."""
+        return {
+            name: (("[secret: set]" if effective.is_set else None) if effective.secret else effective.value)
+            for name, effective in self.fields.items()
+        }
+
+
+_VALUE_COLUMNS = ("id", "kind", "key", "is_secret", "data", "secrets")
+
+
+def _entry(row: dict, *, base_source: str, override_plain: dict, override_sealed: dict, link_id=None):
+    spec = KIND_SPECS[row["kind"]]
+    is_secret_flag = row["is_secret"]
+    plain, sealed = row["data"], row["secrets"]
+    fields = {}
+    for field_spec in spec.fields:
+        name = field_spec.name
+        secret = field_spec.secret or (field_spec.secret_when_flagged and is_secret_flag)
+        if name in override_plain or name in override_sealed:
+            source = Source.OVERRIDE
+            value, token = override_plain.get(name), override_sealed.get(name)
+        else:
+            source = base_source
+            value, token = plain.get(name), sealed.get(name)
+        fields[name] = EffectiveField(name, secret, source, None if secret else value, token if secret else None)
+    overridden = bool(override_plain or override_sealed)
+    return EffectiveEntry(
+        kind=row["kind"], key=row["key"], source=Source.OVERRIDE if overridden else base_source,
+        object_id=row["id"], is_secret=is_secret_flag, fields=fields, link_id=link_id,
+    )
+
+
+def _resolve(workspace_rows, deployment_rows=()) -> list[EffectiveEntry]:
+    resolved: dict[tuple[str, str], EffectiveEntry] = {}
+    for row in workspace_rows:
+        resolved[(row["kind"], row["key"])] = _entry(
+            row, base_source=Source.WORKSPACE, override_plain=row["link_data"] or {},
+            override_sealed=row["link_secrets"] or {}, link_id=row["link_id"],
+        )
+    for row in deployment_rows:  # a Deployment's own object always wins
+        resolved[(row["kind"], row["key"])] = _entry(
+            row, base_source=Source.DEPLOYMENT, override_plain={}, override_sealed={}
+        )
+    return sorted(resolved.values(), key=lambda entry: (KIND_ORDER[entry.kind], entry.key))
+
+
+def _linked_workspace_rows(workspace_id: int, link_condition: Q, *, include_linked_to_all: bool, filters: dict):
+    objects = EnvObject.objects.filter(workspace_id=workspace_id, deployment__isnull=True, **filters).annotate(
+        target_link=FilteredRelation("links", condition=link_condition)
+    )
+    visible = Q(target_link__id__isnull=False, target_link__excluded=False)
+    if include_linked_to_all:
+        visible |= Q(linked_to_all=True, target_link__id__isnull=True)
+    return objects.filter(visible).values(
+        *_VALUE_COLUMNS,
+        link_id=F("target_link__id"),
+        link_data=F("target_link__override_data"),
+        link_secrets=F("target_link__override_secrets"),
+    )
+
+
+def _filters(kinds, key) -> dict:
+    filters = {}
+    if kinds:
+        filters["kind__in"] = list(kinds)
+    if key is not None:
+        filters["key"] = key
+    return filters
+
+
+def deployment_effective_environment(
+    *, deployment: Deployment, kinds: tuple[str, ...] | None = None, key: str | None = None
+) -> list[EffectiveEntry]:
+    """Return the effective environment of `deployment`, ordered by type then key.
+
+    `kinds` and `key` narrow it (one connection, all variables) with the same two queries.
+    """
+    filters = _filters(kinds, key)
+    workspace_rows = _linked_workspace_rows(
+        deployment.workspace_id, Q(links__deployment_id=deployment.pk), include_linked_to_all=True, filters=filters
+    )
+    deployment_rows = EnvObject.objects.filter(deployment_id=deployment.pk, **filters).values(*_VALUE_COLUMNS)
+    return _resolve(workspace_rows, deployment_rows)
+
+
+def ide_project_effective_environment(
+    *, ide_project: IdeProject, kinds: tuple[str, ...] | None = None, key: str | None = None
+) -> list[EffectiveEntry]:
+    """Return the effective environment of an IDE project: its linked Workspace objects."""
+    workspace_rows = _linked_workspace_rows(
+        ide_project.workspace_id, Q(links__ide_project_id=ide_project.pk), include_linked_to_all=False,
+        filters=_filters(kinds, key),
+    )
+    return _resolve(workspace_rows)
+
+
+def effective_entry(*, deployment: Deployment, kind: str, key: str) -> EffectiveEntry | None:
+    """Return the effective value of one (type, key) for `deployment`, or None if it has none."""
+    entries = deployment_effective_environment(deployment=deployment, kinds=(kind,), key=key)
+    return entries[0] if entries else None

@@ -1,0 +1,80 @@
+"""Audit entries: written inside the same transaction as the change they describe."""
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from envmanager.models import AuditEntry, EnvObject, Link, Workspace
+
+SECRET_SET = "[secret: set]"
+
+
+def actor_label(actor: AbstractBaseUser | None) -> str:
+    return actor.get_username() if actor is not None else "system"
+
+
+def audit_record(
+    *,
+    actor: AbstractBaseUser | None,
+    action: str,
+    workspace: Workspace | None,
+    target_type: str,
+    target_id: int | None,
+    target_label: str,
+    before: dict | None = None,
+    after: dict | None = None,
+    extra: dict | None = None,
+) -> AuditEntry:
+    """Record one change. `before`/`after` must already be redacted (see `env_object_snapshot`)."""
+    changes = {"before": before, "after": after}
+    if extra:
+        changes.update(extra)
+    return AuditEntry.objects.create(
+        workspace=workspace,
+        workspace_name=workspace.name if workspace else "",
+        actor=actor,
+        actor_name=actor_label(actor),
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=target_label[:400],
+        changes=changes,
+    )
+
+
+def redacted_values(plain: dict, secret_tokens: dict) -> dict:
+    """Return field values for the audit log: plain values as they are, secrets only as 'set'."""
+    values = dict(plain)
+    values.update({name: SECRET_SET for name in secret_tokens})
+    return values
+
+
+def env_object_label(env_object: EnvObject) -> str:
+    scope = f"Deployment {env_object.deployment.name}" if env_object.deployment_id else "Workspace"
+    return f"{env_object.get_kind_display()} '{env_object.key}' ({scope})"
+
+
+def env_object_snapshot(env_object: EnvObject) -> dict:
+    """Return the audit view of an object: every field, with secret values redacted."""
+    return {
+        "kind": env_object.kind,
+        "key": env_object.key,
+        "scope": "deployment" if env_object.deployment_id else "workspace",
+        "deployment": env_object.deployment.name if env_object.deployment_id else None,
+        "is_secret": env_object.is_secret,
+        "linked_to_all": env_object.linked_to_all,
+        "fields": redacted_values(env_object.data, env_object.secrets),
+    }
+
+
+def link_snapshot(link: Link) -> dict:
+    return {
+        "target": link.deployment.name if link.deployment_id else link.ide_project.name,
+        "target_type": "deployment" if link.deployment_id else "ide_project",
+        "excluded": link.excluded,
+        "override": redacted_values(link.override_data, link.override_secrets),
+    }
+
+
+def changed_secret_names(before_tokens: dict, after_tokens: dict) -> list[str]:
+    """Return the secret fields whose value was set, replaced or cleared (tokens differ)."""
+    names = set(before_tokens) | set(after_tokens)
+    return sorted(name for name in names if before_tokens.get(name) != after_tokens.get(name))

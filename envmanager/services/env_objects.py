@@ -1,0 +1,176 @@
+"""Create, change and delete environment objects of every type and scope."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.views.decorators.debug import sensitive_variables
+
+from envmanager import crypto
+from envmanager.kinds import DEFAULTS, KIND_SPECS, Kind, check_consistency, check_required, clean_fields, validate_key
+from envmanager.models import Deployment, EnvObject, Link, Workspace
+from envmanager.selectors.env_objects import scope_label
+from envmanager.services.audit import audit_record, changed_secret_names, env_object_label, env_object_snapshot
+
+
+def _duplicate_error(kind: Kind, key: str, deployment: Deployment | None) -> ValidationError:
+    return ValidationError({"key": f"{kind.label} '{key}' already exists in {scope_label(deployment)}."})
+
+
+@sensitive_variables("fields", "cleaned", "given")
+def apply_field_values(
+    *, kind: Kind, is_secret_flag: bool, plain: dict, sealed: dict, fields: dict, clear: tuple[str, ...] = ()
+) -> None:
+    """Write validated `fields` into `plain` / `sealed` (field -> token), in place.
+
+    A secret field given as None or "" keeps its stored value (forms leave it empty); `clear`
+    names fields to remove. A plain field given as None or "" is removed.
+    """
+    spec = KIND_SPECS[kind]
+    given = {
+        name: value
+        for name, value in fields.items()
+        if not (spec.is_secret(name, is_secret_flag=is_secret_flag) and value in (None, ""))
+    }
+    cleaned = clean_fields(kind, given)
+    for name in clear:
+        spec.field(name)  # unknown field names are an error, not a silent no-op
+        plain.pop(name, None)
+        sealed.pop(name, None)
+    for name, value in cleaned.items():
+        if spec.is_secret(name, is_secret_flag=is_secret_flag):
+            sealed[name] = crypto.seal_value(value)
+        elif value is None:
+            plain.pop(name, None)
+        else:
+            plain[name] = value
+
+
+def check_complete(kind: Kind, plain: dict, sealed: dict) -> None:
+    values = {**plain, **{name: True for name in sealed}}
+    check_required(kind, values)
+    check_consistency(kind, values)
+
+
+@sensitive_variables("fields")
+@transaction.atomic
+def env_object_create(
+    *,
+    workspace: Workspace,
+    actor,
+    kind: Kind | str,
+    key: str,
+    fields: dict,
+    deployment: Deployment | None = None,
+    is_secret: bool = False,
+    linked_to_all: bool = False,
+) -> EnvObject:
+    """Create a Workspace-scoped object, or a Deployment-scoped one when `deployment` is given."""
+    kind = Kind(kind)
+    key = (key or "").strip()
+    validate_key(kind, key)
+    if deployment is not None and deployment.workspace_id != workspace.pk:
+        raise ValidationError("The Deployment belongs to another Workspace.")
+    if is_secret and not KIND_SPECS[kind].has_secret_flag:
+        raise ValidationError({"is_secret": f"{kind.label}s have no secret flag; their secret fields always are."})
+    if linked_to_all and deployment is not None:
+        raise ValidationError({"linked_to_all": "Only Workspace objects can be linked to all Deployments."})
+    plain, sealed = dict(DEFAULTS.get(kind, {})), {}
+    apply_field_values(kind=kind, is_secret_flag=is_secret, plain=plain, sealed=sealed, fields=fields)
+    check_complete(kind, plain, sealed)
+
+    scope = EnvObject.objects.filter(workspace=workspace, kind=kind, key=key)
+    scope = scope.filter(deployment=deployment) if deployment else scope.filter(deployment__isnull=True)
+    if scope.exists():
+        raise _duplicate_error(kind, key, deployment)
+    env_object = EnvObject(
+        workspace=workspace, deployment=deployment, kind=kind, key=key, is_secret=is_secret,
+        linked_to_all=linked_to_all, data=plain, secrets=sealed,
+    )
+    try:
+        with transaction.atomic():
+            env_object.save()
+    except IntegrityError:
+        # Someone created the same key between the check and the insert.
+        raise _duplicate_error(kind, key, deployment) from None
+    audit_record(
+        actor=actor, action="env_object.create", workspace=workspace, target_type="env_object",
+        target_id=env_object.pk, target_label=env_object_label(env_object), after=env_object_snapshot(env_object),
+    )
+    return env_object
+
+
+def env_object_lock(env_object: EnvObject) -> EnvObject:
+    """Re-read `env_object` under a row lock so concurrent edits apply one after the other."""
+    try:
+        return EnvObject.objects.select_for_update(of=("self",)).select_related("deployment", "workspace").get(pk=env_object.pk)
+    except EnvObject.DoesNotExist:
+        raise ValidationError(f"{env_object.get_kind_display()} '{env_object.key}' no longer exists.") from None
+
+
+def _move_value_secrecy(plain: dict, sealed: dict, *, to_secret: bool) -> None:
+    """Move the 'value' field between plain and sealed storage when the secret flag changes."""
+    if to_secret and "value" in plain:
+        sealed["value"] = crypto.seal_value(plain.pop("value"))
+    elif not to_secret and "value" in sealed:
+        plain["value"] = crypto.unseal_value(sealed.pop("value"))
+
+
+@sensitive_variables("fields")
+@transaction.atomic
+def env_object_update(
+    *,
+    env_object: EnvObject,
+    actor,
+    fields: dict | None = None,
+    clear: tuple[str, ...] = (),
+    is_secret: bool | None = None,
+) -> EnvObject:
+    """Change some fields of an object; fields not named keep their values."""
+    env_object = env_object_lock(env_object)
+    before = env_object_snapshot(env_object)
+    before_tokens = dict(env_object.secrets)
+    kind = Kind(env_object.kind)
+    plain, sealed = dict(env_object.data), dict(env_object.secrets)
+
+    if is_secret is not None and is_secret != env_object.is_secret:
+        if not env_object.spec.has_secret_flag:
+            raise ValidationError({"is_secret": f"{kind.label}s have no secret flag."})
+        _move_value_secrecy(plain, sealed, to_secret=is_secret)
+        for link in env_object.links.select_for_update():
+            link_plain, link_sealed = dict(link.override_data), dict(link.override_secrets)
+            _move_value_secrecy(link_plain, link_sealed, to_secret=is_secret)
+            Link.objects.filter(pk=link.pk).update(override_data=link_plain, override_secrets=link_sealed)
+        env_object.is_secret = is_secret
+
+    apply_field_values(
+        kind=kind, is_secret_flag=env_object.is_secret, plain=plain, sealed=sealed, fields=fields or {}, clear=clear
+    )
+    check_complete(kind, plain, sealed)
+    env_object.data, env_object.secrets = plain, sealed
+    env_object.save()
+    audit_record(
+        actor=actor, action="env_object.update", workspace=env_object.workspace, target_type="env_object",
+        target_id=env_object.pk, target_label=env_object_label(env_object), before=before,
+        after=env_object_snapshot(env_object),
+        extra={"secrets_written": changed_secret_names(before_tokens, env_object.secrets)},
+    )
+    return env_object
+
+
+@transaction.atomic
+def env_object_delete(*, env_object: EnvObject, actor) -> None:
+    """Delete an object with its links and overrides."""
+    env_object = env_object_lock(env_object)
+    snapshot = env_object_snapshot(env_object)
+    label = env_object_label(env_object)
+    links = list(env_object.links.select_related("deployment", "ide_project"))
+    snapshot["links"] = [
+        {"target": link.deployment.name if link.deployment_id else link.ide_project.name, "excluded": link.excluded}
+        for link in links
+    ]
+    object_id, workspace = env_object.pk, env_object.workspace
+    env_object.delete()
+    audit_record(
+        actor=actor, action="env_object.delete", workspace=workspace, target_type="env_object",
+        target_id=object_id, target_label=label, before=snapshot,
+    )
+

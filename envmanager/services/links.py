@@ -1,0 +1,209 @@
+"""Links from Workspace objects to Deployments and IDE projects, overrides, link-to-all and exclusions."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
+
+from envmanager.kinds import Kind
+from envmanager.models import Deployment, EnvObject, IdeProject, Link
+from envmanager.services.audit import audit_record, changed_secret_names, env_object_label, link_snapshot
+from envmanager.services.env_objects import apply_field_values, check_complete, env_object_lock
+
+
+def _target_label(deployment: Deployment | None, ide_project: IdeProject | None) -> str:
+    return f"Deployment '{deployment.name}'" if deployment else f"IDE project '{ide_project.name}'"
+
+
+def _check_target(env_object: EnvObject, deployment: Deployment | None, ide_project: IdeProject | None) -> None:
+    if (deployment is None) == (ide_project is None):
+        raise ValidationError("Name exactly one Deployment or one IDE project.")
+    if not env_object.is_workspace_scoped:
+        raise ValidationError(
+            f"{env_object.get_kind_display()} '{env_object.key}' belongs to a Deployment; only Workspace "
+            "objects can be linked."
+        )
+    target = deployment or ide_project
+    if target.workspace_id != env_object.workspace_id:
+        raise ValidationError(f"{_target_label(deployment, ide_project)} is in another Workspace.")
+
+
+def _link_row(env_object: EnvObject, deployment, ide_project) -> Link | None:
+    links = Link.objects.select_for_update(of=("self",)).select_related("deployment", "ide_project")
+    if deployment is not None:
+        return links.filter(env_object=env_object, deployment=deployment).first()
+    return links.filter(env_object=env_object, ide_project=ide_project).first()
+
+
+def _audit_link(*, actor, action: str, env_object: EnvObject, target: str, before=None, after=None, extra=None):
+    audit_record(
+        actor=actor, action=action, workspace=env_object.workspace, target_type="env_object",
+        target_id=env_object.pk, target_label=f"{env_object_label(env_object)} -> {target}",
+        before=before, after=after, extra=extra,
+    )
+
+
+@transaction.atomic
+def link_create(
+    *, env_object: EnvObject, actor, deployment: Deployment | None = None, ide_project: IdeProject | None = None
+) -> Link:
+    """Make a Workspace object available to one Deployment or IDE project (no-op if it already is)."""
+    env_object = env_object_lock(env_object)
+    _check_target(env_object, deployment, ide_project)
+    link = _link_row(env_object, deployment, ide_project)
+    target = _target_label(deployment, ide_project)
+    if link is not None and not link.excluded:
+        return link
+    if link is not None:  # linking an excluded Deployment includes it again
+        before = link_snapshot(link)
+        link.excluded = False
+        link.save(update_fields=["excluded", "updated_at"])
+        _audit_link(actor=actor, action="link.include", env_object=env_object, target=target,
+                    before=before, after=link_snapshot(link))
+        return link
+    link = Link.objects.create(env_object=env_object, deployment=deployment, ide_project=ide_project)
+    _audit_link(actor=actor, action="link.create", env_object=env_object, target=target, after=link_snapshot(link))
+    return link
+
+
+@transaction.atomic
+def link_delete(
+    *, env_object: EnvObject, actor, deployment: Deployment | None = None, ide_project: IdeProject | None = None
+) -> None:
+    """Remove a link and its overrides."""
+    env_object = env_object_lock(env_object)
+    _check_target(env_object, deployment, ide_project)
+    target = _target_label(deployment, ide_project)
+    link = _link_row(env_object, deployment, ide_project)
+    if deployment is not None and env_object.linked_to_all:
+        raise ValidationError(
+            f"{env_object.get_kind_display()} '{env_object.key}' is linked to all Deployments; "
+            f"exclude {target} instead of unlinking it."
+        )
+    if link is None or link.excluded:
+        raise ValidationError(f"{env_object.get_kind_display()} '{env_object.key}' is not linked to {target}.")
+    before = link_snapshot(link)
+    link.delete()
+    _audit_link(actor=actor, action="link.delete", env_object=env_object, target=target, before=before)
+
+
+@sensitive_variables("fields")
+@transaction.atomic
+def link_set_override(
+    *,
+    env_object: EnvObject,
+    actor,
+    deployment: Deployment | None = None,
+    ide_project: IdeProject | None = None,
+    fields: dict | None = None,
+    clear: tuple[str, ...] = (),
+) -> Link:
+    """Set (or with `clear`, remove) per-target values for some fields of a linked Workspace object.
+
+    A plain field given as None is no longer overridden; a secret field given as None or "" keeps
+    its override. The Workspace object and every other target are unaffected.
+    """
+    env_object = env_object_lock(env_object)
+    _check_target(env_object, deployment, ide_project)
+    target = _target_label(deployment, ide_project)
+    link = _link_row(env_object, deployment, ide_project)
+    if link is None and deployment is not None and env_object.linked_to_all:
+        # Linked through "all Deployments": the override needs a row of its own for this Deployment.
+        link = Link(env_object=env_object, deployment=deployment)
+    if link is None or link.excluded:
+        raise ValidationError(
+            f"{env_object.get_kind_display()} '{env_object.key}' is not linked to {target}; link it before "
+            "overriding its values."
+        )
+    before = link_snapshot(link) if link.pk else None
+    before_tokens = dict(link.override_secrets)
+    plain, sealed = dict(link.override_data), dict(link.override_secrets)
+    apply_field_values(
+        kind=Kind(env_object.kind), is_secret_flag=env_object.is_secret, plain=plain, sealed=sealed,
+        fields=fields or {}, clear=clear,
+    )
+    check_complete(Kind(env_object.kind), {**env_object.data, **plain}, {**env_object.secrets, **sealed})
+    link.override_data, link.override_secrets = plain, sealed
+    link.save()
+    _audit_link(
+        actor=actor, action="link.override", env_object=env_object, target=target, before=before,
+        after=link_snapshot(link), extra={"secrets_written": changed_secret_names(before_tokens, sealed)},
+    )
+    return link
+
+
+def link_clear_override(
+    *, env_object: EnvObject, actor, deployment: Deployment | None = None, ide_project: IdeProject | None = None
+) -> Link:
+    """Remove every override of one link; the target sees the Workspace values again."""
+    spec_fields = env_object.spec.field_names
+    return link_set_override(
+        env_object=env_object, actor=actor, deployment=deployment, ide_project=ide_project, clear=spec_fields
+    )
+
+
+@transaction.atomic
+def env_object_set_linked_to_all(*, env_object: EnvObject, actor, linked_to_all: bool) -> EnvObject:
+    """Link a Workspace object to every Deployment, present and future, or stop doing so."""
+    env_object = env_object_lock(env_object)
+    if not env_object.is_workspace_scoped:
+        raise ValidationError("Only Workspace objects can be linked to all Deployments.")
+    if env_object.linked_to_all == linked_to_all:
+        return env_object
+    env_object.linked_to_all = linked_to_all
+    env_object.save(update_fields=["linked_to_all", "updated_at"])
+    dropped = []
+    if not linked_to_all:
+        # Exclusions only mean something under "all Deployments"; drop them with it.
+        excluded = env_object.links.filter(excluded=True).select_related("deployment")
+        dropped = [link.deployment.name for link in excluded]
+        excluded.delete()
+    audit_record(
+        actor=actor, action="env_object.link_all" if linked_to_all else "env_object.unlink_all",
+        workspace=env_object.workspace, target_type="env_object", target_id=env_object.pk,
+        target_label=env_object_label(env_object), before={"linked_to_all": not linked_to_all},
+        after={"linked_to_all": linked_to_all}, extra={"exclusions_removed": dropped} if dropped else None,
+    )
+    return env_object
+
+
+@transaction.atomic
+def deployment_exclude(*, env_object: EnvObject, actor, deployment: Deployment) -> Link:
+    """Keep one Deployment from receiving an object that is linked to all Deployments."""
+    env_object = env_object_lock(env_object)
+    _check_target(env_object, deployment, None)
+    target = _target_label(deployment, None)
+    if not env_object.linked_to_all:
+        raise ValidationError(
+            f"{env_object.get_kind_display()} '{env_object.key}' is not linked to all Deployments; unlink "
+            f"{target} instead."
+        )
+    link = _link_row(env_object, deployment, None)
+    if link is not None and link.excluded:
+        return link
+    if link is not None and link.has_override:
+        raise ValidationError(f"{target} overrides this object; remove the override before excluding it.")
+    before = link_snapshot(link) if link else None
+    if link is None:
+        link = Link.objects.create(env_object=env_object, deployment=deployment, excluded=True)
+    else:
+        link.excluded = True
+        link.save(update_fields=["excluded", "updated_at"])
+    _audit_link(actor=actor, action="link.exclude", env_object=env_object, target=target, before=before,
+                after=link_snapshot(link))
+    return link
+
+
+@transaction.atomic
+def deployment_include(*, env_object: EnvObject, actor, deployment: Deployment) -> None:
+    """Undo `deployment_exclude`: the Deployment receives the object again."""
+    env_object = env_object_lock(env_object)
+    _check_target(env_object, deployment, None)
+    link = _link_row(env_object, deployment, None)
+    if link is None or not link.excluded:
+        raise ValidationError(
+            f"{_target_label(deployment, None)} is not excluded from {env_object.get_kind_display()} '{env_object.key}'."
+        )
+    before = link_snapshot(link)
+    link.delete()
+    _audit_link(actor=actor, action="link.include", env_object=env_object, target=_target_label(deployment, None),
+                before=before)

@@ -1,0 +1,171 @@
+"""Workspaces, Deployments and IDE projects."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.views.decorators.debug import sensitive_variables
+
+from accounts import permissions
+from envmanager import crypto
+from envmanager.models import Deployment, ExecutionMode, IdeProject, Workspace
+from envmanager.models.workspace import NAME_MAX_LENGTH
+from envmanager.services.audit import audit_record
+
+
+def _clean_name(name: str, what: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": f"The {what} needs a name."})
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError({"name": f"The {what} name is longer than {NAME_MAX_LENGTH} characters."})
+    return name
+
+
+@transaction.atomic
+def workspace_create(*, name: str, actor=None, description: str = "") -> Workspace:
+    """Create a Workspace with its role groups."""
+    name = _clean_name(name, "Workspace")
+    if Workspace.objects.filter(name=name).exists():
+        raise ValidationError({"name": f"A Workspace named '{name}' already exists."})
+    try:
+        with transaction.atomic():
+            workspace = Workspace.objects.create(name=name, description=description)
+    except IntegrityError:
+        raise ValidationError({"name": f"A Workspace named '{name}' already exists."}) from None
+    permissions.role_groups_create(workspace=workspace)
+    audit_record(
+        actor=actor, action="workspace.create", workspace=workspace, target_type="workspace",
+        target_id=workspace.pk, target_label=f"Workspace '{name}'", after={"name": name},
+    )
+    return workspace
+
+
+def _clean_fernet_keys(fernet_keys: str) -> str:
+    """Return Airflow's comma-separated Fernet key list, checked, newest first."""
+    keys = [k.strip() for k in fernet_keys.split(",") if k.strip()]
+    for position, key in enumerate(keys, start=1):
+        if not crypto.is_valid_fernet_key(key):
+            # The key itself is never echoed: it is a secret.
+            raise ValidationError(
+                {"fernet_keys": f"Fernet key #{position} is not a valid Fernet key (32 url-safe base64 bytes)."}
+            )
+    return ",".join(keys)
+
+
+def _clean_metadata_db_url(url: str) -> str:
+    url = url.strip()
+    scheme = url.split("://", 1)[0].split("+", 1)[0].lower() if "://" in url else ""
+    if scheme not in ("postgres", "postgresql", "sqlite"):
+        raise ValidationError(
+            {"metadata_db_url": "The Airflow metadata database URL must start with postgresql:// or sqlite://."}
+        )
+    return url
+
+
+@sensitive_variables("metadata_db_url", "fernet_keys")
+@transaction.atomic
+def deployment_create(
+    *,
+    workspace: Workspace,
+    name: str,
+    actor=None,
+    execution_mode: str = ExecutionMode.STANDARD,
+    metadata_db_url: str = "",
+    fernet_keys: str = "",
+) -> Deployment:
+    """Create a Deployment and grant the Workspace's roles their permissions on it."""
+    name = _clean_name(name, "Deployment")
+    if execution_mode not in ExecutionMode.values:
+        raise ValidationError(
+            {"execution_mode": f"Execution mode must be one of: {', '.join(ExecutionMode.values)}."}
+        )
+    if workspace.deployments.filter(name=name).exists():
+        raise ValidationError({"name": f"Workspace '{workspace.name}' already has a Deployment named '{name}'."})
+    deployment = Deployment(workspace=workspace, name=name, execution_mode=execution_mode)
+    if metadata_db_url:
+        deployment.metadata_db_url_encrypted = crypto.encrypt(_clean_metadata_db_url(metadata_db_url))
+    if fernet_keys:
+        deployment.fernet_keys_encrypted = crypto.encrypt(_clean_fernet_keys(fernet_keys))
+    try:
+        with transaction.atomic():
+            deployment.save()
+    except IntegrityError:
+        raise ValidationError({"name": f"Workspace '{workspace.name}' already has a Deployment named '{name}'."}) from None
+    permissions.deployment_permissions_grant(deployment=deployment)
+    audit_record(
+        actor=actor, action="deployment.create", workspace=workspace, target_type="deployment",
+        target_id=deployment.pk, target_label=f"Deployment '{name}'", after=_deployment_snapshot(deployment),
+    )
+    return deployment
+
+
+def _deployment_snapshot(deployment: Deployment) -> dict:
+    return {
+        "name": deployment.name,
+        "execution_mode": deployment.execution_mode,
+        "metadata_db_url": "[secret: set]" if deployment.has_metadata_db_url else None,
+        "fernet_keys": "[secret: set]" if deployment.has_fernet_keys else None,
+    }
+
+
+@sensitive_variables("metadata_db_url", "fernet_keys")
+@transaction.atomic
+def deployment_update(
+    *,
+    deployment: Deployment,
+    actor=None,
+    name: str | None = None,
+    execution_mode: str | None = None,
+    metadata_db_url: str | None = None,
+    fernet_keys: str | None = None,
+    clear_metadata_db_url: bool = False,
+    clear_fernet_keys: bool = False,
+) -> Deployment:
+    """Change a Deployment. None (or "") for a secret keeps the stored value; `clear_*` removes it."""
+    deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
+    before = _deployment_snapshot(deployment)
+    if name is not None:
+        name = _clean_name(name, "Deployment")
+        if Deployment.objects.filter(workspace_id=deployment.workspace_id, name=name).exclude(pk=deployment.pk).exists():
+            raise ValidationError({"name": f"This Workspace already has a Deployment named '{name}'."})
+        deployment.name = name
+    if execution_mode is not None:
+        if execution_mode not in ExecutionMode.values:
+            raise ValidationError(
+                {"execution_mode": f"Execution mode must be one of: {', '.join(ExecutionMode.values)}."}
+            )
+        deployment.execution_mode = execution_mode
+    if clear_metadata_db_url:
+        deployment.metadata_db_url_encrypted = ""
+    elif metadata_db_url:
+        deployment.metadata_db_url_encrypted = crypto.encrypt(_clean_metadata_db_url(metadata_db_url))
+    if clear_fernet_keys:
+        deployment.fernet_keys_encrypted = ""
+    elif fernet_keys:
+        deployment.fernet_keys_encrypted = crypto.encrypt(_clean_fernet_keys(fernet_keys))
+    deployment.save()
+    secrets_written = [
+        label for label, given, cleared in (
+            ("metadata_db_url", metadata_db_url, clear_metadata_db_url),
+            ("fernet_keys", fernet_keys, clear_fernet_keys),
+        ) if given or cleared
+    ]
+    audit_record(
+        actor=actor, action="deployment.update", workspace=deployment.workspace, target_type="deployment",
+        target_id=deployment.pk, target_label=f"Deployment '{deployment.name}'", before=before,
+        after=_deployment_snapshot(deployment), extra={"secrets_written": secrets_written},
+    )
+    return deployment
+
+
+@transaction.atomic
+def ide_project_create(*, workspace: Workspace, name: str, actor=None) -> IdeProject:
+    """Create an IDE project in `workspace`."""
+    name = _clean_name(name, "IDE project")
+    if workspace.ide_projects.filter(name=name).exists():
+        raise ValidationError({"name": f"Workspace '{workspace.name}' already has an IDE project named '{name}'."})
+    project = IdeProject.objects.create(workspace=workspace, name=name)
+    audit_record(
+        actor=actor, action="ide_project.create", workspace=workspace, target_type="ide_project",
+        target_id=project.pk, target_label=f"IDE project '{name}'", after={"name": name},
+    )
+    return project

@@ -1,0 +1,3 @@
+from envmanager.views.home import home
+
+__all__ = ["home"]

@@ -1,0 +1,61 @@
+"""Workspace membership: who belongs to a Workspace and with which role."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Membership, Role, WorkspaceRoleGroup
+from envmanager.models import Workspace
+from envmanager.services.audit import audit_record
+
+
+def _role_groups(workspace: Workspace) -> dict[str, WorkspaceRoleGroup]:
+    return {rg.role: rg for rg in WorkspaceRoleGroup.objects.filter(workspace=workspace).select_related("group")}
+
+
+@transaction.atomic
+def membership_set(*, workspace: Workspace, user, role: str, actor) -> Membership:
+    """Make `user` a member of `workspace` with `role`, or change the role they have."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role '{role}'. Use one of: {', '.join(Role.values)}."})
+    groups = _role_groups(workspace)
+    membership = Membership.objects.select_for_update().filter(workspace=workspace, user=user).first()
+    before = {"role": membership.role} if membership else None
+    if membership is None:
+        membership = Membership.objects.create(workspace=workspace, user=user, role=role)
+    elif membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    else:
+        return membership
+    # One role group at a time: leaving the old group is what revokes the old role's permissions.
+    user.groups.remove(*[rg.group for rg in groups.values()])
+    user.groups.add(groups[role].group)
+    audit_record(
+        actor=actor, action="membership.set", workspace=workspace, target_type="user", target_id=user.pk,
+        target_label=f"User '{user.get_username()}'", before=before, after={"role": role},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, workspace: Workspace, user, actor) -> None:
+    """Remove `user` from `workspace`; they lose every permission there at once."""
+    membership = Membership.objects.select_for_update().filter(workspace=workspace, user=user).first()
+    if membership is None:
+        raise ValidationError(f"User '{user.get_username()}' is not a member of Workspace '{workspace.name}'.")
+    user.groups.remove(*[rg.group for rg in _role_groups(workspace).values()])
+    before = {"role": membership.role}
+    membership.delete()
+    audit_record(
+        actor=actor, action="membership.remove", workspace=workspace, target_type="user", target_id=user.pk,
+        target_label=f"User '{user.get_username()}'", before=before,
+    )
+
+
+def user_create(*, username: str, password: str, email: str = ""):
+    """Create a user account (demo data and tests; production users come from the admin)."""
+    User = get_user_model()
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": f"A user named '{username}' already exists."})
+    return User.objects.create_user(username=username, password=password, email=email)

@@ -1,0 +1,65 @@
+import pytest
+from cryptography.fernet import Fernet
+
+from accounts.models import Role
+from tests.factories import DeploymentFactory, MembershipFactory, UserFactory, WorkspaceFactory
+
+# A fixed key so secrets written in one test step decrypt in the next; tests that rotate set their own.
+TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+
+@pytest.fixture(autouse=True)
+def _encryption_keys(settings):
+    settings.ENVMANAGER_ENCRYPTION_KEYS = [TEST_ENCRYPTION_KEY]
+
+
+@pytest.fixture
+def workspace(db):
+    return WorkspaceFactory(name="Data Platform")
+
+
+@pytest.fixture
+def other_workspace(db):
+    return WorkspaceFactory(name="Other Team")
+
+
+@pytest.fixture
+def dev(workspace):
+    return DeploymentFactory(workspace=workspace, name="dev")
+
+
+@pytest.fixture
+def prod(workspace):
+    return DeploymentFactory(workspace=workspace, name="prod")
+
+
+def _member(workspace, role, username=None):
+    user = UserFactory(username=username or role)
+    MembershipFactory(workspace=workspace, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def owner(workspace):
+    return _member(workspace, Role.OWNER)
+
+
+@pytest.fixture
+def operator(workspace):
+    return _member(workspace, Role.OPERATOR)
+
+
+@pytest.fixture
+def author(workspace):
+    return _member(workspace, Role.AUTHOR)
+
+
+@pytest.fixture
+def member(workspace):
+    return _member(workspace, Role.MEMBER)
+
+
+@pytest.fixture
+def outsider(other_workspace):
+    """An Owner of another Workspace: powerful there, a stranger here."""
+    return _member(other_workspace, Role.OWNER, username="outsider")

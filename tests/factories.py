@@ -1,0 +1,107 @@
+"""factory_boy factories. Objects with business rules are made through the services, so tests see
+the same rows (role groups, permissions, encrypted secrets) that the app makes."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from accounts.models import Role
+from accounts.services import membership_set
+from envmanager.kinds import Kind
+from envmanager.services import env_objects as env_object_services
+from envmanager.services import workspaces as workspace_services
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests")
+
+
+class WorkspaceFactory(factory.Factory):
+    class Meta:
+        model = dict  # built by the service, see _create
+
+    name = factory.Sequence(lambda n: f"Workspace {n}")
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return workspace_services.workspace_create(actor=None, **kwargs)
+
+
+class DeploymentFactory(factory.Factory):
+    class Meta:
+        model = dict
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"deployment-{n}")
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return workspace_services.deployment_create(actor=None, **kwargs)
+
+
+class IdeProjectFactory(factory.Factory):
+    class Meta:
+        model = dict
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"ide-{n}")
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return workspace_services.ide_project_create(actor=None, **kwargs)
+
+
+class MembershipFactory(factory.Factory):
+    class Meta:
+        model = dict
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.MEMBER
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return membership_set(actor=None, **kwargs)
+
+
+class _EnvObjectFactory(factory.Factory):
+    class Meta:
+        model = dict
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    deployment = None
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return env_object_services.env_object_create(actor=None, **kwargs)
+
+
+class ConnectionFactory(_EnvObjectFactory):
+    kind = Kind.CONNECTION
+    key = factory.Sequence(lambda n: f"conn_{n}")
+    fields = factory.LazyFunction(lambda: {"conn_type": "postgres", "host": "db.example.com", "login": "app"})
+
+
+class VariableFactory(_EnvObjectFactory):
+    kind = Kind.VARIABLE
+    key = factory.Sequence(lambda n: f"var_{n}")
+    fields = factory.LazyFunction(lambda: {"value": "plain value"})
+
+
+class EnvVarFactory(_EnvObjectFactory):
+    kind = Kind.ENV
+    key = factory.Sequence(lambda n: f"ENV_VAR_{n}")
+    fields = factory.LazyFunction(lambda: {"value": "1"})
+
+
+class MetricsExportFactory(_EnvObjectFactory):
+    kind = Kind.METRICS
+    key = factory.Sequence(lambda n: f"metrics_{n}")
+    fields = factory.LazyFunction(
+        lambda: {"endpoint": "https://metrics.example.com/api/v1/write", "exporter_type": "prometheus_remote_write"}
+    )

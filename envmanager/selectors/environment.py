@@ -169,3 +169,25 @@ def effective_entry(*, deployment: Deployment, kind: str, key: str) -> Effective
     """Return the effective value of one (type, key) for `deployment`, or None if it has none."""
     entries = deployment_effective_environment(deployment=deployment, kinds=(kind,), key=key)
     return entries[0] if entries else None
+
+
+def entry_as_dict(entry: EffectiveEntry, *, reveal: bool) -> dict:
+    """Return the JSON shape of one effective entry, shared by the read API and `env_show --format json`.
+
+    With `reveal=False` a secret's value is null and only `is_set` tells whether it has one.
+    """
+    return {
+        "type": entry.kind,
+        "key": entry.key,
+        "source": entry.source,
+        "is_secret": entry.is_secret,
+        "fields": {
+            name: {
+                "value": effective.reveal() if reveal else (None if effective.secret else effective.value),
+                "secret": effective.secret,
+                "is_set": effective.is_set,
+                "source": effective.source,
+            }
+            for name, effective in entry.fields.items()
+        },
+    }

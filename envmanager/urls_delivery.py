@@ -1,0 +1,3 @@
+"""Browser pages for delivery: API tokens and exports (issue: delivery to Airflow)."""
+
+urlpatterns = []

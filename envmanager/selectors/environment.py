@@ -10,6 +10,7 @@ caller that is allowed to see them asks (`EffectiveEntry.reveal`).
 """
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.db.models import F, FilteredRelation, Q
 
@@ -79,21 +80,24 @@ class EffectiveEntry:
 _VALUE_COLUMNS = ("id", "kind", "key", "is_secret", "data", "secrets")
 
 
+@lru_cache(maxsize=None)
+def _field_layout(kind: str, is_secret_flag: bool) -> tuple[tuple[str, bool], ...]:
+    """Return (field name, is secret) for every field of `kind`; computed once per type and flag."""
+    spec = KIND_SPECS[kind]
+    return tuple((f.name, spec.is_secret(f.name, is_secret_flag=is_secret_flag)) for f in spec.fields)
+
+
 def _entry(row: dict, *, base_source: str, override_plain: dict, override_sealed: dict, link_id=None):
-    spec = KIND_SPECS[row["kind"]]
     is_secret_flag = row["is_secret"]
     plain, sealed = row["data"], row["secrets"]
     fields = {}
-    for field_spec in spec.fields:
-        name = field_spec.name
-        secret = field_spec.secret or (field_spec.secret_when_flagged and is_secret_flag)
+    for name, secret in _field_layout(row["kind"], is_secret_flag):
         if name in override_plain or name in override_sealed:
-            source = Source.OVERRIDE
-            value, token = override_plain.get(name), override_sealed.get(name)
+            source, values = Source.OVERRIDE, (override_sealed if secret else override_plain)
         else:
-            source = base_source
-            value, token = plain.get(name), sealed.get(name)
-        fields[name] = EffectiveField(name, secret, source, None if secret else value, token if secret else None)
+            source, values = base_source, (sealed if secret else plain)
+        value = values.get(name)
+        fields[name] = EffectiveField(name, secret, source, None if secret else value, value if secret else None)
     overridden = bool(override_plain or override_sealed)
     return EffectiveEntry(
         kind=row["kind"], key=row["key"], source=Source.OVERRIDE if overridden else base_source,

@@ -1,0 +1,48 @@
+"""Run a benchmark against a fresh database of its own: SQLite in a temp folder and PostgreSQL."""
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_SERVER = os.environ.get("ENVMANAGER_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+
+
+def postgres_database(name: str) -> str | None:
+    """Return the URL of a freshly created PostgreSQL database, or None when no server answers."""
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # any reason: the benchmark then runs on SQLite only
+        print(f"PostgreSQL not available ({exc.__class__.__name__}); skipping it.", file=sys.stderr)
+        return None
+    return f"{POSTGRES_SERVER}/{name}"
+
+
+def run_on_each_database(script: Path, name: str) -> int:
+    """Run `script --worker` once per database with DATABASE_URL set; return the worst exit status."""
+    status = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = [("SQLite", f"sqlite:///{tmp}/bench.sqlite3")]
+        if url := postgres_database(name):
+            targets.append(("PostgreSQL", url))
+        for label, url in targets:
+            env = {**os.environ, "DATABASE_URL": url, "ENVMANAGER_BENCH_LABEL": label, "ENVMANAGER_VAR_DIR": tmp}
+            status = max(status, subprocess.call([sys.executable, str(script), "--worker"], env=env, cwd=ROOT))
+    return status
+
+
+def setup_django() -> None:
+    """Configure Django for this worker process and create the schema."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)

@@ -36,7 +36,14 @@ ensure_venv() {
     local python; python="$(find_python)" || exit 1
     say "Creating $VENV with $("$python" --version)"
     rm -rf "$VENV"
-    "$python" -m venv "$VENV"
+    if ! "$python" -m venv "$VENV" 2>/dev/null; then
+      # Debian ships venv support separately (python3.X-venv).
+      say "Installing Debian's venv support for $python"
+      as_root apt-get update -qq
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "python3-venv" >/dev/null
+      rm -rf "$VENV"
+      "$python" -m venv "$VENV"
+    fi
   fi
   if [ "$(cat "$VENV/.envmanager-installed" 2>/dev/null)" != "$stamp" ]; then
     say "Installing dependencies ($spec)"

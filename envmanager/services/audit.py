@@ -43,7 +43,8 @@ def audit_record(
 def redacted_values(plain: dict, secret_tokens: dict) -> dict:
     """Return field values for the audit log: plain values as they are, secrets only as 'set'."""
     values = dict(plain)
-    values.update({name: SECRET_SET for name in secret_tokens})
+    # A None token is an override "to empty" (see promotion): no secret is stored for it.
+    values.update({name: SECRET_SET if token else None for name, token in secret_tokens.items()})
     return values
 
 

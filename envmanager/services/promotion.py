@@ -1,0 +1,142 @@
+"""Promote to Workspace: lift a Deployment-scoped object to the Workspace without changing what the
+Deployment sees."""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from envmanager import crypto
+from envmanager.models import EnvObject, Link
+from envmanager.services.audit import audit_record, env_object_label, env_object_snapshot
+from envmanager.services.env_objects import env_object_lock
+
+
+@dataclass
+class PromotionPlan:
+    env_object: EnvObject
+    # The Workspace object of the same type and key, if there is one: promotion then adds an override on it.
+    existing: EnvObject | None
+    # Fields whose values differ from the existing Workspace object's (they become the override).
+    differing_fields: list[str] = field(default_factory=list)
+
+    @property
+    def creates_workspace_object(self) -> bool:
+        return self.existing is None
+
+    def describe(self) -> str:
+        label = f"{self.env_object.get_kind_display()} '{self.env_object.key}'"
+        deployment = self.env_object.deployment.name
+        if self.existing is None:
+            return f"{label} becomes a Workspace object, linked to Deployment '{deployment}'."
+        if not self.differing_fields:
+            return (
+                f"A Workspace {label} with the same values exists: it is linked to Deployment '{deployment}' and "
+                "the Deployment's own copy is removed."
+            )
+        return (
+            f"A Workspace {label} exists: Deployment '{deployment}' gets an override of "
+            f"{', '.join(self.differing_fields)} on it, and its own copy is removed."
+        )
+
+
+def _stored(plain: dict, sealed: dict, name: str, secret: bool):
+    """Return a field's comparable value (decrypted for secrets; never leaves this module)."""
+    if secret:
+        return crypto.unseal_value(sealed[name]) if name in sealed else None
+    return plain.get(name)
+
+
+def env_object_promotion_plan(*, env_object: EnvObject) -> PromotionPlan:
+    """Return what promoting `env_object` would do; ValidationError if it cannot be promoted."""
+    if env_object.deployment_id is None:
+        raise ValidationError(
+            f"{env_object.get_kind_display()} '{env_object.key}' is already a Workspace object (or an override of "
+            "one); only Deployment objects can be promoted."
+        )
+    existing = (
+        EnvObject.objects.filter(
+            workspace_id=env_object.workspace_id, deployment__isnull=True, kind=env_object.kind, key=env_object.key
+        )
+        .select_related("workspace")
+        .first()
+    )
+    if existing is None:
+        return PromotionPlan(env_object, None)
+    if env_object.is_secret and not existing.is_secret:
+        raise ValidationError(
+            f"The Deployment's {env_object.get_kind_display().lower()} '{env_object.key}' is secret but the "
+            "Workspace one is not; mark the Workspace one secret first so the value stays masked."
+        )
+    differing = []
+    for spec in env_object.spec.fields:
+        mine = _stored(env_object.data, env_object.secrets, spec.name, env_object.is_secret_field(spec.name))
+        theirs = _stored(existing.data, existing.secrets, spec.name, existing.is_secret_field(spec.name))
+        if mine != theirs:
+            differing.append(spec.name)
+    return PromotionPlan(env_object, existing, differing)
+
+
+def _override_for(plan: PromotionPlan) -> tuple[dict, dict]:
+    """Return the override that makes the existing object show exactly the promoted values."""
+    promoted, existing = plan.env_object, plan.existing
+    plain, sealed = {}, {}
+    for name in plan.differing_fields:
+        value = _stored(promoted.data, promoted.secrets, name, promoted.is_secret_field(name))
+        if existing.is_secret_field(name):
+            # Stored as None when the promoted object had no value: "overridden to empty".
+            sealed[name] = None if value is None else crypto.seal_value(value)
+        else:
+            plain[name] = value
+    return plain, sealed
+
+
+@transaction.atomic(durable=True)
+def env_object_promote(*, env_object: EnvObject, actor) -> EnvObject:
+    """Make a Deployment object a Workspace object linked to that Deployment; return the Workspace object.
+
+    If the Workspace already has an object of that type and key, the Deployment's values become an
+    override on it (only the fields that differ) and the Deployment's object is removed: never a duplicate.
+    """
+    try:
+        env_object = env_object_lock(env_object)
+    except ValidationError:
+        raise ValidationError(
+            f"{env_object.get_kind_display()} '{env_object.key}' no longer exists; it may have been promoted or "
+            "deleted by someone else. Reload to see its current state."
+        ) from None
+    deployment = env_object.deployment
+    before = env_object_snapshot(env_object)
+    plan = env_object_promotion_plan(env_object=env_object)
+
+    if plan.existing is None:
+        env_object.deployment = None
+        try:
+            with transaction.atomic():
+                env_object.save(update_fields=["deployment", "updated_at"])
+        except IntegrityError:
+            raise ValidationError(
+                f"A Workspace {env_object.get_kind_display().lower()} '{env_object.key}' was just created by someone "
+                "else; try again to add an override on it instead."
+            ) from None
+        Link.objects.create(env_object=env_object, deployment=deployment)
+        result, override_fields = env_object, []
+    else:
+        result = EnvObject.objects.select_for_update().get(pk=plan.existing.pk)
+        plain, sealed = _override_for(plan)
+        # Whatever linked or excluded this Deployment before, it now sees exactly the promoted values.
+        Link.objects.update_or_create(
+            env_object=result, deployment=deployment,
+            defaults={"excluded": False, "override_data": plain, "override_secrets": sealed},
+        )
+        env_object.delete()
+        override_fields = plan.differing_fields
+
+    audit_record(
+        actor=actor, action="env_object.promote", workspace=result.workspace, target_type="env_object",
+        target_id=result.pk, target_label=f"{env_object_label(result)} <- Deployment '{deployment.name}'",
+        before=before, after=env_object_snapshot(result),
+        extra={"deployment": deployment.name, "override_fields": override_fields,
+               "merged_into_existing": plan.existing is not None},
+    )
+    return result

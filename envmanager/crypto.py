@@ -87,3 +87,24 @@ def is_valid_fernet_key(key: str) -> bool:
     except (ValueError, TypeError):
         return False
     return True
+
+
+def airflow_key_set(keys: list[str]) -> MultiFernet | None:
+    """Return Airflow's own key set (its `[core] fernet_key` list, newest first), or None if empty."""
+    fernets = [Fernet(key) for key in keys if key]
+    return MultiFernet(fernets) if fernets else None
+
+
+def airflow_decrypt(key_set: MultiFernet | None, token: str) -> str:
+    """Decrypt a value Airflow encrypted in its metadata database; SecretDecryptionError if no key opens it."""
+    if key_set is None:
+        raise SecretDecryptionError("it is encrypted and the Deployment has no Airflow Fernet key configured")
+    try:
+        return key_set.decrypt(token.encode()).decode()
+    except (InvalidToken, ValueError, UnicodeError):
+        raise SecretDecryptionError("it cannot be decrypted with the Deployment's Airflow Fernet keys") from None
+
+
+def airflow_encrypt(key_set: MultiFernet, plaintext: str) -> str:
+    """Encrypt a value the way Airflow stores it (for demo and test metadata databases)."""
+    return key_set.encrypt(plaintext.encode()).decode()

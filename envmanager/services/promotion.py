@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from envmanager import crypto
 from envmanager.models import EnvObject, Link
 from envmanager.services.audit import audit_record, env_object_label, env_object_snapshot
 from envmanager.services.env_objects import env_object_lock
+from envmanager.services.overrides import differing_fields, link_showing_values, plaintext_values
 
 
 @dataclass
@@ -40,13 +40,6 @@ class PromotionPlan:
         )
 
 
-def _stored(plain: dict, sealed: dict, name: str, secret: bool):
-    """Return a field's comparable value (decrypted for secrets; never leaves this module)."""
-    if secret:
-        return crypto.unseal_value(sealed[name]) if name in sealed else None
-    return plain.get(name)
-
-
 def env_object_promotion_plan(*, env_object: EnvObject) -> PromotionPlan:
     """Return what promoting `env_object` would do; ValidationError if it cannot be promoted."""
     if env_object.deployment_id is None:
@@ -68,27 +61,8 @@ def env_object_promotion_plan(*, env_object: EnvObject) -> PromotionPlan:
             f"The Deployment's {env_object.get_kind_display().lower()} '{env_object.key}' is secret but the "
             "Workspace one is not; mark the Workspace one secret first so the value stays masked."
         )
-    differing = []
-    for spec in env_object.spec.fields:
-        mine = _stored(env_object.data, env_object.secrets, spec.name, env_object.is_secret_field(spec.name))
-        theirs = _stored(existing.data, existing.secrets, spec.name, existing.is_secret_field(spec.name))
-        if mine != theirs:
-            differing.append(spec.name)
+    differing = differing_fields(existing, plaintext_values(env_object))
     return PromotionPlan(env_object, existing, differing)
-
-
-def _override_for(plan: PromotionPlan) -> tuple[dict, dict]:
-    """Return the override that makes the existing object show exactly the promoted values."""
-    promoted, existing = plan.env_object, plan.existing
-    plain, sealed = {}, {}
-    for name in plan.differing_fields:
-        value = _stored(promoted.data, promoted.secrets, name, promoted.is_secret_field(name))
-        if existing.is_secret_field(name):
-            # Stored as None when the promoted object had no value: "overridden to empty".
-            sealed[name] = None if value is None else crypto.seal_value(value)
-        else:
-            plain[name] = value
-    return plain, sealed
 
 
 @transaction.atomic(durable=True)
@@ -122,15 +96,12 @@ def env_object_promote(*, env_object: EnvObject, actor) -> EnvObject:
         Link.objects.create(env_object=env_object, deployment=deployment)
         result, override_fields = env_object, []
     else:
-        result = EnvObject.objects.select_for_update().get(pk=plan.existing.pk)
-        plain, sealed = _override_for(plan)
+        result = EnvObject.objects.select_for_update().select_related("workspace").get(pk=plan.existing.pk)
         # Whatever linked or excluded this Deployment before, it now sees exactly the promoted values.
-        Link.objects.update_or_create(
-            env_object=result, deployment=deployment,
-            defaults={"excluded": False, "override_data": plain, "override_secrets": sealed},
+        _, override_fields = link_showing_values(
+            env_object=result, deployment=deployment, values=plaintext_values(env_object)
         )
         env_object.delete()
-        override_fields = plan.differing_fields
 
     audit_record(
         actor=actor, action="env_object.promote", workspace=result.workspace, target_type="env_object",

@@ -1,0 +1,54 @@
+"""Make one Deployment see given values through a Workspace object: the override that does it.
+
+Shared by Promote to Workspace and Migrate from Airflow, which both hand a Deployment's own values to an
+existing Workspace object without changing what the Deployment sees.
+"""
+
+from envmanager import crypto
+from envmanager.models import Deployment, EnvObject, Link
+
+
+def plaintext_values(env_object: EnvObject) -> dict:
+    """Return every field's value with secrets decrypted (kept in memory; never rendered)."""
+    values = {}
+    for name in env_object.spec.field_names:
+        if env_object.is_secret_field(name):
+            token = env_object.secrets.get(name)
+            values[name] = crypto.unseal_value(token) if token else None
+        else:
+            values[name] = env_object.data.get(name)
+    return values
+
+
+def differing_fields(existing: EnvObject, values: dict) -> list[str]:
+    """Return the fields whose value in `values` differs from the Workspace object's own."""
+    current = plaintext_values(existing)
+    return [name for name in existing.spec.field_names if values.get(name) != current[name]]
+
+
+def override_for(existing: EnvObject, values: dict, names: list[str]) -> tuple[dict, dict]:
+    """Return (plain, sealed) override columns that show `values[name]` for each of `names`."""
+    plain, sealed = {}, {}
+    for name in names:
+        value = values.get(name)
+        if existing.is_secret_field(name):
+            # None is stored as an override "to empty": the Deployment had no value there.
+            sealed[name] = None if value is None else crypto.seal_value(value)
+        else:
+            plain[name] = value
+    return plain, sealed
+
+
+def link_showing_values(*, env_object: EnvObject, deployment: Deployment, values: dict) -> tuple[Link, list[str]]:
+    """Link `deployment` to the Workspace object with an override so that it sees exactly `values`.
+
+    Replaces any earlier override or exclusion of that Deployment; running it twice changes nothing more.
+    Returns the link and the overridden field names.
+    """
+    names = differing_fields(env_object, values)
+    plain, sealed = override_for(env_object, values, names)
+    link, _ = Link.objects.update_or_create(
+        env_object=env_object, deployment=deployment,
+        defaults={"excluded": False, "override_data": plain, "override_secrets": sealed},
+    )
+    return link, names

@@ -1,14 +1,17 @@
 from envmanager.models.audit import AuditEntry
 from envmanager.models.env_objects import EnvObject, Link
+from envmanager.models.migration import MigrationRun
 from envmanager.models.permissions import (
     DeploymentGroupObjectPermission,
     DeploymentUserObjectPermission,
     WorkspaceGroupObjectPermission,
     WorkspaceUserObjectPermission,
 )
+from envmanager.models.tokens import ApiToken
 from envmanager.models.workspace import Deployment, ExecutionMode, IdeProject, Workspace
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "Deployment",
     "DeploymentGroupObjectPermission",
@@ -17,6 +20,7 @@ __all__ = [
     "ExecutionMode",
     "IdeProject",
     "Link",
+    "MigrationRun",
     "Workspace",
     "WorkspaceGroupObjectPermission",
     "WorkspaceUserObjectPermission",

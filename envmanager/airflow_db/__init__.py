@@ -1,0 +1,1 @@
+"""Envmanager's access to Airflow metadata databases (no Airflow import, no Django models)."""

@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from envmanager.kinds import Kind
+
+
+class MigrationRun(models.Model):
+    """One *Migrate from Airflow* run on a Deployment.
+
+    At most one unfinished run per Deployment (a conditional unique constraint): that is what stops two
+    people from migrating the same Deployment at once. `heartbeat_at` lets a later run take over from one
+    whose process died.
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+        ABANDONED = "abandoned", "Abandoned (process stopped)"
+
+    deployment = models.ForeignKey("envmanager.Deployment", on_delete=models.CASCADE, related_name="migration_runs")
+    kind = models.CharField(max_length=20, choices=[(Kind.CONNECTION, "Connections"), (Kind.VARIABLE, "Airflow variables")])
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    started_by_name = models.CharField(max_length=150)
+    # From the confirmation form: a repeated POST (double click, retry) finds the first run instead of a second.
+    request_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deployment"], condition=Q(finished_at__isnull=True), name="migrationrun_one_active_per_deployment"
+            ),
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True, state="running") | Q(finished_at__isnull=False) & ~Q(state="running"),
+                name="migrationrun_finished_iff_not_running",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Migration of {self.get_kind_display().lower()} from {self.deployment} ({self.get_state_display()})"

@@ -1,0 +1,130 @@
+"""What *Migrate from Airflow* would do for one Deployment and one type: the plan, row by row."""
+
+from dataclasses import dataclass, field
+
+from envmanager.airflow_db.database import MetadataDatabase, MetadataDatabaseError, open_metadata_database
+from envmanager.airflow_db.objects import TABLES, AirflowObject, read_airflow_objects
+from envmanager.kinds import Kind
+from envmanager.models import Deployment, EnvObject
+from envmanager.services.overrides import differing_fields
+
+MIGRATABLE_KINDS = (Kind.CONNECTION, Kind.VARIABLE)
+
+
+class MigrationStatus:
+    NEW = "new"  # a Workspace object will be created and linked to this Deployment
+    EXISTS = "exists"  # a Workspace object with that key exists: an override is added on it
+    CANNOT = "cannot"  # listed with its reason; cannot be selected
+
+
+@dataclass
+class PlanItem:
+    source: AirflowObject
+    status: str
+    reason: str | None = None
+    existing: EnvObject | None = field(default=None, repr=False)
+    differing_fields: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return self.source.key
+
+    @property
+    def source_id(self) -> int:
+        return self.source.source_id
+
+    @property
+    def selectable(self) -> bool:
+        return self.status != MigrationStatus.CANNOT
+
+
+@dataclass
+class MigrationPlan:
+    deployment: Deployment
+    kind: Kind
+    items: list[PlanItem]
+
+    def counts(self) -> dict[str, int]:
+        counts = {MigrationStatus.NEW: 0, MigrationStatus.EXISTS: 0, MigrationStatus.CANNOT: 0}
+        for item in self.items:
+            counts[item.status] += 1
+        return counts
+
+
+class MigrationNotPossible(Exception):
+    """The Deployment cannot be migrated from at all (remote execution, no database configured, ...)."""
+
+
+def migration_unavailable_reason(deployment: Deployment) -> str | None:
+    """Return why *Migrate from Airflow* cannot be used on this Deployment, or None if it can."""
+    if deployment.is_remote_execution:
+        return "Remote execution Deployments are not supported: their metadata database is not reachable from here."
+    if not deployment.has_metadata_db_url:
+        return "This Deployment has no Airflow metadata database URL configured."
+    return None
+
+
+def open_deployment_database(deployment: Deployment, *, read_only: bool):
+    """Open the Deployment's metadata database; MigrationNotPossible if it has none usable."""
+    if reason := migration_unavailable_reason(deployment):
+        raise MigrationNotPossible(reason)
+    return open_metadata_database(deployment.reveal_metadata_db_url(), read_only=read_only)
+
+
+def plan_items(
+    *, deployment: Deployment, kind: Kind, sources: list[AirflowObject]
+) -> list[PlanItem]:
+    """Decide each source object's status against envmanager's current objects (two queries)."""
+    workspace_objects = {
+        o.key: o
+        for o in EnvObject.objects.filter(workspace_id=deployment.workspace_id, deployment__isnull=True, kind=kind)
+    }
+    own_keys = set(EnvObject.objects.filter(deployment=deployment, kind=kind).values_list("key", flat=True))
+    items = []
+    for source in sources:
+        if source.problem:
+            items.append(PlanItem(source, MigrationStatus.CANNOT, source.problem))
+        elif source.key in own_keys:
+            items.append(PlanItem(
+                source, MigrationStatus.CANNOT,
+                f"Deployment '{deployment.name}' already has its own {kind.label.lower()} '{source.key}' in "
+                "envmanager; delete or promote it first.",
+            ))
+        elif (existing := workspace_objects.get(source.key)) is not None:
+            items.append(PlanItem(
+                source, MigrationStatus.EXISTS, existing=existing,
+                differing_fields=differing_fields(existing, source.fields),
+            ))
+        else:
+            items.append(PlanItem(source, MigrationStatus.NEW))
+    return items
+
+
+def airflow_migration_plan(*, deployment: Deployment, kind: Kind | str) -> MigrationPlan:
+    """Read the Deployment's metadata database and return the plan for every object of `kind`.
+
+    Raises MigrationNotPossible or MetadataDatabaseError with a message fit to show.
+    """
+    kind = Kind(kind)
+    if kind not in MIGRATABLE_KINDS:
+        raise MigrationNotPossible("Only connections and Airflow variables can be migrated from Airflow.")
+    with open_deployment_database(deployment, read_only=True) as database:
+        _, sources = read_airflow_objects(database, kind, deployment.reveal_fernet_keys())
+    return MigrationPlan(deployment, kind, plan_items(deployment=deployment, kind=kind, sources=sources))
+
+
+def airflow_object_counts(*, deployment: Deployment) -> dict[str, int | str]:
+    """Return {kind: number of rows} in the metadata database, or {"error": message} if it cannot be read.
+
+    Used to dim the *Migrate from Airflow* action when there is nothing to migrate.
+    """
+    try:
+        with open_deployment_database(deployment, read_only=True) as database:
+            return {kind: _count(database, kind) for kind in MIGRATABLE_KINDS}
+    except (MigrationNotPossible, MetadataDatabaseError) as exc:
+        return {"error": str(exc)}
+
+
+def _count(database: MetadataDatabase, kind: Kind) -> int:
+    database.layout(TABLES[kind])  # refuse an unknown layout before counting
+    return database.count_rows(TABLES[kind])

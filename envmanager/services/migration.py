@@ -1,0 +1,229 @@
+"""*Migrate from Airflow*: move connections and variables out of a Deployment's metadata database.
+
+Nothing is lost and nothing doubles, whatever happens in between:
+- the plan is recomputed from the metadata database at apply time (the page's copy is not trusted);
+- a batch of copies is committed in envmanager first, and only then are the batch's source rows deleted,
+  each with a DELETE that matches every column as it was read, so a row edited in Airflow meanwhile survives
+  and is reported;
+- copies are upserts on the unique (Workspace, type, key) and (object, Deployment) keys, so a run interrupted
+  anywhere can be run again and converges;
+- one unfinished `MigrationRun` per Deployment, enforced by a unique constraint, keeps two people from
+  migrating the same Deployment at once.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from envmanager.airflow_db.objects import read_airflow_objects
+from envmanager.kinds import Kind
+from envmanager.models import Deployment, EnvObject, Link, MigrationRun
+from envmanager.selectors.migration import MIGRATABLE_KINDS, MigrationNotPossible, MigrationStatus, PlanItem, open_deployment_database, plan_items
+from envmanager.services.audit import actor_label, audit_record, env_object_label, env_object_snapshot
+from envmanager.services.env_objects import apply_field_values
+from envmanager.services.overrides import link_showing_values
+
+BATCH_SIZE = 200
+HEARTBEAT_SECONDS = 5
+# A run whose process has not reported for this long is taken to be dead and may be taken over.
+STALE_AFTER = timedelta(minutes=5)
+
+ProgressCallback = Callable[[str, str | None], None]
+
+
+class MigrationInProgress(Exception):
+    """Another migration of the same Deployment is running."""
+
+
+@dataclass
+class MigrationResult:
+    run: MigrationRun
+    migrated: list[str] = field(default_factory=list)
+    overridden: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def forget(self, key: str) -> None:
+        """Take `key` off the migrated / overridden lists (its source row could not be removed)."""
+        self.migrated = [k for k in self.migrated if k != key]
+        self.overridden = [k for k in self.overridden if k != key]
+
+    def as_summary(self) -> dict:
+        return {
+            "migrated": self.migrated,
+            "overridden": self.overridden,
+            "skipped": [list(pair) for pair in self.skipped],
+            "failed": [list(pair) for pair in self.failed],
+        }
+
+    @classmethod
+    def from_run(cls, run: MigrationRun) -> "MigrationResult":
+        summary = run.summary or {}
+        return cls(
+            run=run,
+            migrated=summary.get("migrated", []),
+            overridden=summary.get("overridden", []),
+            skipped=[tuple(pair) for pair in summary.get("skipped", [])],
+            failed=[tuple(pair) for pair in summary.get("failed", [])],
+        )
+
+
+def _claim_run(*, deployment: Deployment, kind: Kind, actor, request_key: str | None) -> MigrationRun:
+    """Start a run, or raise MigrationInProgress; take over a run whose process died."""
+    for _ in range(2):
+        try:
+            with transaction.atomic():
+                return MigrationRun.objects.create(
+                    deployment=deployment, kind=kind, started_by=actor, started_by_name=actor_label(actor),
+                    request_key=request_key,
+                )
+        except IntegrityError:
+            active = MigrationRun.objects.filter(deployment=deployment, finished_at__isnull=True).first()
+            if active is None:
+                continue  # it finished in between (or the request key was reused: checked by the caller)
+            cutoff = timezone.now() - STALE_AFTER
+            taken_over = MigrationRun.objects.filter(
+                pk=active.pk, finished_at__isnull=True, heartbeat_at__lt=cutoff
+            ).update(state=MigrationRun.State.ABANDONED, finished_at=timezone.now())
+            if not taken_over:
+                raise MigrationInProgress(
+                    f"{active.started_by_name} is already migrating {active.get_kind_display().lower()} from "
+                    f"Deployment '{deployment.name}' (started {active.started_at:%Y-%m-%d %H:%M:%S} UTC). "
+                    "Wait for it to finish, then run it again."
+                ) from None
+    raise MigrationInProgress("Could not start the migration; try again.")
+
+
+def _copy_new(item: PlanItem, *, deployment: Deployment, actor) -> None:
+    plain, sealed = {}, {}
+    apply_field_values(
+        kind=item.source.kind, is_secret_flag=item.source.is_secret, plain=plain, sealed=sealed,
+        fields=item.source.fields,
+    )
+    env_object = EnvObject.objects.create(
+        workspace_id=deployment.workspace_id, kind=item.source.kind, key=item.key,
+        is_secret=item.source.is_secret, data=plain, secrets=sealed,
+    )
+    Link.objects.create(env_object=env_object, deployment=deployment)
+    audit_record(
+        actor=actor, action="env_object.migrate", workspace=deployment.workspace, target_type="env_object",
+        target_id=env_object.pk, target_label=f"{env_object_label(env_object)} <- Airflow of '{deployment.name}'",
+        after=env_object_snapshot(env_object), extra={"deployment": deployment.name, "linked": True},
+    )
+
+
+def _copy_onto(existing: EnvObject, item: PlanItem, *, deployment: Deployment, actor) -> list[str]:
+    _, names = link_showing_values(env_object=existing, deployment=deployment, values=item.source.fields)
+    audit_record(
+        actor=actor, action="env_object.migrate", workspace=deployment.workspace, target_type="env_object",
+        target_id=existing.pk, target_label=f"{env_object_label(existing)} <- Airflow of '{deployment.name}'",
+        after=env_object_snapshot(existing), extra={"deployment": deployment.name, "override_fields": names},
+    )
+    return names
+
+
+def _copy_batch(batch: list[PlanItem], *, deployment: Deployment, kind: Kind, actor, result: MigrationResult) -> list[PlanItem]:
+    """Copy a batch into envmanager in one transaction; return the items whose copy is now committed."""
+    copied = []
+    with transaction.atomic():
+        keys = [item.key for item in batch]
+        existing = {
+            o.key: o
+            for o in EnvObject.objects.select_for_update(of=("self",)).select_related("workspace").filter(
+                workspace_id=deployment.workspace_id, deployment__isnull=True, kind=kind, key__in=keys
+            )
+        }
+        # Checked again under the transaction: someone may have created one since the plan was made.
+        own = set(EnvObject.objects.filter(deployment=deployment, kind=kind, key__in=keys).values_list("key", flat=True))
+        for item in batch:
+            if item.key in own:
+                result.skipped.append((item.key, f"Deployment '{deployment.name}' now has its own object with this key."))
+                continue
+            try:
+                with transaction.atomic():
+                    if item.key in existing:
+                        names = _copy_onto(existing[item.key], item, deployment=deployment, actor=actor)
+                        (result.overridden if names else result.migrated).append(item.key)
+                    else:
+                        _copy_new(item, deployment=deployment, actor=actor)
+                        result.migrated.append(item.key)
+            except (IntegrityError, ValidationError) as exc:
+                # Someone created the same key a moment ago, or the values no longer validate: leave the
+                # source row alone; a re-run will treat it as existing.
+                result.failed.append((item.key, f"Not copied ({exc.__class__.__name__}); run the migration again."))
+                continue
+            copied.append(item)
+    return copied
+
+
+def airflow_migration_apply(
+    *,
+    deployment: Deployment,
+    kind: Kind | str,
+    source_ids: list[int],
+    actor,
+    request_key: str | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> MigrationResult:
+    """Migrate the selected rows (by their id in the metadata database); return what happened to each.
+
+    `on_progress(event, key)` is called with "read", then per object "copied", "deleting", "deleted".
+    Raises MigrationNotPossible, MigrationInProgress or MetadataDatabaseError before anything changed.
+    """
+    kind = Kind(kind)
+    if kind not in MIGRATABLE_KINDS:
+        raise MigrationNotPossible("Only connections and Airflow variables can be migrated from Airflow.")
+    if request_key and (earlier := MigrationRun.objects.filter(request_key=request_key).first()):
+        return MigrationResult.from_run(earlier)
+    progress = on_progress or (lambda event, key: None)
+    run = _claim_run(deployment=deployment, kind=kind, actor=actor, request_key=request_key)
+    result = MigrationResult(run=run)
+    try:
+        with open_deployment_database(deployment, read_only=False) as database:
+            layout, sources = read_airflow_objects(
+                database, kind, deployment.reveal_fernet_keys(), ids=sorted(set(source_ids))
+            )
+            progress("read", None)
+            found = {source.source_id for source in sources}
+            for missing in sorted(set(source_ids) - found):
+                result.skipped.append((f"#{missing}", "No longer in the Airflow metadata database."))
+            items = plan_items(deployment=deployment, kind=kind, sources=sources)
+            for item in items:
+                if item.status == MigrationStatus.CANNOT:
+                    result.skipped.append((item.key, item.reason))
+            movable = [item for item in items if item.selectable]
+            last_heartbeat = time.monotonic()
+            for start in range(0, len(movable), BATCH_SIZE):
+                copied = _copy_batch(
+                    movable[start:start + BATCH_SIZE], deployment=deployment, kind=kind, actor=actor, result=result
+                )
+                for item in copied:
+                    progress("copied", item.key)
+                for item in copied:
+                    progress("deleting", item.key)
+                    if not database.delete_if_unchanged(layout, item.source.raw) and database.row_exists(layout, item.source_id):
+                        result.forget(item.key)
+                        result.failed.append((
+                            item.key,
+                            "Changed in Airflow after it was read: left in Airflow, and envmanager holds the earlier "
+                            "value. Run the migration again to move the new value.",
+                        ))
+                    progress("deleted", item.key)
+                if time.monotonic() - last_heartbeat > HEARTBEAT_SECONDS:
+                    MigrationRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+                    last_heartbeat = time.monotonic()
+    except BaseException:
+        _finish(run, result, MigrationRun.State.FAILED)
+        raise
+    _finish(run, result, MigrationRun.State.FINISHED)
+    return result
+
+
+def _finish(run: MigrationRun, result: MigrationResult, state: str) -> None:
+    run.state, run.finished_at, run.summary = state, timezone.now(), result.as_summary()
+    run.save(update_fields=["state", "finished_at", "summary"])

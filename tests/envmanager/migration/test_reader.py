@@ -1,0 +1,169 @@
+"""Reading Airflow's connection and variable tables: layouts, decryption, and what cannot be migrated."""
+
+import pytest
+from cryptography.fernet import Fernet
+
+from envmanager.airflow_db.database import MetadataDatabaseError, open_metadata_database
+from envmanager.airflow_db.objects import read_airflow_objects
+from envmanager.kinds import Kind
+from envmanager.selectors.migration import MigrationNotPossible, MigrationStatus, airflow_migration_plan
+from envmanager.services.workspaces import deployment_update
+from tests.factories import ConnectionFactory, VariableFactory
+
+from .conftest import AIRFLOW_FERNET_KEY
+
+
+def _read(url, kind, keys=(AIRFLOW_FERNET_KEY,)):
+    with open_metadata_database(url) as database:
+        return {o.key: o for o in read_airflow_objects(database, kind, list(keys))[1]}
+
+
+@pytest.mark.parametrize("layout", ["2", "3"])
+def test_reads_and_decrypts_both_airflow_layouts(make_airflow_db, engine, layout):
+    url, db = make_airflow_db(engine=engine, layout=layout)
+    db.add_connection("warehouse", "postgres", host="db", schema="public", login="etl", password="pw",
+                      port=5432, extra={"sslmode": "require"}, description="Main DB")
+    db.add_variable("region", "eu-west-1", description="Where we run")
+    db.add_variable("api_token", "t0k3n")
+
+    connections, variables = _read(url, Kind.CONNECTION), _read(url, Kind.VARIABLE)
+
+    assert connections["warehouse"].fields == {
+        "conn_type": "postgres", "description": "Main DB", "host": "db", "schema": "public", "login": "etl",
+        "password": "pw", "port": 5432, "extra": {"sslmode": "require"},
+    }
+    assert connections["warehouse"].problem is None
+    assert variables["region"].fields == {"value": "eu-west-1", "description": "Where we run"}
+    assert not variables["region"].is_secret
+    assert variables["api_token"].is_secret  # Airflow masks keys like this one; so does envmanager
+
+
+def test_rows_encrypted_with_an_older_key_decrypt_when_the_list_has_both(make_airflow_db):
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    url, db = make_airflow_db(keys=[old_key])
+    db.add_variable("before_rotation", "old-secret")
+
+    assert _read(url, Kind.VARIABLE, keys=[new_key, old_key])["before_rotation"].fields["value"] == "old-secret"
+    assert _read(url, Kind.VARIABLE, keys=[new_key])["before_rotation"].problem.endswith(
+        "cannot be decrypted with the Deployment's Airflow Fernet keys."
+    )
+
+
+def test_unencrypted_rows_are_read_as_they_are(make_airflow_db):
+    url, db = make_airflow_db()
+    db.add_connection("plain", "http", password="visible", extra='{"a": 1}', encrypt=False)
+    db.add_variable("plain_var", "v", encrypt=False)
+
+    assert _read(url, Kind.CONNECTION, keys=[])["plain"].fields["password"] == "visible"
+    assert _read(url, Kind.VARIABLE, keys=[])["plain_var"].fields["value"] == "v"
+
+
+def test_encrypted_row_without_any_key_configured_cannot_be_migrated(make_airflow_db):
+    url, db = make_airflow_db()
+    db.add_variable("locked", "x")
+    assert "no Airflow Fernet key configured" in _read(url, Kind.VARIABLE, keys=[])["locked"].problem
+
+
+@pytest.mark.parametrize(
+    "setup, key, reason",
+    [
+        (lambda db: db.add_connection("bad key!", "http"), "bad key!", "not a valid key"),
+        (lambda db: db.add_connection("list_extra", "http", extra="[1, 2]"), "list_extra", "extra: not a JSON object"),
+        (lambda db: db.add_connection("broken_extra", "http", extra="{oops"), "broken_extra", "extra: not valid JSON"),
+        (lambda db: db.add_connection("no_type", ""), "no_type", "conn_type: Connection type is required."),
+        (lambda db: db.add_connection("bad_port", "http", port=99999), "bad_port", "port: Port must be between"),
+    ],
+)
+def test_rows_that_cannot_be_migrated_say_why(make_airflow_db, setup, key, reason):
+    url, db = make_airflow_db()
+    setup(db)
+    assert reason in _read(url, Kind.CONNECTION)[key].problem
+
+
+def test_undecryptable_row_says_why(make_airflow_db):
+    url, db = make_airflow_db(keys=[Fernet.generate_key().decode()])
+    db.add_connection("other_key", "http", password="x")
+    assert "cannot be decrypted" in _read(url, Kind.CONNECTION)["other_key"].problem
+
+
+def test_plan_marks_new_exists_and_conflicts(workspace, source_deployment, airflow):
+    _, db = airflow
+    db.add_variable("fresh", "1")
+    db.add_variable("shared", "airflow-value")
+    db.add_variable("own", "x")
+    db.add_variable("same", "equal")
+    VariableFactory(workspace=workspace, key="shared", fields={"value": "workspace-value"})
+    VariableFactory(workspace=workspace, key="same", fields={"value": "equal"})
+    VariableFactory(workspace=workspace, deployment=source_deployment, key="own")
+
+    plan = airflow_migration_plan(deployment=source_deployment, kind=Kind.VARIABLE)
+    items = {item.key: item for item in plan.items}
+
+    assert items["fresh"].status == MigrationStatus.NEW
+    assert items["shared"].status == MigrationStatus.EXISTS and items["shared"].differing_fields == ["value"]
+    assert items["same"].status == MigrationStatus.EXISTS and items["same"].differing_fields == []
+    assert items["own"].status == MigrationStatus.CANNOT and "already has its own" in items["own"].reason
+    assert plan.counts() == {"new": 1, "exists": 2, "cannot": 1}
+
+
+def test_plan_query_count_does_not_grow_with_rows(workspace, source_deployment, airflow, django_assert_max_num_queries):
+    _, db = airflow
+    for i in range(30):
+        db.add_variable(f"v{i}", str(i))
+        if i % 2:
+            VariableFactory(workspace=workspace, key=f"v{i}", fields={"value": "other"})
+    with django_assert_max_num_queries(2):
+        airflow_migration_plan(deployment=source_deployment, kind=Kind.VARIABLE)
+
+
+def test_unknown_layout_is_refused_with_a_clear_message(make_airflow_db, engine, dev):
+    url, db = make_airflow_db(engine=engine)
+    db.execute("ALTER TABLE variable RENAME COLUMN val TO value_text")
+    dev = deployment_update(deployment=dev, metadata_db_url=url, fernet_keys=AIRFLOW_FERNET_KEY)
+
+    with pytest.raises(MetadataDatabaseError, match=r"unknown layout \(missing val\)"):
+        airflow_migration_plan(deployment=dev, kind=Kind.VARIABLE)
+
+
+def test_database_without_airflow_tables_is_refused(tmp_path, dev):
+    import sqlite3
+
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).close()
+    dev = deployment_update(deployment=dev, metadata_db_url=f"sqlite:///{path}")
+    with pytest.raises(MetadataDatabaseError, match="no 'connection' table"):
+        airflow_migration_plan(deployment=dev, kind=Kind.CONNECTION)
+
+
+def test_unreachable_database_is_a_clear_error_without_the_password(dev):
+    dev = deployment_update(deployment=dev, metadata_db_url="postgresql://airflow:hunter2-secret@127.0.0.1:1/airflow")
+    with pytest.raises(MetadataDatabaseError) as error:
+        airflow_migration_plan(deployment=dev, kind=Kind.CONNECTION)
+    assert "Cannot open the Airflow metadata database" in str(error.value)
+    assert "hunter2-secret" not in str(error.value)
+
+
+def test_missing_sqlite_file_is_not_created(tmp_path, dev):
+    path = tmp_path / "missing.db"
+    dev = deployment_update(deployment=dev, metadata_db_url=f"sqlite:///{path}")
+    with pytest.raises(MetadataDatabaseError, match="Cannot open"):
+        airflow_migration_plan(deployment=dev, kind=Kind.CONNECTION)
+    assert not path.exists()
+
+
+def test_remote_execution_and_unconfigured_deployments_are_refused(workspace, dev):
+    with pytest.raises(MigrationNotPossible, match="no Airflow metadata database URL"):
+        airflow_migration_plan(deployment=dev, kind=Kind.CONNECTION)
+    dev = deployment_update(deployment=dev, execution_mode="remote_execution", metadata_db_url="sqlite:////tmp/x.db")
+    with pytest.raises(MigrationNotPossible, match="Remote execution Deployments are not supported"):
+        airflow_migration_plan(deployment=dev, kind=Kind.CONNECTION)
+
+
+def test_connection_conflict_with_a_deployment_object(workspace, source_deployment, airflow):
+    _, db = airflow
+    db.add_connection("warehouse", "postgres")
+    ConnectionFactory(workspace=workspace, deployment=source_deployment, key="warehouse")
+
+    item = airflow_migration_plan(deployment=source_deployment, kind=Kind.CONNECTION).items[0]
+
+    assert item.status == MigrationStatus.CANNOT and not item.selectable

@@ -110,14 +110,21 @@ class MetadataDatabase:
             raise MetadataDatabaseError(f"The Airflow metadata database refused a query: {_first_line(exc)}") from None
 
     def execute_write(self, sql: str, params=()) -> int:
-        """Run one write statement in its own transaction; return the number of rows it changed."""
+        """Run one write statement in the open transaction; return the number of rows it changed."""
         try:
             cursor = self._conn.cursor()
             cursor.execute(self._sql(sql), params)
             count = cursor.rowcount
             cursor.close()
-            self._conn.commit()
             return count
+        except (sqlite3.Error, psycopg.Error) as exc:
+            self._rollback_quietly()
+            raise MetadataDatabaseError(f"The Airflow metadata database refused a change: {_first_line(exc)}") from None
+
+    def commit(self) -> None:
+        """Commit the writes made so far (a batch of deletions)."""
+        try:
+            self._conn.commit()
         except (sqlite3.Error, psycopg.Error) as exc:
             self._rollback_quietly()
             raise MetadataDatabaseError(f"The Airflow metadata database refused a change: {_first_line(exc)}") from None
@@ -173,7 +180,10 @@ class MetadataDatabase:
         return self.execute(f"SELECT COUNT(*) FROM {table}")[0][0]
 
     def delete_if_unchanged(self, layout: Layout, row: dict) -> bool:
-        """Delete the row only if every column still holds exactly what `row` says; return whether it did."""
+        """Delete the row only if every column still holds exactly what `row` says; return whether it did.
+
+        The deletion is part of the open transaction: call `commit()` to make it stick.
+        """
         equal = "IS" if self.engine == "sqlite" else "IS NOT DISTINCT FROM"
         conditions = " AND ".join(f"{_quote(column)} {equal} %s" for column in layout.columns)
         params = tuple(row[column] for column in layout.columns)

@@ -204,9 +204,14 @@ def airflow_migration_apply(
                 )
                 for item in copied:
                     progress("copied", item.key)
+                # One transaction per batch on the metadata database; each DELETE still checks its own row.
+                deleted = []
                 for item in copied:
                     progress("deleting", item.key)
-                    if not database.delete_if_unchanged(layout, item.source.raw) and database.row_exists(layout, item.source_id):
+                    deleted.append(database.delete_if_unchanged(layout, item.source.raw))
+                database.commit()
+                for item, was_deleted in zip(copied, deleted):
+                    if not was_deleted and database.row_exists(layout, item.source_id):
                         result.forget(item.key)
                         result.failed.append((
                             item.key,

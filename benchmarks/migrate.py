@@ -1,0 +1,107 @@
+"""Migrate from Airflow at scale: 10,000 connections and 10,000 variables (Airflow 3 layout, encrypted).
+
+    .venv/bin/python benchmarks/migrate.py
+
+Prints, for SQLite and PostgreSQL (the Airflow metadata database on the same engine as envmanager's):
+time to list (the plan), time to migrate everything, peak RSS, and SQL statements per object.
+Targets: list < 2 s, migrate all < 20 s, peak RSS < 300 MB.
+"""
+
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._django import postgres_database, run_on_each_database, setup_django  # noqa: E402
+
+PER_KIND = 10_000
+TARGET_LIST_S, TARGET_MIGRATE_S, TARGET_RSS_MB = 2, 20, 300
+
+
+def build_metadata_database(url: str, fernet_key: str):
+    from envmanager.airflow_db.sample import create_sample_database
+
+    db = create_sample_database(url, layout="3", fernet_keys=[fernet_key])
+    db.conn.commit()
+    # Inserted in one transaction each: row by row with a commit each would time the setup, not envmanager.
+    db.execute = _batched(db)
+    for i in range(PER_KIND):
+        db.add_connection(f"conn_{i:05d}", "postgres", host=f"db{i}.internal", login="etl", password=f"pw-{i}",
+                          port=5432, extra={"sslmode": "require"})
+        db.add_variable(f"var_{i:05d}", f"value {i}")
+    db.conn.commit()
+    return db
+
+
+def _batched(db):
+    def execute(sql, params=()):
+        cursor = db.conn.cursor()
+        cursor.execute(db._sql(sql), params)
+        return cursor
+    return execute
+
+
+def worker() -> int:
+    setup_django()
+    from cryptography.fernet import Fernet
+    from django.db import connection
+
+    from envmanager.kinds import Kind
+    from envmanager.selectors.migration import airflow_migration_plan
+    from envmanager.services import workspaces as workspace_services
+    from envmanager.services.migration import airflow_migration_apply
+
+    label = os.environ["ENVMANAGER_BENCH_LABEL"]
+    key = Fernet.generate_key().decode()
+    if label == "SQLite":
+        url = f"sqlite:///{os.environ['ENVMANAGER_VAR_DIR']}/airflow.db"
+    else:
+        url = postgres_database("envmanager_bench_airflow_meta").replace("postgres://", "postgresql://")
+    started = time.perf_counter()
+    build_metadata_database(url, key).close()
+    setup_s = time.perf_counter() - started
+
+    workspace = workspace_services.workspace_create(name="bench")
+    deployment = workspace_services.deployment_create(
+        workspace=workspace, name="prod", metadata_db_url=url, fernet_keys=key
+    )
+    statements = [0]
+
+    def count(execute, sql, params, many, context):
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
+    lines = []
+    for kind in (Kind.CONNECTION, Kind.VARIABLE):
+        started = time.perf_counter()
+        plan = airflow_migration_plan(deployment=deployment, kind=kind)
+        list_s = time.perf_counter() - started
+        ids = [item.source_id for item in plan.items if item.selectable]
+        statements[0] = 0
+        with connection.execute_wrapper(count):
+            started = time.perf_counter()
+            result = airflow_migration_apply(deployment=deployment, kind=kind, source_ids=ids, actor=None)
+            migrate_s = time.perf_counter() - started
+        assert len(result.migrated) == PER_KIND and not result.failed, (len(result.migrated), result.failed[:3])
+        # Per object: envmanager statements, plus one DELETE in the metadata database.
+        per_object = statements[0] / PER_KIND + 1
+        verdict = "OK" if list_s < TARGET_LIST_S and migrate_s < TARGET_MIGRATE_S else "MISSED"
+        lines.append(
+            f"{label:<10} {PER_KIND} {kind.label.lower()}s: list {list_s:.2f} s, migrate all {migrate_s:.1f} s, "
+            f"{per_object:.1f} SQL statements per object  [{verdict}: list < {TARGET_LIST_S} s, migrate < {TARGET_MIGRATE_S} s]"
+        )
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for line in lines:
+        print(line)
+    print(f"{label:<10} peak RSS {peak_mb:.0f} MB  [{'OK' if peak_mb < TARGET_RSS_MB else 'MISSED'}: < {TARGET_RSS_MB} MB]"
+          f"  (setup {setup_s:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    if "--worker" in sys.argv:
+        sys.exit(worker())
+    sys.exit(run_on_each_database(Path(__file__).resolve(), "envmanager_bench_migrate"))

@@ -1,0 +1,6 @@
+"""Django admin for envmanager: every write goes through a service, and secrets are write-only.
+
+Importing the modules registers their ModelAdmins with the default admin site.
+"""
+
+from envmanager.admin import audit, env_objects, workspaces  # noqa: F401

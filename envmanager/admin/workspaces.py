@@ -1,0 +1,228 @@
+"""Admin for Workspaces, Deployments and IDE projects."""
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+
+from accounts.models import Membership
+from envmanager.admin.base import (
+    ServiceModelAdmin,
+    ServiceModelForm,
+    clear_form_field,
+    secret_form_field,
+    secret_status,
+)
+from envmanager.models import Deployment, EnvObject, ExecutionMode, IdeProject, Workspace
+from envmanager.services import workspaces as workspace_services
+
+DEPLOYMENT_SECRETS = ("metadata_db_url", "fernet_keys")
+
+
+def _count_per_workspace(model) -> Coalesce:
+    """Return a subquery counting `model` rows of each Workspace (one query for the whole list)."""
+    counts = (
+        model.objects.filter(workspace=OuterRef("pk"))
+        .order_by()
+        .values("workspace")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+
+
+class InWorkspaceChoiceField(forms.ModelChoiceField):
+    """Choose a Deployment or IDE project, labelled with its Workspace (names repeat across them)."""
+
+    def label_from_instance(self, obj):
+        return f"{obj.workspace.name} / {obj.name}"
+
+
+class WorkspaceAddForm(ServiceModelForm):
+    name = forms.CharField(label="Name")
+    description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    class Meta:
+        model = Workspace
+        fields = ()
+
+    def save_through_service(self):
+        return workspace_services.workspace_create(
+            name=self.cleaned_data["name"], description=self.cleaned_data["description"], actor=self.actor
+        )
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(ServiceModelAdmin):
+    """Created through `workspace_create` (role groups included); read-only afterwards.
+
+    There is no Workspace update or delete service yet, and the admin writes only through services.
+    """
+
+    list_display = ["name", "deployment_count", "ide_project_count", "env_object_count", "member_count", "created_at"]
+    search_fields = ["name"]
+    readonly_fields = ["created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            deployment_count=_count_per_workspace(Deployment),
+            ide_project_count=_count_per_workspace(IdeProject),
+            env_object_count=_count_per_workspace(EnvObject),
+            member_count=_count_per_workspace(Membership),
+        )
+
+    def get_fields(self, request, obj=None):
+        return ["name", "description"] if obj is None else ["name", "description", "created_at"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:  # view only: the plain ModelForm with every field read-only
+            return admin.ModelAdmin.get_form(self, request, obj, change, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
+
+    def service_form(self, request, obj):
+        return WorkspaceAddForm
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Deployments", ordering="deployment_count")
+    def deployment_count(self, obj):
+        return obj.deployment_count
+
+    @admin.display(description="IDE projects", ordering="ide_project_count")
+    def ide_project_count(self, obj):
+        return obj.ide_project_count
+
+    @admin.display(description="Environment objects", ordering="env_object_count")
+    def env_object_count(self, obj):
+        return obj.env_object_count
+
+    @admin.display(description="Members", ordering="member_count")
+    def member_count(self, obj):
+        return obj.member_count
+
+
+def deployment_form(deployment: Deployment | None) -> type[ServiceModelForm]:
+    """Return the add form (deployment None) or the change form of a Deployment."""
+    attrs = {}
+    if deployment is None:
+        attrs["workspace"] = forms.ModelChoiceField(Workspace.objects.all(), label="Workspace")
+    attrs["name"] = forms.CharField(label="Name", initial=deployment.name if deployment else None)
+    attrs["execution_mode"] = forms.ChoiceField(
+        label="Execution mode",
+        choices=ExecutionMode.choices,
+        initial=deployment.execution_mode if deployment else ExecutionMode.STANDARD,
+        help_text="Migrate from Airflow needs a standard Deployment with its metadata database and Fernet keys.",
+    )
+    url_set = bool(deployment and deployment.has_metadata_db_url)
+    keys_set = bool(deployment and deployment.has_fernet_keys)
+    attrs["metadata_db_url"] = secret_form_field(
+        "Airflow metadata database URL", is_set=url_set, help_text="postgresql://… or sqlite:///…"
+    )
+    if url_set:
+        attrs["clear_metadata_db_url"] = clear_form_field("Metadata database URL")
+    attrs["fernet_keys"] = secret_form_field(
+        "Airflow Fernet keys", is_set=keys_set, help_text="Airflow's [core] fernet_key: comma-separated, newest first."
+    )
+    if keys_set:
+        attrs["clear_fernet_keys"] = clear_form_field("Fernet keys")
+    attrs["Meta"] = type("Meta", (), {"model": Deployment, "fields": ()})
+    attrs["secret_names"] = DEPLOYMENT_SECRETS
+    attrs["save_through_service"] = _deployment_save
+    return type("DeploymentAdminForm", (ServiceModelForm,), attrs)
+
+
+def _deployment_save(form):
+    data = form.cleaned_data
+    if form.instance.pk is None:
+        return workspace_services.deployment_create(
+            workspace=data["workspace"], name=data["name"], actor=form.actor, execution_mode=data["execution_mode"],
+            metadata_db_url=data["metadata_db_url"], fernet_keys=data["fernet_keys"],
+        )
+    if not form.has_changed():
+        return None
+    return workspace_services.deployment_update(
+        deployment=form.instance, actor=form.actor, name=data["name"], execution_mode=data["execution_mode"],
+        metadata_db_url=data["metadata_db_url"] or None, fernet_keys=data["fernet_keys"] or None,
+        clear_metadata_db_url=data.get("clear_metadata_db_url", False),
+        clear_fernet_keys=data.get("clear_fernet_keys", False),
+    )
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(ServiceModelAdmin):
+    """Created with `deployment_create`, changed with `deployment_update`; both secrets write-only."""
+
+    list_display = ["name", "workspace", "execution_mode", "metadata_db_url_status", "fernet_keys_status", "created_at"]
+    list_filter = ["execution_mode", "workspace"]
+    list_select_related = ["workspace"]
+    search_fields = ["name", "workspace__name"]
+    readonly_fields = ["workspace", "created_at"]
+
+    def get_fields(self, request, obj=None):
+        return [*([] if obj is None else ["workspace", "created_at"]), *self.get_form(request, obj).base_fields]
+
+    def service_form(self, request, obj):
+        return deployment_form(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # no Deployment delete service yet
+
+    @method_decorator(sensitive_post_parameters(*DEPLOYMENT_SECRETS))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="Metadata DB URL")
+    def metadata_db_url_status(self, obj):
+        return secret_status(obj.has_metadata_db_url)
+
+    @admin.display(description="Fernet keys")
+    def fernet_keys_status(self, obj):
+        return secret_status(obj.has_fernet_keys)
+
+
+class IdeProjectAddForm(ServiceModelForm):
+    workspace = forms.ModelChoiceField(Workspace.objects.all(), label="Workspace")
+    name = forms.CharField(label="Name")
+
+    class Meta:
+        model = IdeProject
+        fields = ()
+
+    def save_through_service(self):
+        return workspace_services.ide_project_create(
+            workspace=self.cleaned_data["workspace"], name=self.cleaned_data["name"], actor=self.actor
+        )
+
+
+@admin.register(IdeProject)
+class IdeProjectAdmin(ServiceModelAdmin):
+    """Created with `ide_project_create`; read-only afterwards (no update or delete service yet)."""
+
+    list_display = ["name", "workspace", "created_at"]
+    list_filter = ["workspace"]
+    list_select_related = ["workspace"]
+    search_fields = ["name"]
+    readonly_fields = ["created_at"]
+
+    def get_fields(self, request, obj=None):
+        return ["workspace", "name"] if obj is None else ["workspace", "name", "created_at"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            return admin.ModelAdmin.get_form(self, request, obj, change, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
+
+    def service_form(self, request, obj):
+        return IdeProjectAddForm
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

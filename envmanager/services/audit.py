@@ -11,7 +11,7 @@ def actor_label(actor: AbstractBaseUser | None) -> str:
     return actor.get_username() if actor is not None else "system"
 
 
-def audit_record(
+def audit_entry(
     *,
     actor: AbstractBaseUser | None,
     action: str,
@@ -23,11 +23,12 @@ def audit_record(
     after: dict | None = None,
     extra: dict | None = None,
 ) -> AuditEntry:
-    """Record one change. `before`/`after` must already be redacted (see `env_object_snapshot`)."""
+    """Return an unsaved entry for one change. `before`/`after` must already be redacted
+    (see `env_object_snapshot`). Flows that change many objects save these in bulk."""
     changes = {"before": before, "after": after}
     if extra:
         changes.update(extra)
-    return AuditEntry.objects.create(
+    return AuditEntry(
         workspace=workspace,
         workspace_name=workspace.name if workspace else "",
         actor=actor,
@@ -38,6 +39,13 @@ def audit_record(
         target_label=target_label[:400],
         changes=changes,
     )
+
+
+def audit_record(**entry) -> AuditEntry:
+    """Record one change; takes the arguments of `audit_entry`."""
+    record = audit_entry(**entry)
+    record.save()
+    return record
 
 
 def redacted_values(plain: dict, secret_tokens: dict) -> dict:

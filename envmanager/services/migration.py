@@ -16,15 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from envmanager.airflow_db.objects import read_airflow_objects
 from envmanager.kinds import Kind
-from envmanager.models import Deployment, EnvObject, Link, MigrationRun
+from envmanager.models import AuditEntry, Deployment, EnvObject, Link, MigrationRun
 from envmanager.selectors.migration import MIGRATABLE_KINDS, MigrationNotPossible, MigrationStatus, PlanItem, open_deployment_database, plan_items
-from envmanager.services.audit import actor_label, audit_record, env_object_label, env_object_snapshot
+from envmanager.services.audit import actor_label, audit_entry, audit_record, env_object_label, env_object_snapshot
 from envmanager.services.env_objects import apply_field_values
 from envmanager.services.overrides import link_showing_values
 
@@ -99,21 +98,33 @@ def _claim_run(*, deployment: Deployment, kind: Kind, actor, request_key: str | 
     raise MigrationInProgress("Could not start the migration; try again.")
 
 
-def _copy_new(item: PlanItem, *, deployment: Deployment, actor) -> None:
-    plain, sealed = {}, {}
-    apply_field_values(
-        kind=item.source.kind, is_secret_flag=item.source.is_secret, plain=plain, sealed=sealed,
-        fields=item.source.fields,
-    )
-    env_object = EnvObject.objects.create(
-        workspace_id=deployment.workspace_id, kind=item.source.kind, key=item.key,
-        is_secret=item.source.is_secret, data=plain, secrets=sealed,
-    )
-    Link.objects.create(env_object=env_object, deployment=deployment)
-    audit_record(
-        actor=actor, action="env_object.migrate", workspace=deployment.workspace, target_type="env_object",
-        target_id=env_object.pk, target_label=f"{env_object_label(env_object)} <- Airflow of '{deployment.name}'",
-        after=env_object_snapshot(env_object), extra={"deployment": deployment.name, "linked": True},
+def _new_objects(items: list[PlanItem], *, deployment: Deployment) -> list[EnvObject]:
+    """Return unsaved Workspace objects for the items, their secrets sealed for envmanager."""
+    objects = []
+    for item in items:
+        plain, sealed = {}, {}
+        apply_field_values(
+            kind=item.source.kind, is_secret_flag=item.source.is_secret, plain=plain, sealed=sealed,
+            fields=item.source.fields,
+        )
+        objects.append(EnvObject(
+            workspace_id=deployment.workspace_id, kind=item.source.kind, key=item.key,
+            is_secret=item.source.is_secret, data=plain, secrets=sealed,
+        ))
+    return objects
+
+
+def _create_new(items: list[PlanItem], *, deployment: Deployment, actor) -> None:
+    """Create the items as Workspace objects linked to `deployment`: three statements for the whole batch."""
+    objects = EnvObject.objects.bulk_create(_new_objects(items, deployment=deployment))
+    Link.objects.bulk_create(Link(env_object=o, deployment=deployment) for o in objects)
+    AuditEntry.objects.bulk_create(
+        audit_entry(
+            actor=actor, action="env_object.migrate", workspace=deployment.workspace, target_type="env_object",
+            target_id=o.pk, target_label=f"{env_object_label(o)} <- Airflow of '{deployment.name}'",
+            after=env_object_snapshot(o), extra={"deployment": deployment.name, "linked": True},
+        )
+        for o in objects
     )
 
 
@@ -129,7 +140,6 @@ def _copy_onto(existing: EnvObject, item: PlanItem, *, deployment: Deployment, a
 
 def _copy_batch(batch: list[PlanItem], *, deployment: Deployment, kind: Kind, actor, result: MigrationResult) -> list[PlanItem]:
     """Copy a batch into envmanager in one transaction; return the items whose copy is now committed."""
-    copied = []
     with transaction.atomic():
         keys = [item.key for item in batch]
         existing = {
@@ -140,24 +150,28 @@ def _copy_batch(batch: list[PlanItem], *, deployment: Deployment, kind: Kind, ac
         }
         # Checked again under the transaction: someone may have created one since the plan was made.
         own = set(EnvObject.objects.filter(deployment=deployment, kind=kind, key__in=keys).values_list("key", flat=True))
+        new_items, existing_items = [], []
         for item in batch:
             if item.key in own:
                 result.skipped.append((item.key, f"Deployment '{deployment.name}' now has its own object with this key."))
-                continue
-            try:
-                with transaction.atomic():
-                    if item.key in existing:
-                        names = _copy_onto(existing[item.key], item, deployment=deployment, actor=actor)
-                        (result.overridden if names else result.migrated).append(item.key)
-                    else:
-                        _copy_new(item, deployment=deployment, actor=actor)
-                        result.migrated.append(item.key)
-            except (IntegrityError, ValidationError) as exc:
-                # Someone created the same key a moment ago, or the values no longer validate: leave the
-                # source row alone; a re-run will treat it as existing.
-                result.failed.append((item.key, f"Not copied ({exc.__class__.__name__}); run the migration again."))
-                continue
-            copied.append(item)
+            else:
+                (existing_items if item.key in existing else new_items).append(item)
+        try:
+            with transaction.atomic():
+                _create_new(new_items, deployment=deployment, actor=actor)
+        except IntegrityError:
+            # Someone created one of these keys a moment ago: leave this batch's new rows in Airflow; a
+            # re-run sees them as existing Workspace objects and adds overrides instead.
+            result.failed.extend(
+                (item.key, "Created in envmanager by someone else meanwhile; run the migration again.")
+                for item in new_items
+            )
+            new_items = []
+        result.migrated.extend(item.key for item in new_items)
+        for item in existing_items:
+            names = _copy_onto(existing[item.key], item, deployment=deployment, actor=actor)
+            (result.overridden if names else result.migrated).append(item.key)
+        copied = new_items + existing_items
     return copied
 
 

@@ -59,3 +59,14 @@ def user_create(*, username: str, password: str, email: str = ""):
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": f"A user named '{username}' already exists."})
     return User.objects.create_user(username=username, password=password, email=email)
+
+
+@transaction.atomic
+def user_password_set(*, user, password: str, actor) -> None:
+    """Give `user` a new password; the audit entry records that it changed, never the password."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(
+        actor=actor, action="user.password_set", workspace=None, target_type="user", target_id=user.pk,
+        target_label=f"User '{user.get_username()}'",
+    )

@@ -1,0 +1,369 @@
+"""Plumbing shared by every envmanager management command, so that they behave alike (CLI.md).
+
+A command parses its options, resolves names with the helpers here, calls services or selectors
+inside `changes()`, and prints what happened. Services report bad input with ValidationError;
+`EnvManagerCommand` turns it into a one-line CommandError (exit status 1).
+"""
+
+import argparse
+import getpass
+import json
+import secrets
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
+from django.db import transaction
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from envmanager import crypto
+from envmanager.kinds import KIND_SPECS, Kind, parse_kind
+from envmanager.models import Deployment, EnvObject, IdeProject, Workspace
+from envmanager.selectors.env_objects import env_object_get
+from envmanager.selectors.listing import env_object_usage
+
+STDIN = "-"
+SECRET_SET, SECRET_NOT_SET = "set", "not set"
+
+# CLI option names that differ from the field name in `envmanager.kinds` (CLI.md: `--exporter TYPE`).
+FIELD_OPTION_NAMES = {"exporter_type": "exporter"}
+
+
+class HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Django's option order, with the description and the example kept as written."""
+
+
+class EnvManagerCommand(BaseCommand):
+    """Base of every envmanager command: an example in --help, secrets from stdin, one-line errors."""
+
+    example = ""  # shown under "Example:" at the end of --help; one command per line
+    stealth_options = ("stdin",)  # tests pass `stdin=io.StringIO(...)` to call_command
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        if self.example:
+            lines = self.example.strip().splitlines()
+            kwargs.setdefault("epilog", "Example:\n" + "\n".join(f"  {line.strip()}" for line in lines))
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
+    def run_from_argv(self, argv):
+        # argparse exits with status 2 on a usage error; CLI.md promises 1 for every failure.
+        try:
+            super().run_from_argv(argv)
+        except SystemExit as exc:
+            if exc.code == 2:
+                raise SystemExit(1) from None
+            raise
+
+    def execute(self, *args, **options):
+        self.stdin = options.get("stdin") or sys.stdin
+        # rich writes partial lines; Django's OutputWrapper would end each with a newline.
+        self.raw_stderr = options.get("stderr") or sys.stderr
+        try:
+            return super().execute(*args, **options)
+        except (ValidationError, crypto.SecretDecryptionError, ImproperlyConfigured) as exc:
+            # Bad input, an undecryptable secret or a bad key setting: one line, never a traceback.
+            raise CommandError(error_line(exc)) from None
+
+    def read_secrets(self, values: dict[str, str | None]) -> dict[str, str | None]:
+        """Return `values` ({option label: value}) with each `-` replaced by a value read from stdin.
+
+        One `-`: the whole of standard input (a multi-line value works). Several: one line each,
+        in the order given. On a terminal each is asked for without echo.
+        """
+        wanted = [label for label, value in values.items() if value == STDIN]
+        if not wanted:
+            return values
+        read = dict(values)
+        if self.stdin.isatty():
+            for label in wanted:
+                read[label] = getpass.getpass(f"{label}: ")
+        elif len(wanted) == 1:
+            read[wanted[0]] = _strip_newline(self.stdin.read())
+        else:
+            for label in wanted:
+                read[label] = _strip_newline(self.stdin.readline())
+        for label in wanted:
+            if not read[label]:
+                raise CommandError(f"Standard input held no value for {label}; pipe the value in, one line each.")
+        return read
+
+    def confirm(self, question: str, *, yes: bool) -> None:
+        """Return when the user agrees (or gave --yes); otherwise raise CommandError, changing nothing.
+
+        `question` is a full sentence, e.g. "Delete Airflow connection 'warehouse' (Workspace)?".
+        """
+        if yes:
+            return
+        if not self.stdin.isatty():
+            raise CommandError(
+                f"{question} Refusing without confirmation: standard input is not a terminal. "
+                "Add --yes to go ahead; nothing changed."
+            )
+        self.stderr.write(f"{question} Type 'yes' to continue: ", style_func=lambda text: text, ending="")
+        self.stderr.flush()
+        if self.stdin.readline().strip().lower() not in ("yes", "y"):
+            raise CommandError("Cancelled; nothing changed.")
+
+    @contextmanager
+    def progress(self, description: str) -> Iterator[Callable[[int, int], None]]:
+        """Draw a progress bar on standard error; yield `update(done, total)`."""
+        console = Console(file=self.raw_stderr)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task(description, total=None)
+            yield lambda done, total: bar.update(task, completed=done, total=total)
+
+    def write_json(self, data) -> None:
+        self.stdout.write(json.dumps(data, indent=2))
+
+    def success(self, message: str) -> None:
+        self.stdout.write(self.style.SUCCESS(message))
+
+    def dry_run_note(self) -> None:
+        self.stdout.write("Dry run: nothing changed.")
+
+
+def _strip_newline(text: str) -> str:
+    return text.removesuffix("\n").removesuffix("\r")
+
+
+def error_line(exc: Exception) -> str:
+    """Return the one-line message of a ValidationError (or any error) for the terminal."""
+    messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+    return " ".join(" ".join(message.split()) for message in messages)
+
+
+@contextmanager
+def changes(*, dry_run: bool) -> Iterator[None]:
+    """Run the block in one transaction, rolled back when `dry_run`.
+
+    A dry run then validates exactly like a real run (same services, same errors), and a command
+    that calls several services either makes all their changes or none.
+    """
+    with transaction.atomic():
+        yield
+        if dry_run:
+            transaction.set_rollback(True)
+
+
+def generate_password() -> str:
+    """Return a random password for a user created from the command line (printed once)."""
+    return secrets.token_urlsafe(12)
+
+
+# --- Options --------------------------------------------------------------------------------------
+
+
+def add_workspace_option(parser) -> None:
+    parser.add_argument(
+        "--workspace", metavar="NAME", help="Workspace name; may be left out when exactly one Workspace exists."
+    )
+
+
+def add_object_options(parser, *, scope_option: bool = True) -> None:
+    """Add --workspace, --type, --key and (with `scope_option`) --deployment for the object's scope."""
+    add_workspace_option(parser)
+    parser.add_argument(
+        "--type", required=True, metavar="TYPE",
+        help="Object type: connection, variable, env or metrics (plurals work).",
+    )
+    parser.add_argument("--key", required=True, metavar="KEY", help="Object key (connection id, variable name, ...).")
+    if scope_option:
+        parser.add_argument(
+            "--deployment", metavar="NAME",
+            help="The object belongs to this Deployment; leave out for a Workspace object.",
+        )
+
+
+def add_target_options(parser, *, all_deployments: bool = False) -> None:
+    """Add the required choice of --deployment / --ide-project (/ --all-deployments) a link points to."""
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--deployment", metavar="NAME", help="Target Deployment.")
+    group.add_argument("--ide-project", metavar="NAME", help="Target IDE project.")
+    if all_deployments:
+        group.add_argument(
+            "--all-deployments", action="store_true", help="Every Deployment of the Workspace, present and future."
+        )
+
+
+def add_dry_run_option(parser) -> None:
+    parser.add_argument(
+        "--dry-run", action="store_true", help="Check everything and say what would happen; change nothing."
+    )
+
+
+def add_yes_option(parser) -> None:
+    parser.add_argument(
+        "--yes", action="store_true",
+        help="Do not ask for confirmation (needed when standard input is not a terminal).",
+    )
+
+
+def add_format_option(parser) -> None:
+    parser.add_argument(
+        "--format", dest="output_format", choices=["text", "json"], default="text",
+        help="text (default, secrets masked) or json (the read API's shape, secret values null).",
+    )
+
+
+def field_name(name: str) -> str:
+    """Return the `kinds` field name for a name given on the command line (`conn-type`, `exporter`)."""
+    name = name.strip().removeprefix("--").replace("-", "_")
+    return {option: field for field, option in FIELD_OPTION_NAMES.items()}.get(name, name)
+
+
+def field_option(name: str) -> str:
+    """Return the command-line option for a `kinds` field name."""
+    return "--" + FIELD_OPTION_NAMES.get(name, name).replace("_", "-")
+
+
+def stdin_capable(kind: Kind, name: str) -> bool:
+    """Return whether field `name` of `kind` may be secret, so `-` reads it from standard input."""
+    spec = KIND_SPECS[kind].field(name)
+    return spec.secret or spec.secret_when_flagged
+
+
+# --- Resolving names ------------------------------------------------------------------------------
+
+
+def _known(names) -> str:
+    names = list(names)
+    return ", ".join(f"'{name}'" for name in names) if names else "none yet"
+
+
+def workspace_by_name(name: str | None) -> Workspace:
+    """Return the Workspace called `name`, or the only Workspace when `name` is None."""
+    if name is not None:
+        workspace = Workspace.objects.filter(name=name).first()
+        if workspace is None:
+            raise CommandError(f"No Workspace named '{name}'. Known Workspaces: {_known(_workspace_names())}.")
+        return workspace
+    first_two = list(Workspace.objects.order_by("name")[:2])
+    if len(first_two) == 1:
+        return first_two[0]
+    if not first_two:
+        raise CommandError("No Workspace exists yet; create one with `manage.py workspace_create --name NAME`.")
+    raise CommandError(f"There are several Workspaces; name one with --workspace: {_known(_workspace_names())}.")
+
+
+def _workspace_names() -> list[str]:
+    return list(Workspace.objects.order_by("name").values_list("name", flat=True)[:20])
+
+
+def deployment_by_name(workspace: Workspace, name: str) -> Deployment:
+    """Return the Deployment called `name` in `workspace`."""
+    deployment = Deployment.objects.filter(workspace=workspace, name=name).first()
+    if deployment is None:
+        known = workspace.deployments.order_by("name").values_list("name", flat=True)[:20]
+        raise CommandError(
+            f"No Deployment named '{name}' in Workspace '{workspace.name}'. Known Deployments: {_known(known)}."
+        )
+    return deployment
+
+
+def ide_project_by_name(workspace: Workspace, name: str) -> IdeProject:
+    """Return the IDE project called `name` in `workspace`."""
+    project = IdeProject.objects.filter(workspace=workspace, name=name).first()
+    if project is None:
+        known = workspace.ide_projects.order_by("name").values_list("name", flat=True)[:20]
+        raise CommandError(
+            f"No IDE project named '{name}' in Workspace '{workspace.name}'. Known IDE projects: {_known(known)}."
+        )
+    return project
+
+
+def kind_from_options(options: dict) -> Kind | None:
+    """Return the Kind named by --type, or None when it was left out."""
+    # Read from `options`: a parameter named `type` would shadow the builtin.
+    if not options.get("type"):
+        return None
+    return parse_kind(options["type"])  # its ValidationError becomes a one-line CommandError
+
+
+def env_object_or_none(
+    *, workspace: Workspace, kind: Kind, key: str, deployment: Deployment | None
+) -> EnvObject | None:
+    """Return the object at (type, key, scope), or None if there is none."""
+    try:
+        return env_object_get(workspace=workspace, kind=kind, key=key, deployment=deployment)
+    except ValidationError:
+        return None
+
+
+def targets(workspace: Workspace, options: dict) -> tuple[Deployment | None, IdeProject | None]:
+    """Return the (Deployment, IDE project) named by --deployment / --ide-project; one of them is None."""
+    if options.get("deployment"):
+        return deployment_by_name(workspace, options["deployment"]), None
+    if options.get("ide_project"):
+        return None, ide_project_by_name(workspace, options["ide_project"])
+    return None, None
+
+
+# --- Describing things ----------------------------------------------------------------------------
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def target_label(deployment: Deployment | None, ide_project: IdeProject | None) -> str:
+    return f"Deployment '{deployment.name}'" if deployment else f"IDE project '{ide_project.name}'"
+
+
+def secret_state(is_set: bool) -> str:
+    """Return how a secret is shown: whether it has a value, never the value."""
+    return SECRET_SET if is_set else SECRET_NOT_SET
+
+
+def show_value(value) -> str:
+    """Return a plain field value as one line of text (JSON objects compact and sorted)."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def field_lines(kind: Kind, plain: dict, sealed: dict, *, is_secret_flag: bool, only_given: bool = False) -> list[str]:
+    """Return "name: value" lines for stored values, secrets only as "set" / "not set".
+
+    `only_given` lists just the fields present (an override); otherwise every secret field is
+    listed (so "not set" shows) and plain fields without a value are left out.
+    """
+    spec = KIND_SPECS[kind]
+    lines = []
+    for name in spec.field_names:
+        if spec.is_secret(name, is_secret_flag=is_secret_flag):
+            if name in sealed or not only_given:
+                lines.append(f"{name}: {secret_state(name in sealed)}")
+        elif plain.get(name) is not None:
+            lines.append(f"{name}: {show_value(plain[name])}")
+    return lines
+
+
+def object_field_lines(env_object: EnvObject) -> list[str]:
+    return field_lines(Kind(env_object.kind), env_object.data, env_object.secrets, is_secret_flag=env_object.is_secret)
+
+
+def table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    """Return the lines of a plain-text table with aligned columns."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    return [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [headers, *rows]
+    ]
+
+
+def link_summary(env_object: EnvObject) -> str:
+    """Return who receives `env_object`, e.g. "linked to 2 Deployments and 1 IDE project"."""
+    if env_object.deployment_id:
+        return f"used by Deployment '{env_object.deployment.name}' only"
+    usage = env_object_usage(env_object=env_object)
+    if not (env_object.linked_to_all or usage.deployments or usage.ide_projects):
+        return "not linked to any Deployment or IDE project"
+    deployments = plural(usage.deployments, "Deployment")
+    if env_object.linked_to_all:
+        deployments = f"all Deployments ({usage.deployments} now)"
+    return f"linked to {deployments} and {plural(usage.ide_projects, 'IDE project')}"

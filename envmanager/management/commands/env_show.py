@@ -1,0 +1,59 @@
+from envmanager.kinds import Kind
+from envmanager.management import cli
+from envmanager.selectors.environment import (
+    EffectiveEntry,
+    Source,
+    deployment_effective_environment,
+    entry_as_dict,
+    ide_project_effective_environment,
+)
+
+
+class Command(cli.EnvManagerCommand):
+    help = (
+        "Show the effective environment of a Deployment or IDE project: one value per (type, key), with\n"
+        "where it comes from (Deployment object, Workspace object, or Workspace + override, marking each\n"
+        "overridden field). Secret values are never shown, only whether they are set."
+    )
+    example = """
+        manage.py env_show --deployment prod
+        manage.py env_show --workspace 'Data Platform' --ide-project notebooks --type connections --format json
+    """
+
+    def add_arguments(self, parser):
+        cli.add_workspace_option(parser)
+        cli.add_target_options(parser)
+        parser.add_argument("--type", metavar="TYPE", help="Only this type: connection, variable, env or metrics.")
+        cli.add_format_option(parser)
+
+    def handle(self, *args, workspace, output_format, **options):
+        kind = cli.kind_from_options(options)
+        kinds = (kind,) if kind else None
+        workspace = cli.workspace_by_name(workspace)
+        deployment, ide_project = cli.targets(workspace, options)
+        if deployment is not None:
+            entries = deployment_effective_environment(deployment=deployment, kinds=kinds)
+        else:
+            entries = ide_project_effective_environment(ide_project=ide_project, kinds=kinds)
+        if output_format == "json":
+            self.write_json([entry_as_dict(entry, reveal=False) for entry in entries])
+            return
+        target = cli.target_label(deployment, ide_project)
+        self.stdout.write(
+            f"Effective environment of {target} in Workspace '{workspace.name}': {cli.plural(len(entries), 'object')}."
+        )
+        for entry in entries:
+            self._write_entry(entry)
+
+    def _write_entry(self, entry: EffectiveEntry) -> None:
+        self.stdout.write("")
+        self.stdout.write(f"{Kind(entry.kind).label} '{entry.key}'  [{entry.source_label}]")
+        for name, field in entry.fields.items():
+            if field.secret:
+                shown = cli.secret_state(field.is_set)
+            elif field.value is not None:
+                shown = cli.show_value(field.value)
+            else:
+                continue
+            note = "  (override)" if field.source == Source.OVERRIDE else ""
+            self.stdout.write(f"  {name}: {shown}{note}")

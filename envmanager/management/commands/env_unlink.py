@@ -1,0 +1,51 @@
+from django.core.management.base import CommandError
+
+from envmanager.management import cli
+from envmanager.selectors.env_objects import env_object_get
+from envmanager.services import links as link_services
+from envmanager.services.audit import env_object_label
+
+
+class Command(cli.EnvManagerCommand):
+    help = (
+        "Stop making a Workspace object available to a Deployment or an IDE project (its overrides there\n"
+        "are removed too), or to all Deployments (exclusions are dropped with it). Asks for confirmation.\n"
+        "For an object linked to all Deployments, keep one Deployment out with env_exclude instead."
+    )
+    example = """
+        manage.py env_unlink --type connection --key warehouse --deployment dev --yes
+        manage.py env_unlink --type env --key LOG_LEVEL --all-deployments
+    """
+
+    def add_arguments(self, parser):
+        cli.add_object_options(parser, scope_option=False)
+        cli.add_target_options(parser, all_deployments=True)
+        cli.add_yes_option(parser)
+        cli.add_dry_run_option(parser)
+
+    def handle(self, *args, workspace, key, all_deployments, yes, dry_run, **options):
+        kind = cli.kind_from_options(options)
+        workspace = cli.workspace_by_name(workspace)
+        deployment, ide_project = cli.targets(workspace, options)
+        env_object = env_object_get(workspace=workspace, kind=kind, key=key)
+        label = env_object_label(env_object)
+        if all_deployments and not env_object.linked_to_all:
+            raise CommandError(f"{label} is not linked to all Deployments; nothing to unlink.")
+        target = "all Deployments" if all_deployments else cli.target_label(deployment, ide_project)
+        # Rehearse (rolled back) so that "not linked" is reported before the question, not after it.
+        with cli.changes(dry_run=True):
+            self._unlink(env_object, deployment, ide_project, all_deployments)
+        if dry_run:
+            self.stdout.write(f"Would unlink {label} from {target}.")
+            self.dry_run_note()
+            return
+        self.confirm(f"Unlink {label} from {target}? Its overrides and exclusions there go with it.", yes=yes)
+        with cli.changes(dry_run=False):
+            self._unlink(env_object, deployment, ide_project, all_deployments)
+        self.success(f"Unlinked {label} from {target}.")
+
+    def _unlink(self, env_object, deployment, ide_project, all_deployments: bool) -> None:
+        if all_deployments:
+            link_services.env_object_set_linked_to_all(env_object=env_object, actor=None, linked_to_all=False)
+        else:
+            link_services.link_delete(env_object=env_object, actor=None, deployment=deployment, ide_project=ide_project)

@@ -1,0 +1,34 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import CommandError
+
+from accounts import services as account_services
+from accounts.models import Membership
+from envmanager.management import cli
+
+
+class Command(cli.EnvManagerCommand):
+    help = "Remove a user from a Workspace; they lose every permission there at once. Asks for confirmation."
+    example = "manage.py member_remove --workspace 'Data Platform' --username alice --yes"
+
+    def add_arguments(self, parser):
+        cli.add_workspace_option(parser)
+        parser.add_argument("--username", required=True, metavar="USERNAME", help="The user's login name.")
+        cli.add_yes_option(parser)
+        cli.add_dry_run_option(parser)
+
+    def handle(self, *args, workspace, username, yes, dry_run, **options):
+        workspace = cli.workspace_by_name(workspace)
+        user = get_user_model().objects.filter(username=username).first()
+        membership = Membership.objects.filter(workspace=workspace, user=user).first() if user else None
+        if membership is None:
+            raise CommandError(f"User '{username}' is not a member of Workspace '{workspace.name}'.")
+        what = f"user '{username}' ({membership.get_role_display()}) from Workspace '{workspace.name}'"
+        if not dry_run:
+            self.confirm(f"Remove {what}?", yes=yes)
+        with cli.changes(dry_run=dry_run):
+            account_services.membership_remove(workspace=workspace, user=user, actor=None)
+        if dry_run:
+            self.stdout.write(f"Would remove {what}.")
+            self.dry_run_note()
+            return
+        self.success(f"Removed {what}.")

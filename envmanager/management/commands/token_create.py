@@ -1,0 +1,39 @@
+from envmanager.management import cli
+from envmanager.services import tokens as token_services
+
+
+class Command(cli.EnvManagerCommand):
+    help = (
+        "Create an API token for one Deployment (or IDE project). The token reads that target's effective\n"
+        "environment through the read API and the Airflow secrets backend. It is printed once, alone on\n"
+        "the last line of standard output, and only its hash is stored: keep it now."
+    )
+    example = """
+        manage.py token_create --deployment prod --name airflow-prod
+        manage.py token_create --workspace 'Data Platform' --ide-project notebooks --name laptop | tail -n 1 > token.txt
+    """
+
+    def add_arguments(self, parser):
+        cli.add_workspace_option(parser)
+        cli.add_target_options(parser)
+        parser.add_argument(
+            "--name", required=True, metavar="NAME",
+            help="A name for the token, unique among the target's active tokens (e.g. where it is used).",
+        )
+        cli.add_dry_run_option(parser)
+
+    def handle(self, *args, workspace, name, dry_run, **options):
+        workspace = cli.workspace_by_name(workspace)
+        deployment, ide_project = cli.targets(workspace, options)
+        target = cli.target_label(deployment, ide_project)
+        with cli.changes(dry_run=dry_run):
+            issued = token_services.api_token_create(
+                actor=None, name=name, deployment=deployment, ide_project=ide_project
+            )
+        if dry_run:
+            self.stdout.write(f"Would create API token '{issued.api_token.name}' for {target}.")
+            self.dry_run_note()
+            return
+        self.success(f"Created API token '{issued.api_token.name}' for {target} in Workspace '{workspace.name}'.")
+        self.stdout.write("It is shown only now; store it where Airflow reads it (e.g. a token_file):")
+        self.stdout.write(issued.plain)

@@ -1,0 +1,36 @@
+from envmanager.management import cli
+from envmanager.services import tokens as token_services
+
+
+class Command(cli.EnvManagerCommand):
+    help = (
+        "Revoke an API token of a Deployment (or IDE project), by name. From the next request on, the\n"
+        "read API refuses it (401) and an Airflow using it falls back to its other secrets backends."
+    )
+    example = """
+        manage.py token_revoke --deployment prod --name airflow-prod
+        manage.py token_revoke --workspace 'Data Platform' --ide-project notebooks --name laptop --yes
+    """
+
+    def add_arguments(self, parser):
+        cli.add_workspace_option(parser)
+        cli.add_target_options(parser)
+        parser.add_argument("--name", required=True, metavar="NAME", help="The name of the active token to revoke.")
+        cli.add_dry_run_option(parser)
+        cli.add_yes_option(parser)
+
+    def handle(self, *args, workspace, name, dry_run, yes, **options):
+        workspace = cli.workspace_by_name(workspace)
+        deployment, ide_project = cli.targets(workspace, options)
+        target = cli.target_label(deployment, ide_project)
+        api_token = token_services.api_token_get(name=name, deployment=deployment, ide_project=ide_project)
+        if dry_run:
+            self.stdout.write(f"Would revoke API token '{api_token.name}' ({api_token.prefix}…) of {target}.")
+            self.dry_run_note()
+            return
+        self.confirm(
+            f"Revoke API token '{api_token.name}' ({api_token.prefix}…) of {target}? Whatever uses it loses access.",
+            yes=yes,
+        )
+        token_services.api_token_revoke(api_token=api_token, actor=None)
+        self.success(f"Revoked API token '{api_token.name}' of {target}.")

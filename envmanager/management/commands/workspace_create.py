@@ -1,0 +1,21 @@
+from envmanager.management import cli
+from envmanager.services import workspaces as workspace_services
+
+
+class Command(cli.EnvManagerCommand):
+    help = "Create a Workspace: a team's space for Deployments, IDE projects, members and environment objects."
+    example = "manage.py workspace_create --name 'Data Platform' --description 'Airflow for the data team'"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", required=True, metavar="NAME", help="Workspace name (unique).")
+        parser.add_argument("--description", default="", metavar="TEXT", help="Optional description.")
+        cli.add_dry_run_option(parser)
+
+    def handle(self, *args, name, description, dry_run, **options):
+        with cli.changes(dry_run=dry_run):
+            workspace = workspace_services.workspace_create(name=name, description=description, actor=None)
+        if dry_run:
+            self.stdout.write(f"Would create Workspace '{workspace.name}'.")
+            self.dry_run_note()
+            return
+        self.success(f"Created Workspace '{workspace.name}'.")

@@ -9,7 +9,8 @@ TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
+    settings.VAR_DIR = tmp_path  # files the app writes beside its database (demo Airflow database)
     settings.ENVMANAGER_ENCRYPTION_KEYS = [TEST_ENCRYPTION_KEY]
     # Password hashing is slow on purpose; tests create many users and never attack them.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

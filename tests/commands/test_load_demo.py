@@ -95,3 +95,21 @@ def test_dry_run_changes_nothing_and_prints_no_password(run):
     assert db_state() == before
     assert "Would create Workspace 'Demo'" in result.out
     assert not passwords(result.out)
+
+
+def test_demo_prod_has_an_airflow_database_showing_every_migration_status(run, db):
+    from envmanager.kinds import Kind
+    from envmanager.models import Deployment
+    from envmanager.selectors.migration import airflow_migration_plan
+
+    run("load_demo")
+
+    prod = Deployment.objects.get(name="prod", workspace__name="Demo")
+    statuses = {}
+    for kind in (Kind.CONNECTION, Kind.VARIABLE):
+        statuses.update({item.key: item.status for item in airflow_migration_plan(deployment=prod, kind=kind).items})
+    assert statuses == {
+        "legacy_mysql": "new", "warehouse": "exists", "slack_alerts": "exists", "bad id!": "cannot",
+        "broken_extra": "cannot", "old_key_conn": "cannot", "etl_batch_size": "new", "datadog_api_key": "new",
+        "alert_email": "exists", "max_active_runs": "cannot",
+    }

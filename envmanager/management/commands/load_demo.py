@@ -1,10 +1,16 @@
 from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from django.conf import settings
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from accounts import services as account_services
 from accounts.models import Role
+from envmanager.airflow_db.sample import create_sample_database
+from envmanager import crypto
 from envmanager.kinds import Kind
 from envmanager.management import cli
 from envmanager.models import Deployment, IdeProject, Workspace
@@ -86,6 +92,42 @@ def objects_create(places: DemoPlaces) -> int:
     return places.workspace.env_objects.count()
 
 
+def airflow_demo_create(places: DemoPlaces, path: Path) -> str:
+    """Give prod a demo Airflow metadata database (Airflow 3 layout, encrypted) with rows of every status.
+
+    New: legacy_mysql, etl_batch_size, datadog_api_key. Exists: warehouse and alert_email (values differ:
+    an override), slack_alerts (same values). Cannot: an invalid id, an extra that is not a JSON object, a
+    row encrypted with a key the Deployment does not have, and max_active_runs (prod has its own).
+    """
+    path.unlink(missing_ok=True)
+    airflow_key = Fernet.generate_key().decode()
+    url = f"sqlite:///{path}"
+    db = create_sample_database(url, layout="3", fernet_keys=[airflow_key])
+    db.add_connection("legacy_mysql", "mysql", host="mysql.demo.internal", schema="legacy", login="etl",
+                      password="demo-mysql-password", port=3306, description="Old reporting database")
+    db.add_connection("warehouse", "postgres", host="warehouse-prod.demo.internal", schema="analytics",
+                      login="airflow", password="demo-prod-airflow-password", port=5432, extra={"sslmode": "require"})
+    db.add_connection("slack_alerts", "slack", description="Alerts channel", password="xoxb-demo-token")
+    db.add_connection("bad id!", "http", host="example.com")
+    db.add_connection("broken_extra", "http", host="api.demo.internal", extra='["not", "an", "object"]')
+    db.add_variable("etl_batch_size", "500", description="Rows per insert")
+    db.add_variable("datadog_api_key", "demo-datadog-key")
+    db.add_variable("alert_email", "oncall@example.com")
+    db.add_variable("max_active_runs", "16")
+    # A row from before a key rotation the Deployment was not told about: no configured key opens it.
+    foreign_key_set = crypto.airflow_key_set([Fernet.generate_key().decode()])
+    db.execute(
+        "INSERT INTO connection (conn_id, conn_type, password, is_encrypted, is_extra_encrypted) "
+        "VALUES ('old_key_conn', 'http', %s, TRUE, FALSE)",
+        (crypto.airflow_encrypt(foreign_key_set, "demo-rotated-away"),),
+    )
+    db.close()
+    workspace_services.deployment_update(
+        deployment=places.prod, actor=None, metadata_db_url=url, fernet_keys=airflow_key
+    )
+    return url
+
+
 def members_set(workspace: Workspace) -> list[tuple[str, str, str]]:
     """Give each demo user a fresh random password and their role; return (username, role, password)."""
     rows = []
@@ -138,6 +180,8 @@ class Command(cli.EnvManagerCommand):
             places = places_create()
             count = objects_create(places)
             passwords = members_set(places.workspace)
+            if not dry_run:
+                airflow_demo_create(places, Path(settings.VAR_DIR) / "demo-airflow-prod.sqlite3")
         summary = (
             f"Workspace '{DEMO_WORKSPACE}': Deployments 'dev' and 'prod', IDE project '{places.ide.name}', "
             f"{cli.plural(count, 'environment object')} and {cli.plural(len(passwords), 'user')}."
@@ -147,6 +191,11 @@ class Command(cli.EnvManagerCommand):
             self.dry_run_note()
             return
         self.success(f"Created {summary}")
+        self.stdout.write(
+            "Deployment 'prod' has a demo Airflow metadata database to migrate from: "
+            "open prod's Environment tab (Connections or Airflow Variables) and use Migrate from Airflow, "
+            "or run `manage.py migrate_from_airflow --deployment prod --dry-run`."
+        )
         self._write_passwords(passwords)
 
     def _reset_passwords(self, workspace: Workspace, *, dry_run: bool) -> None:

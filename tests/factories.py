@@ -21,64 +21,45 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "pw-for-tests")
 
 
-class WorkspaceFactory(factory.Factory):
-    class Meta:
-        model = dict  # built by the service, see _create
+class _ServiceFactory(factory.Factory):
+    """Builds through `service(actor=None, **attributes)` instead of saving a model."""
 
-    name = factory.Sequence(lambda n: f"Workspace {n}")
-
-    @classmethod
-    def _create(cls, model_class, **kwargs):
-        return workspace_services.workspace_create(actor=None, **kwargs)
-
-
-class DeploymentFactory(factory.Factory):
     class Meta:
         model = dict
 
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return cls.service(actor=None, **kwargs)
+
+
+class WorkspaceFactory(_ServiceFactory):
+    service = staticmethod(workspace_services.workspace_create)
+    name = factory.Sequence(lambda n: f"Workspace {n}")
+
+
+class DeploymentFactory(_ServiceFactory):
+    service = staticmethod(workspace_services.deployment_create)
     workspace = factory.SubFactory(WorkspaceFactory)
     name = factory.Sequence(lambda n: f"deployment-{n}")
 
-    @classmethod
-    def _create(cls, model_class, **kwargs):
-        return workspace_services.deployment_create(actor=None, **kwargs)
 
-
-class IdeProjectFactory(factory.Factory):
-    class Meta:
-        model = dict
-
+class IdeProjectFactory(_ServiceFactory):
+    service = staticmethod(workspace_services.ide_project_create)
     workspace = factory.SubFactory(WorkspaceFactory)
     name = factory.Sequence(lambda n: f"ide-{n}")
 
-    @classmethod
-    def _create(cls, model_class, **kwargs):
-        return workspace_services.ide_project_create(actor=None, **kwargs)
 
-
-class MembershipFactory(factory.Factory):
-    class Meta:
-        model = dict
-
+class MembershipFactory(_ServiceFactory):
+    service = staticmethod(membership_set)
     workspace = factory.SubFactory(WorkspaceFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.MEMBER
 
-    @classmethod
-    def _create(cls, model_class, **kwargs):
-        return membership_set(actor=None, **kwargs)
 
-
-class _EnvObjectFactory(factory.Factory):
-    class Meta:
-        model = dict
-
+class _EnvObjectFactory(_ServiceFactory):
+    service = staticmethod(env_object_services.env_object_create)
     workspace = factory.SubFactory(WorkspaceFactory)
     deployment = None
-
-    @classmethod
-    def _create(cls, model_class, **kwargs):
-        return env_object_services.env_object_create(actor=None, **kwargs)
 
 
 class ConnectionFactory(_EnvObjectFactory):

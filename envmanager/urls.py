@@ -1,11 +1,55 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from envmanager import views
 from envmanager.urls_delivery import urlpatterns as delivery_urlpatterns
+from envmanager.views.base import KindConverter
 
 app_name = "envmanager"
 
+register_converter(KindConverter, "kind")
+
+W = "workspaces/<int:workspace_id>/"
+D = W + "deployments/<int:deployment_id>/"
+P = W + "ide-projects/<int:ide_project_id>/"
+O = W + "objects/<int:object_id>/"
+
 urlpatterns = [
     path("", views.home, name="home"),
+    path(W, views.workspace_detail, name="workspace-detail"),
+    path(W + "audit/", views.audit_list, name="audit-list"),
+    # The Workspace Environment page
+    path(W + "environment/", views.workspace_environment, name="workspace-environment-home"),
+    path(W + "environment/<kind:kind>/", views.workspace_environment, name="workspace-environment"),
+    path(W + "environment/<kind:kind>/new/", views.env_object_create, name="env-object-create"),
+    path(O + "edit/", views.env_object_edit, name="env-object-edit"),
+    path(O + "delete/", views.env_object_delete, name="env-object-delete"),
+    path(O + "links/", views.env_object_links, name="env-object-links"),
+    *[
+        path(
+            O + f"deployments/<int:deployment_id>/{action}/",
+            views.env_object_deployment_link,
+            {"action": action},
+            name=f"env-object-{action}",
+        )
+        for action in ("exclude", "include", "unlink")
+    ],
+    path(
+        O + "ide-projects/<int:ide_project_id>/unlink/",
+        views.env_object_ide_project_unlink,
+        name="env-object-ide-project-unlink",
+    ),
+    # Deployments and their Environment tab
+    path(W + "deployments/", views.deployment_list, name="deployment-list"),
+    path(D, views.deployment_detail, name="deployment-detail"),
+    path(D + "environment/", views.deployment_environment, name="deployment-environment-home"),
+    path(D + "environment/<kind:kind>/", views.deployment_environment, name="deployment-environment"),
+    path(D + "environment/<kind:kind>/new/", views.env_object_create, name="deployment-env-object-create"),
+    path(D + "objects/<int:object_id>/override/", views.override_edit, name="override-edit"),
+    path(D + "objects/<int:object_id>/override/remove/", views.override_remove, name="override-remove"),
+    # IDE projects
+    path(W + "ide-projects/", views.ide_project_list, name="ide-project-list"),
+    path(P, views.ide_project_detail, name="ide-project-detail"),
+    path(P + "environment/", views.ide_project_environment, name="ide-project-environment-home"),
+    path(P + "environment/<kind:kind>/", views.ide_project_environment, name="ide-project-environment"),
     *delivery_urlpatterns,
 ]

@@ -1,3 +1,45 @@
+from envmanager.views.environment import (
+    deployment_environment,
+    env_object_create,
+    env_object_delete,
+    env_object_edit,
+    ide_project_environment,
+    workspace_environment,
+)
 from envmanager.views.home import home
+from envmanager.views.links import (
+    env_object_deployment_link,
+    env_object_ide_project_unlink,
+    env_object_links,
+    override_edit,
+    override_remove,
+)
+from envmanager.views.workspaces import (
+    audit_list,
+    deployment_detail,
+    deployment_list,
+    ide_project_detail,
+    ide_project_list,
+    workspace_detail,
+)
 
-__all__ = ["home"]
+__all__ = [
+    "audit_list",
+    "deployment_detail",
+    "deployment_environment",
+    "deployment_list",
+    "env_object_create",
+    "env_object_delete",
+    "env_object_deployment_link",
+    "env_object_edit",
+    "env_object_ide_project_unlink",
+    "env_object_links",
+    "home",
+    "ide_project_detail",
+    "ide_project_environment",
+    "ide_project_list",
+    "override_edit",
+    "override_remove",
+    "workspace_detail",
+    "workspace_environment",
+]

@@ -1,0 +1,1 @@
+"""Forms for the browser pages: they parse and check input; services decide and write."""

@@ -1,0 +1,370 @@
+"""Forms for environment objects, their links and their per-Deployment overrides.
+
+Fields come from `envmanager.kinds`, the one description of each type. The forms turn what was
+posted into the arguments of a service; the services still validate everything and decide.
+"""
+
+from dataclasses import dataclass
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from envmanager.forms.fields import JSONObjectField, KeyValueField, KeyValueWidget, SecretInput, SecretTextarea
+from envmanager.kinds import COMMON_CONN_TYPES, KEY_MAX_LENGTH, KIND_SPECS, FieldSpec, Kind, clean_field_value, key_error
+from envmanager.models import EnvObject, Link
+
+# Fields entered as name/value rows rather than as JSON text.
+KEY_VALUE_FIELDS = {(Kind.METRICS, "headers"): ("Header", "Value"), (Kind.METRICS, "labels"): ("Label", "Value")}
+# Fields shown only for some metrics auth types (the page hides the others).
+AUTH_TYPE_FIELDS = {"username": ("basic",), "password": ("basic", "bearer")}
+CONN_TYPE_DATALIST = "conn-type-choices"
+
+HELP_TEXTS = {
+    (Kind.CONNECTION, "conn_type"): "Pick a common type or type any Airflow connection type.",
+    (Kind.CONNECTION, "extra"): 'A JSON object, like {"region_name": "eu-west-1"}.',
+    (Kind.VARIABLE, "value"): "Text or JSON, stored as typed.",
+    (Kind.METRICS, "password"): "The password (basic auth) or the token (bearer auth).",
+}
+
+
+def add_service_error(form: forms.Form, exc: ValidationError) -> None:
+    """Attach a service's ValidationError to the form fields it names, the rest to the whole form."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _choices(values) -> list[tuple[str, str]]:
+    return [(value, value.replace("_", " ")) for value in values]
+
+
+def build_field(kind: Kind, spec: FieldSpec, *, secret: bool, required: bool) -> forms.Field:
+    """Return the form field for one field of `kind`; a secret one never renders a value."""
+    common = {"label": spec.label, "required": required, "help_text": HELP_TEXTS.get((kind, spec.name), "")}
+    if (kind, spec.name) in KEY_VALUE_FIELDS:
+        key_label, value_label = KEY_VALUE_FIELDS[(kind, spec.name)]
+        return KeyValueField(secret=secret, key_label=key_label, value_label=value_label, **common)
+    if spec.type == "json_object":
+        return JSONObjectField(secret=secret, **common)
+    if spec.type == "int":
+        bounds = {"min_value": 0, "max_value": 65535} if spec.name == "port" else {}
+        return forms.IntegerField(**bounds, **common)
+    if spec.choices:
+        choices = _choices(spec.choices)
+        if not required:
+            choices = [("", "—"), *choices]
+        return forms.ChoiceField(choices=choices, **common)
+    if spec.type == "json_or_text" or spec.name == "value":
+        widget = SecretTextarea(attrs={"rows": 3}) if secret else forms.Textarea(attrs={"rows": 3})
+        return forms.CharField(widget=widget, strip=False, **common)
+    if secret:
+        return forms.CharField(widget=SecretInput(), strip=False, **common)
+    if spec.type == "url":
+        return forms.CharField(widget=forms.URLInput(attrs={"placeholder": "https://"}), **common)
+    if spec.name == "description":
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), **common)
+    if (kind, spec.name) == (Kind.CONNECTION, "conn_type"):
+        return forms.CharField(widget=forms.TextInput(attrs={"list": CONN_TYPE_DATALIST, "autocomplete": "off"}), **common)
+    return forms.CharField(**common)
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    """One field as a form shows it: the input, and for a secret whether it is set and how to clear it."""
+
+    field: forms.BoundField
+    secret: bool = False
+    is_set: bool = False
+    clear: forms.BoundField | None = None
+    auth_types: tuple[str, ...] = ()
+    datalist: str = ""
+    # Override form only.
+    override: forms.BoundField | None = None
+    overridden: bool = False
+    workspace_value: object = None
+    wide: bool = False  # takes the whole width of a two-column form
+
+    @property
+    def auth_types_attr(self) -> str:
+        return " ".join(self.auth_types)
+
+
+WIDE_FIELDS = {"conn_type", "endpoint"}
+
+
+def _is_wide(field: forms.Field) -> bool:
+    return isinstance(field.widget, (forms.Textarea, KeyValueWidget))
+
+
+def _is_empty(value) -> bool:
+    return value is None or value == "" or value == {} or value == []
+
+
+class EnvObjectForm(forms.Form):
+    """Create an object of one type, or edit one; the key is fixed once created."""
+
+    def __init__(self, data=None, *, kind: Kind, env_object: EnvObject | None = None, workspace_scope: bool = True):
+        super().__init__(data)
+        self.kind = Kind(kind)
+        self.spec = KIND_SPECS[self.kind]
+        self.env_object = env_object
+        stored_secret = env_object.is_secret if env_object else False
+        posted_secret = bool(data and data.get("is_secret")) if self.spec.has_secret_flag else False
+        # Mask the value as soon as either the stored object or the submitted form says it is secret.
+        self.masked = stored_secret or posted_secret
+
+        if env_object is None:
+            self.fields["key"] = forms.CharField(
+                label=self._key_label(), max_length=KEY_MAX_LENGTH, widget=forms.TextInput(attrs={"autofocus": True})
+            )
+        for spec in self.spec.fields:
+            secret = self.spec.is_secret(spec.name, is_secret_flag=self.masked)
+            required = spec.required and not secret
+            field = build_field(self.kind, spec, secret=secret, required=required)
+            if env_object is not None and not secret:
+                field.initial = env_object.data.get(spec.name)
+            if env_object is not None and secret and self._stored_is_set(spec.name):
+                field.help_text = "Set. Leave empty to keep the stored value."
+            self.fields[spec.name] = field
+            if env_object is not None and secret and self._stored_is_set(spec.name):
+                self.fields[f"clear_{spec.name}"] = forms.BooleanField(
+                    label=f"Clear the stored {spec.label.lower()}", required=False
+                )
+        if self.spec.has_secret_flag:
+            self.fields["is_secret"] = forms.BooleanField(
+                label="Secret", required=False, initial=stored_secret,
+                help_text="Masked everywhere; the value can be replaced but never read back here.",
+            )
+        if env_object is None and workspace_scope:
+            self.fields["linked_to_all"] = forms.BooleanField(
+                label="Link to all Deployments", required=False,
+                help_text="Every Deployment of the Workspace receives it, including ones created later.",
+            )
+
+    def _key_label(self) -> str:
+        return {
+            Kind.CONNECTION: "Connection ID",
+            Kind.VARIABLE: "Key",
+            Kind.ENV: "Name",
+            Kind.METRICS: "Name",
+        }[self.kind]
+
+    def _stored_is_set(self, name: str) -> bool:
+        return self.env_object is not None and name in self.env_object.secrets
+
+    def _is_secret(self, name: str) -> bool:
+        return self.spec.is_secret(name, is_secret_flag=self.masked)
+
+    @property
+    def rows(self) -> list[FieldRow]:
+        rows = []
+        for spec in self.spec.fields:
+            secret = self._is_secret(spec.name)
+            clear_name = f"clear_{spec.name}"
+            rows.append(
+                FieldRow(
+                    field=self[spec.name],
+                    secret=secret,
+                    is_set=secret and self._stored_is_set(spec.name),
+                    clear=self[clear_name] if clear_name in self.fields else None,
+                    auth_types=AUTH_TYPE_FIELDS.get(spec.name, ()) if self.kind == Kind.METRICS else (),
+                    datalist=CONN_TYPE_DATALIST if (self.kind, spec.name) == (Kind.CONNECTION, "conn_type") else "",
+                    wide=_is_wide(self.fields[spec.name]) or spec.name in WIDE_FIELDS,
+                )
+            )
+        return rows
+
+    @property
+    def conn_types(self) -> tuple[str, ...]:
+        return COMMON_CONN_TYPES
+
+    def clean_key(self):
+        key = self.cleaned_data["key"].strip()
+        if error := key_error(self.kind, key):
+            raise ValidationError(error)
+        return key
+
+    def clean(self):
+        cleaned = super().clean()
+        for spec in self.spec.fields:
+            if spec.name not in cleaned or _is_empty(cleaned[spec.name]):
+                continue
+            try:
+                clean_field_value(spec, cleaned[spec.name])
+            except ValidationError as exc:
+                for message in exc.message_dict.get(spec.name, exc.messages):
+                    self.add_error(spec.name, message)
+            clear_name = f"clear_{spec.name}"
+            if cleaned.get(clear_name) and self._is_secret(spec.name):
+                self.add_error(clear_name, f"Either enter a new {spec.label.lower()} or clear it, not both.")
+        return cleaned
+
+    def _fields_and_clear(self) -> tuple[dict, tuple[str, ...]]:
+        fields, clear = {}, []
+        for spec in self.spec.fields:
+            value = self.cleaned_data.get(spec.name)
+            if self._is_secret(spec.name):
+                if self.cleaned_data.get(f"clear_{spec.name}"):
+                    clear.append(spec.name)
+                elif not _is_empty(value):
+                    fields[spec.name] = value
+                # An empty secret keeps what is stored.
+                continue
+            fields[spec.name] = None if _is_empty(value) else value
+        if self.kind == Kind.METRICS:
+            # Credentials the chosen auth type does not use are not kept around.
+            auth = fields.get("auth_type") or "none"
+            if auth != "basic":
+                fields["username"] = None
+            if auth == "none":
+                fields.pop("password", None)
+                if self._stored_is_set("password") and "password" not in clear:
+                    clear.append("password")
+        return fields, tuple(clear)
+
+    def create_kwargs(self) -> dict:
+        """Return the arguments of `env_object_create` (besides workspace, deployment and actor)."""
+        fields, _ = self._fields_and_clear()
+        kwargs = {"kind": self.kind, "key": self.cleaned_data["key"], "fields": fields}
+        if self.spec.has_secret_flag:
+            kwargs["is_secret"] = self.cleaned_data.get("is_secret", False)
+        if "linked_to_all" in self.fields:
+            kwargs["linked_to_all"] = self.cleaned_data.get("linked_to_all", False)
+        return kwargs
+
+    def update_kwargs(self) -> dict:
+        """Return the arguments of `env_object_update` (besides env_object and actor)."""
+        fields, clear = self._fields_and_clear()
+        kwargs = {"fields": fields, "clear": clear}
+        if self.spec.has_secret_flag:
+            kwargs["is_secret"] = self.cleaned_data.get("is_secret", False)
+        return kwargs
+
+
+class OverrideForm(forms.Form):
+    """Per-Deployment values for some fields of a linked Workspace object.
+
+    A field is overridden when its "Override" box is ticked or a value is typed for it; unticking
+    an overridden field and leaving it empty removes that override.
+    """
+
+    def __init__(self, data=None, *, env_object: EnvObject, link: Link | None):
+        super().__init__(data)
+        self.env_object = env_object
+        self.kind = Kind(env_object.kind)
+        self.spec = KIND_SPECS[self.kind]
+        self.override_plain = dict(link.override_data) if link else {}
+        self.override_sealed_names = set(link.override_secrets) if link else set()
+        first = True
+        for spec in self.spec.fields:
+            secret = env_object.is_secret_field(spec.name)
+            self.fields[f"override_{spec.name}"] = forms.BooleanField(
+                label=f"Override {spec.label}", required=False, initial=self.is_overridden(spec.name)
+            )
+            field = build_field(self.kind, spec, secret=secret, required=False)
+            field.help_text = ""
+            if not secret and spec.name in self.override_plain:
+                field.initial = self.override_plain[spec.name]
+            if first:
+                field.widget.attrs["autofocus"] = True
+                first = False
+            self.fields[spec.name] = field
+
+    def is_overridden(self, name: str) -> bool:
+        return name in self.override_plain or name in self.override_sealed_names
+
+    @property
+    def rows(self) -> list[FieldRow]:
+        rows = []
+        for spec in self.spec.fields:
+            secret = self.env_object.is_secret_field(spec.name)
+            rows.append(
+                FieldRow(
+                    field=self[spec.name],
+                    secret=secret,
+                    is_set=secret and spec.name in self.override_sealed_names,
+                    override=self[f"override_{spec.name}"],
+                    overridden=self.is_overridden(spec.name),
+                    # A secret shows only whether the Workspace object has one.
+                    workspace_value=(
+                        ("set" if spec.name in self.env_object.secrets else "not set")
+                        if secret else self.env_object.data.get(spec.name)
+                    ),
+                    datalist=CONN_TYPE_DATALIST if (self.kind, spec.name) == (Kind.CONNECTION, "conn_type") else "",
+                )
+            )
+        return rows
+
+    @property
+    def conn_types(self) -> tuple[str, ...]:
+        return COMMON_CONN_TYPES
+
+    def clean(self):
+        cleaned = super().clean()
+        self._fields, self._clear = {}, []
+        for spec in self.spec.fields:
+            if spec.name in self.errors:
+                continue
+            value = cleaned.get(spec.name)
+            wanted = cleaned.get(f"override_{spec.name}") or not _is_empty(value)
+            secret = self.env_object.is_secret_field(spec.name)
+            if wanted and not _is_empty(value):
+                try:
+                    clean_field_value(spec, value)
+                except ValidationError as exc:
+                    for message in exc.message_dict.get(spec.name, exc.messages):
+                        self.add_error(spec.name, message)
+                    continue
+                self._fields[spec.name] = value
+            elif wanted and secret and spec.name in self.override_sealed_names:
+                continue  # an empty secret keeps its override
+            elif wanted:
+                self.add_error(
+                    spec.name, f"Enter the {spec.label.lower()} for this Deployment, or untick “Override”."
+                )
+            elif self.is_overridden(spec.name):
+                self._clear.append(spec.name)
+        if not self.errors and not self._fields and not self._clear:
+            raise ValidationError("Nothing to change: tick “Override” next to a field and enter its value.")
+        return cleaned
+
+    def override_kwargs(self) -> dict:
+        """Return the arguments of `link_set_override` (besides env_object, target and actor)."""
+        return {"fields": dict(self._fields), "clear": tuple(self._clear)}
+
+
+class LinksForm(forms.Form):
+    """Which Deployments and IDE projects receive a Workspace object."""
+
+    MODE_SELECTED = "selected"
+    MODE_ALL = "all"
+
+    mode = forms.ChoiceField(
+        label="Deployments",
+        choices=[(MODE_SELECTED, "Selected Deployments"), (MODE_ALL, "All Deployments, present and future")],
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, data=None, *, deployments, ide_projects, initial=None):
+        super().__init__(data, initial=initial)
+        self.fields["deployments"] = forms.ModelMultipleChoiceField(
+            queryset=deployments, required=False, widget=forms.CheckboxSelectMultiple, label="Linked Deployments"
+        )
+        self.fields["ide_projects"] = forms.ModelMultipleChoiceField(
+            queryset=ide_projects, required=False, widget=forms.CheckboxSelectMultiple, label="Linked IDE projects"
+        )
+
+    def checked(self, name: str) -> set[str]:
+        """Return the ids ticked in field `name`, as posted or as initially linked."""
+        value = self[name].value() or []
+        return {str(item) for item in value}
+
+    def links_kwargs(self) -> dict:
+        """Return the arguments of `env_object_links_set` (besides env_object and actor)."""
+        return {
+            "linked_to_all": self.cleaned_data["mode"] == self.MODE_ALL,
+            "deployments": list(self.cleaned_data["deployments"]),
+            "ide_projects": list(self.cleaned_data["ide_projects"]),
+        }

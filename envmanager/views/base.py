@@ -1,0 +1,90 @@
+"""What every page view shares: one template for page and fragment, htmx-aware replies, kind slugs."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import trigger_client_event
+
+from envmanager.kinds import Kind
+
+# URL slug and menu label of each type, in menu order.
+KIND_SLUGS = {
+    Kind.CONNECTION: "connections",
+    Kind.VARIABLE: "variables",
+    Kind.ENV: "environment-variables",
+    Kind.METRICS: "metrics-exports",
+}
+KIND_BY_SLUG = {slug: kind for kind, slug in KIND_SLUGS.items()}
+KIND_MENU_LABELS = {
+    Kind.CONNECTION: "Connections",
+    Kind.VARIABLE: "Airflow Variables",
+    Kind.ENV: "Environment Variables",
+    Kind.METRICS: "Metrics Exports",
+}
+KIND_NOUNS = {
+    Kind.CONNECTION: "connection",
+    Kind.VARIABLE: "Airflow variable",
+    Kind.ENV: "environment variable",
+    Kind.METRICS: "metrics export",
+}
+
+ENV_CHANGED = "env-changed"
+
+
+class KindConverter:
+    regex = "|".join(KIND_BY_SLUG)
+
+    def to_python(self, value: str) -> Kind:
+        return KIND_BY_SLUG[value]
+
+    def to_url(self, value) -> str:
+        """Accept a Kind (or its value) or a slug."""
+        if value in KIND_BY_SLUG:
+            return value
+        return KIND_SLUGS[Kind(value)]
+
+
+def kind_menu(kind: Kind, view_name: str, *args) -> list[dict]:
+    """Return the type menu of an Environment page; `args` locate the page (Workspace, Deployment, ...)."""
+    return [
+        {"kind": item, "label": KIND_MENU_LABELS[item], "current": item == kind,
+         "url": reverse(view_name, args=[*args, item])}
+        for item in Kind
+    ]
+
+
+def wants_fragment(request) -> bool:
+    """Return whether to answer with a fragment: an htmx request, except one restoring history."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def render_page(request, template: str, context: dict, *, fragment: str | None = None, status: int = 200):
+    """Render the whole page, or only partial `fragment` of it for an htmx request."""
+    name = f"{template}#{fragment}" if fragment and wants_fragment(request) else template
+    response = render(request, name, context, status=status)
+    # Same URL, two bodies: keep caches honest.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def safe_next(request, default: str) -> str:
+    """Return the `next` URL the request names if it points into this site, else `default`."""
+    candidate = request.POST.get("next") or request.GET.get("next")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def action_done(request, message: str, *, redirect_to: str, level: int = messages.SUCCESS):
+    """Answer a successful (or refused) action: htmx gets the message and an `env-changed` event, others a redirect."""
+    messages.add_message(request, level, message)
+    if request.htmx:
+        response = render(request, "_partials.html#messages-oob")
+        if level == messages.SUCCESS:
+            trigger_client_event(response, ENV_CHANGED)
+        return response
+    return redirect(redirect_to)

@@ -1,0 +1,231 @@
+"""Environment pages: the Workspace's objects, a Deployment's and an IDE project's, and editing them."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import permissions
+from accounts.permissions import deployment_for_user, workspace_access, workspace_for_user
+from envmanager.forms.environment import EnvObjectForm, add_service_error
+from envmanager.kinds import Kind
+from envmanager.models import Deployment, EnvObject, IdeProject
+from envmanager.selectors import listing
+from envmanager.services import env_objects as env_object_services
+from envmanager.views.base import (
+    KIND_MENU_LABELS,
+    KIND_NOUNS,
+    action_done,
+    kind_menu,
+    render_page,
+    safe_next,
+    wants_fragment,
+)
+
+
+def _list_params(request) -> dict:
+    return {
+        "query": request.GET.get("q", ""),
+        "sort": request.GET.get("sort", ""),
+        "page": request.GET.get("page", 1),
+    }
+
+
+def _set_row_permissions(user, access, rows) -> None:
+    """Mark the rows this user may edit or delete; Deployment objects also need `deployment.update`."""
+    deployment_ids = {row.deployment_id for row in rows if row.deployment_id}
+    deployment_perms = (
+        permissions.deployment_permissions(user, Deployment.objects.filter(pk__in=deployment_ids))
+        if deployment_ids and (access.can_update_env_objects or access.can_delete_env_objects)
+        else {}
+    )
+    for row in rows:
+        on_deployment = row.deployment_id is None or (
+            permissions.DEPLOYMENT_UPDATE in deployment_perms.get(row.deployment_id, ())
+        )
+        row.can_update = access.can_update_env_objects and on_deployment
+        row.can_delete = access.can_delete_env_objects and on_deployment
+
+
+def _env_context(kind: Kind, object_page, access, menu, **extra) -> dict:
+    return {
+        "kind": kind,
+        "kind_label": KIND_MENU_LABELS[kind],
+        "kind_noun": KIND_NOUNS[kind],
+        "menu": menu,
+        "object_page": object_page,
+        "access": access,
+        **extra,
+    }
+
+
+@require_GET
+@login_required
+def workspace_environment(request, workspace_id, kind=Kind.CONNECTION):
+    """List the Workspace's objects of one type, with their links and overrides."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_GET)
+    access = workspace_access(request.user, workspace)
+    object_page = listing.workspace_env_object_page(
+        workspace=workspace, kind=kind, scope=request.GET.get("scope", listing.Scope.WORKSPACE), **_list_params(request)
+    )
+    _set_row_permissions(request.user, access, object_page.rows)
+    context = _env_context(
+        kind, object_page, access, kind_menu(kind, "envmanager:workspace-environment", workspace.pk),
+        workspace=workspace,
+        list_url=reverse("envmanager:workspace-environment", args=[workspace.pk, kind]),
+        create_url=reverse("envmanager:env-object-create", args=[workspace.pk, kind]),
+    )
+    return render_page(request, "envmanager/workspace_environment.html", context, fragment="object-table")
+
+
+@require_GET
+@login_required
+def deployment_environment(request, workspace_id, deployment_id, kind=Kind.CONNECTION):
+    """List a Deployment's effective objects of one type, each with where its value comes from."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_GET)
+    deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_GET)
+    access = workspace_access(request.user, workspace)
+    can_update_deployment = permissions.user_can(request.user, permissions.DEPLOYMENT_UPDATE, deployment)
+    object_page = listing.deployment_env_object_page(deployment=deployment, kind=kind, **_list_params(request))
+    for row in object_page.rows:
+        row.can_update = access.can_update_env_objects and can_update_deployment
+        row.can_delete = access.can_delete_env_objects and can_update_deployment
+    context = _env_context(
+        kind, object_page, access, kind_menu(kind, "envmanager:deployment-environment", workspace.pk, deployment.pk),
+        workspace=workspace, deployment=deployment,
+        can_update_deployment=can_update_deployment,
+        can_create_here=access.can_create_env_objects and can_update_deployment,
+        list_url=reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, kind]),
+        create_url=reverse("envmanager:deployment-env-object-create", args=[workspace.pk, deployment.pk, kind]),
+    )
+    return render_page(request, "envmanager/deployment_environment.html", context, fragment="object-table")
+
+
+@require_GET
+@login_required
+def ide_project_environment(request, workspace_id, ide_project_id, kind=Kind.CONNECTION):
+    """List the Workspace objects of one type linked to an IDE project."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_GET)
+    ide_project = get_object_or_404(IdeProject, pk=ide_project_id, workspace=workspace)
+    access = workspace_access(request.user, workspace)
+    object_page = listing.ide_project_env_object_page(ide_project=ide_project, kind=kind, **_list_params(request))
+    _set_row_permissions(request.user, access, object_page.rows)
+    context = _env_context(
+        kind, object_page, access, kind_menu(kind, "envmanager:ide-project-environment", workspace.pk, ide_project.pk),
+        workspace=workspace, ide_project=ide_project,
+        list_url=reverse("envmanager:ide-project-environment", args=[workspace.pk, ide_project.pk, kind]),
+    )
+    return render_page(request, "envmanager/ide_project_environment.html", context, fragment="object-table")
+
+
+def _list_url(workspace, kind, deployment=None) -> str:
+    if deployment is not None:
+        return reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, kind])
+    return reverse("envmanager:workspace-environment", args=[workspace.pk, kind])
+
+
+def _render_form(request, context):
+    context["dialog"] = wants_fragment(request)
+    return render_page(request, "envmanager/env_object_form.html", context, fragment="object-form")
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+@login_required
+def env_object_create(request, workspace_id, kind, deployment_id=None):
+    """Create a Workspace object, or a Deployment object when reached from a Deployment's tab."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_CREATE)
+    deployment = None
+    if deployment_id is not None:
+        deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
+    back = safe_next(request, _list_url(workspace, kind, deployment))
+    form = EnvObjectForm(request.POST or None, kind=kind, workspace_scope=deployment is None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            env_object = env_object_services.env_object_create(
+                workspace=workspace, deployment=deployment, actor=request.user, **form.create_kwargs()
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            return action_done(
+                request, f"Created {KIND_NOUNS[kind]} '{env_object.key}'.", redirect_to=back
+            )
+    action = (
+        reverse("envmanager:deployment-env-object-create", args=[workspace.pk, deployment.pk, kind])
+        if deployment else reverse("envmanager:env-object-create", args=[workspace.pk, kind])
+    )
+    return _render_form(
+        request,
+        {
+            "workspace": workspace, "deployment": deployment, "form": form, "kind": kind,
+            "kind_noun": KIND_NOUNS[kind], "kind_label": KIND_MENU_LABELS[kind], "action_url": action,
+            "back_url": back, "creating": True,
+        },
+    )
+
+
+def _env_object(workspace, object_id) -> EnvObject:
+    return get_object_or_404(EnvObject.objects.select_related("deployment"), pk=object_id, workspace=workspace)
+
+
+def _require_deployment_update(user, workspace, env_object) -> None:
+    if env_object.deployment_id is not None:
+        deployment_for_user(user, workspace, env_object.deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+@login_required
+def env_object_edit(request, workspace_id, object_id):
+    """Edit an object's fields; secret fields left empty keep their values."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
+    env_object = _env_object(workspace, object_id)
+    _require_deployment_update(request.user, workspace, env_object)
+    kind = Kind(env_object.kind)
+    back = safe_next(request, _list_url(workspace, kind, env_object.deployment))
+    form = EnvObjectForm(request.POST or None, kind=kind, env_object=env_object)
+    if request.method == "POST" and form.is_valid():
+        try:
+            env_object_services.env_object_update(env_object=env_object, actor=request.user, **form.update_kwargs())
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            return action_done(request, f"Saved {KIND_NOUNS[kind]} '{env_object.key}'.", redirect_to=back)
+    return _render_form(
+        request,
+        {
+            "workspace": workspace, "deployment": env_object.deployment, "env_object": env_object, "form": form,
+            "kind": kind, "kind_noun": KIND_NOUNS[kind], "kind_label": KIND_MENU_LABELS[kind],
+            "action_url": reverse("envmanager:env-object-edit", args=[workspace.pk, env_object.pk]),
+            "back_url": back, "creating": False,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def env_object_delete(request, workspace_id, object_id):
+    """Ask to confirm, saying how many Deployments use the object; then delete it."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_DELETE)
+    env_object = _env_object(workspace, object_id)
+    _require_deployment_update(request.user, workspace, env_object)
+    kind = Kind(env_object.kind)
+    back = safe_next(request, _list_url(workspace, kind, env_object.deployment))
+    error = None
+    if request.method == "POST":
+        try:
+            env_object_services.env_object_delete(env_object=env_object, actor=request.user)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return action_done(request, f"Deleted {KIND_NOUNS[kind]} '{env_object.key}'.", redirect_to=back)
+    context = {
+        "workspace": workspace, "deployment": env_object.deployment, "env_object": env_object,
+        "kind": kind, "kind_noun": KIND_NOUNS[kind], "kind_label": KIND_MENU_LABELS[kind],
+        "usage": listing.env_object_usage(env_object=env_object), "back_url": back, "error": error,
+        "dialog": wants_fragment(request),
+    }
+    return render_page(request, "envmanager/env_object_delete.html", context, fragment="confirm")

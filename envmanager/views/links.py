@@ -1,0 +1,179 @@
+"""Linking Workspace objects to Deployments and IDE projects, exclusions, and per-Deployment overrides."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from accounts import permissions
+from accounts.permissions import deployment_for_user, workspace_for_user
+from envmanager.forms.environment import LinksForm, OverrideForm, add_service_error
+from envmanager.kinds import Kind
+from envmanager.models import EnvObject, IdeProject, Link
+from envmanager.selectors import listing
+from envmanager.services import link_sets as link_set_services
+from envmanager.services import links as link_services
+from envmanager.views.base import ENV_CHANGED, KIND_NOUNS, action_done, render_page, safe_next, wants_fragment
+
+
+def _workspace_object(workspace, object_id) -> EnvObject:
+    """Return a Workspace-scoped object of `workspace`; Deployment objects have no links (404)."""
+    return get_object_or_404(EnvObject, pk=object_id, workspace=workspace, deployment__isnull=True)
+
+
+def _label(env_object) -> str:
+    return f"{KIND_NOUNS[Kind(env_object.kind)]} '{env_object.key}'"
+
+
+def _links_page(request, workspace, env_object, form, state, *, back):
+    context = {
+        "workspace": workspace, "env_object": env_object, "form": form, "kind": Kind(env_object.kind),
+        "kind_noun": KIND_NOUNS[Kind(env_object.kind)], "link_state": state,
+        "back_url": back, "dialog": wants_fragment(request),
+        "form_checked_deployments": form.checked("deployments"),
+        "form_checked_ide_projects": form.checked("ide_projects"),
+        "action_url": reverse("envmanager:env-object-links", args=[workspace.pk, env_object.pk]),
+    }
+    return render_page(request, "envmanager/env_object_links.html", context, fragment="links-form")
+
+
+def _links_form(workspace, env_object, state, data=None) -> LinksForm:
+    return LinksForm(
+        data,
+        deployments=workspace.deployments.order_by("name"),
+        ide_projects=workspace.ide_projects.order_by("name"),
+        initial={
+            "mode": LinksForm.MODE_ALL if env_object.linked_to_all else LinksForm.MODE_SELECTED,
+            "deployments": state.linked_deployment_ids,
+            "ide_projects": state.linked_ide_project_ids,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def env_object_links(request, workspace_id, object_id):
+    """Choose the Deployments (or all of them) and IDE projects that receive a Workspace object."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
+    env_object = _workspace_object(workspace, object_id)
+    back = safe_next(request, reverse("envmanager:workspace-environment", args=[workspace.pk, env_object.kind]))
+    state = listing.env_object_link_state(env_object=env_object)
+    form = _links_form(workspace, env_object, state, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            link_set_services.env_object_links_set(env_object=env_object, actor=request.user, **form.links_kwargs())
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            return action_done(request, f"Saved the links of {_label(env_object)}.", redirect_to=back)
+    return _links_page(request, workspace, env_object, form, state, back=back)
+
+
+# Changes one Deployment's link; each action is one service.
+DEPLOYMENT_LINK_ACTIONS = {
+    "exclude": (link_services.deployment_exclude, "Excluded Deployment '{deployment}' from {label}."),
+    "include": (link_services.deployment_include, "Deployment '{deployment}' receives {label} again."),
+    "unlink": (link_services.link_delete, "Unlinked {label} from Deployment '{deployment}'."),
+}
+
+
+@require_POST
+@login_required
+def env_object_deployment_link(request, workspace_id, object_id, deployment_id, action):
+    """Exclude, include or unlink one Deployment, from the links dialog or a Deployment's tab."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
+    env_object = _workspace_object(workspace, object_id)
+    deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
+    service, message = DEPLOYMENT_LINK_ACTIONS[action]
+    back = safe_next(request, reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, env_object.kind]))
+    try:
+        service(env_object=env_object, actor=request.user, deployment=deployment)
+    except ValidationError as exc:
+        level, text = messages.ERROR, " ".join(exc.messages)
+    else:
+        level, text = messages.SUCCESS, message.format(deployment=deployment.name, label=_label(env_object))
+    if request.POST.get("from") == "links" and wants_fragment(request):
+        # Pressed inside the links dialog: the dialog stays open and shows the new state.
+        messages.add_message(request, level, text)
+        env_object.refresh_from_db()
+        state = listing.env_object_link_state(env_object=env_object)
+        response = _links_page(request, workspace, env_object, _links_form(workspace, env_object, state), state, back=back)
+        return trigger_client_event(response, ENV_CHANGED) if level == messages.SUCCESS else response
+    return action_done(request, text, redirect_to=back, level=level)
+
+
+@require_POST
+@login_required
+def env_object_ide_project_unlink(request, workspace_id, object_id, ide_project_id):
+    """Stop giving a Workspace object to an IDE project."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
+    env_object = _workspace_object(workspace, object_id)
+    ide_project = get_object_or_404(IdeProject, pk=ide_project_id, workspace=workspace)
+    back = safe_next(request, reverse("envmanager:ide-project-environment", args=[workspace.pk, ide_project.pk, env_object.kind]))
+    try:
+        link_services.link_delete(env_object=env_object, actor=request.user, ide_project=ide_project)
+    except ValidationError as exc:
+        return action_done(request, " ".join(exc.messages), redirect_to=back, level=messages.ERROR)
+    return action_done(
+        request, f"Unlinked {_label(env_object)} from IDE project '{ide_project.name}'.", redirect_to=back
+    )
+
+
+def _override_target(request, workspace_id, deployment_id, object_id):
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
+    deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
+    env_object = _workspace_object(workspace, object_id)
+    link = Link.objects.filter(env_object=env_object, deployment=deployment).first()
+    back = safe_next(request, reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, env_object.kind]))
+    return workspace, deployment, env_object, link, back
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+@login_required
+def override_edit(request, workspace_id, deployment_id, object_id):
+    """Give some fields of a Workspace object other values in one Deployment."""
+    workspace, deployment, env_object, link, back = _override_target(request, workspace_id, deployment_id, object_id)
+    form = OverrideForm(request.POST or None, env_object=env_object, link=link)
+    if request.method == "POST" and form.is_valid():
+        try:
+            link_services.link_set_override(
+                env_object=env_object, actor=request.user, deployment=deployment, **form.override_kwargs()
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            return action_done(
+                request, f"Saved the override of {_label(env_object)} in Deployment '{deployment.name}'.",
+                redirect_to=back,
+            )
+    context = {
+        "workspace": workspace, "deployment": deployment, "env_object": env_object, "link": link, "form": form,
+        "kind": Kind(env_object.kind), "kind_noun": KIND_NOUNS[Kind(env_object.kind)], "back_url": back,
+        "dialog": wants_fragment(request), "has_override": bool(link and link.has_override),
+        "action_url": reverse("envmanager:override-edit", args=[workspace.pk, deployment.pk, env_object.pk]),
+    }
+    return render_page(request, "envmanager/override_form.html", context, fragment="override-form")
+
+
+@require_POST
+@login_required
+def override_remove(request, workspace_id, deployment_id, object_id):
+    """Remove every override of a Workspace object in one Deployment."""
+    workspace, deployment, env_object, link, back = _override_target(request, workspace_id, deployment_id, object_id)
+    if link is None or not link.has_override:
+        return action_done(
+            request, f"Deployment '{deployment.name}' has no override of {_label(env_object)}.",
+            redirect_to=back, level=messages.ERROR,
+        )
+    try:
+        link_services.link_clear_override(env_object=env_object, actor=request.user, deployment=deployment)
+    except ValidationError as exc:
+        return action_done(request, " ".join(exc.messages), redirect_to=back, level=messages.ERROR)
+    return action_done(
+        request, f"Removed the override of {_label(env_object)} in Deployment '{deployment.name}'.", redirect_to=back
+    )

@@ -1,0 +1,91 @@
+"""Workspace pages: overview, Deployments, IDE projects and the audit log."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from accounts import permissions
+from accounts.permissions import deployment_for_user, workspace_access, workspace_for_user
+from envmanager.models import IdeProject
+from envmanager.selectors import listing
+from envmanager.views.base import KIND_MENU_LABELS, KIND_SLUGS, render_page
+
+
+@require_GET
+@login_required
+def workspace_detail(request, workspace_id):
+    """Show a Workspace: where to go next, and how many objects of each type it holds."""
+    workspace = workspace_for_user(request.user, workspace_id)
+    access = workspace_access(request.user, workspace)
+    counts = []
+    if access.can_view_env_objects:
+        counts = [
+            {"kind": item.kind, "slug": KIND_SLUGS[item.kind], "label": KIND_MENU_LABELS[item.kind], "count": item.count}
+            for item in listing.workspace_env_object_counts(workspace=workspace)
+        ]
+    context = {
+        "workspace": workspace, "access": access, "counts": counts,
+        "deployment_count": workspace.deployments.count(), "ide_project_count": workspace.ide_projects.count(),
+    }
+    return render_page(request, "envmanager/workspace_detail.html", context)
+
+
+@require_GET
+@login_required
+def deployment_list(request, workspace_id):
+    """List the Workspace's Deployments."""
+    workspace = workspace_for_user(request.user, workspace_id)
+    context = {
+        "workspace": workspace, "access": workspace_access(request.user, workspace),
+        "deployments": listing.workspace_deployment_list(workspace=workspace),
+    }
+    return render_page(request, "envmanager/deployment_list.html", context)
+
+
+@require_GET
+@login_required
+def deployment_detail(request, workspace_id, deployment_id):
+    """Show a Deployment: its settings (secrets only as set / not set) and its delivery panel."""
+    workspace = workspace_for_user(request.user, workspace_id)
+    deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_GET)
+    context = {"workspace": workspace, "deployment": deployment, "access": workspace_access(request.user, workspace)}
+    return render_page(request, "envmanager/deployment_detail.html", context)
+
+
+@require_GET
+@login_required
+def ide_project_list(request, workspace_id):
+    """List the Workspace's IDE projects."""
+    workspace = workspace_for_user(request.user, workspace_id)
+    context = {
+        "workspace": workspace, "access": workspace_access(request.user, workspace),
+        "ide_projects": listing.workspace_ide_project_list(workspace=workspace),
+    }
+    return render_page(request, "envmanager/ide_project_list.html", context)
+
+
+@require_GET
+@login_required
+def ide_project_detail(request, workspace_id, ide_project_id):
+    """Show an IDE project and its delivery panel."""
+    workspace = workspace_for_user(request.user, workspace_id)
+    ide_project = get_object_or_404(IdeProject, pk=ide_project_id, workspace=workspace)
+    context = {"workspace": workspace, "ide_project": ide_project, "access": workspace_access(request.user, workspace)}
+    return render_page(request, "envmanager/ide_project_detail.html", context)
+
+
+@require_GET
+@login_required
+def audit_list(request, workspace_id):
+    """List the Workspace's audit entries, newest first, filtered by object key, actor and action."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.AUDITLOGS_GET)
+    audit_page = listing.workspace_audit_page(
+        workspace=workspace, key=request.GET.get("q", ""), actor=request.GET.get("actor", ""),
+        action=request.GET.get("action", ""), page=request.GET.get("page", 1),
+    )
+    context = {
+        "workspace": workspace, "access": workspace_access(request.user, workspace), "audit_page": audit_page,
+        "list_url": reverse("envmanager:audit-list", args=[workspace.pk]),
+    }
+    return render_page(request, "envmanager/audit_list.html", context, fragment="audit-table")

@@ -1,0 +1,118 @@
+/* envmanager: the <dialog> that htmx fills, key/value rows, and auth-type dependent fields.
+   No inline scripts: the Content-Security-Policy only runs files served by the site. */
+(function () {
+  "use strict";
+
+  function modal() { return document.getElementById("modal"); }
+  function modalBody() { return document.getElementById("modal-body"); }
+
+  // Open the dialog when htmx puts something in it; close it when a successful action empties it.
+  function syncDialog() {
+    var dialog = modal(), body = modalBody();
+    if (!dialog || !body) { return; }
+    var hasContent = body.children.length > 0;
+    if (hasContent && !dialog.open) {
+      dialog.showModal();
+      var first = body.querySelector("[autofocus]") ||
+        body.querySelector("input:not([type=hidden]):not([disabled]), select, textarea, button");
+      if (first) { first.focus(); }
+    } else if (!hasContent && dialog.open) {
+      dialog.close();
+    }
+    if (hasContent) { applyAuthType(body); applyLinkMode(body); }
+  }
+
+
+  document.addEventListener("close", function (event) {
+    if (event.target === modal()) { modalBody().replaceChildren(); }
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer && modal() && modal().open) {
+      event.preventDefault();
+      modal().close();
+      return;
+    }
+    if (event.target.closest("[data-clear-filter]")) {
+      document.querySelectorAll("form.filters").forEach(function (form) { form.reset(); });
+      document.querySelectorAll("form.filters input[type=search]").forEach(function (input) { input.value = ""; });
+    }
+    var add = event.target.closest("[data-kv-add]");
+    if (add) {
+      var rows = add.closest("[data-kv]").querySelectorAll("[data-kv-row]");
+      var last = rows[rows.length - 1];
+      var copy = last.cloneNode(true);
+      var n = rows.length + 1;
+      copy.querySelectorAll("input").forEach(function (input) {
+        input.value = "";
+        input.removeAttribute("id");
+        var label = input.getAttribute("aria-label") || "";
+        input.setAttribute("aria-label", label.replace(/\d+$/, String(n)));
+      });
+      last.after(copy);
+      copy.querySelector("input").focus();
+    }
+  });
+
+  // Metrics exports: show only the credentials the chosen auth type uses.
+  function applyAuthType(root) {
+    var select = root.querySelector("select[name=auth_type]");
+    if (!select) { return; }
+    root.querySelectorAll("[data-auth-types]").forEach(function (field) {
+      var types = field.getAttribute("data-auth-types").split(" ");
+      field.hidden = types.indexOf(select.value) === -1;
+    });
+  }
+
+  // Links: the Deployment checkboxes matter only for "Selected Deployments".
+  function applyLinkMode(root) {
+    var chosen = root.querySelector("input[name=mode]:checked");
+    var box = root.querySelector("[data-selected-deployments]");
+    if (chosen && box) { box.hidden = chosen.value === "all"; }
+  }
+
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (!form) { return; }
+    if (event.target.name === "auth_type") { applyAuthType(form); }
+    if (event.target.name === "mode") { applyLinkMode(form); }
+  });
+
+  // Typing an override value ticks its "Override" box.
+  document.addEventListener("input", function (event) {
+    var row = event.target.closest(".override-table tr");
+    if (!row || event.target.matches("[data-override-toggle]")) { return; }
+    var toggle = row.querySelector("[data-override-toggle]");
+    if (toggle && event.target.value) { toggle.checked = true; }
+  });
+
+  // A refused request (403, 404) or a server error: say so instead of doing nothing.
+  document.addEventListener("htmx:responseError", function (event) {
+    var messages = document.getElementById("messages");
+    if (!messages) { return; }
+    var status = event.detail.xhr.status;
+    var text = status === 403 ? "You do not have permission to do that." :
+      status === 404 ? "That no longer exists; reload the page." :
+      "Something went wrong (" + status + "). Nothing was changed; try again.";
+    var p = document.createElement("p");
+    p.className = "message error";
+    p.textContent = text;
+    messages.replaceChildren(p);
+  });
+  document.addEventListener("htmx:sendError", function () {
+    var messages = document.getElementById("messages");
+    if (!messages) { return; }
+    var p = document.createElement("p");
+    p.className = "message error";
+    p.textContent = "The server cannot be reached. Nothing was changed.";
+    messages.replaceChildren(p);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    applyAuthType(document);
+    applyLinkMode(document);
+    // Whatever fills or empties the dialog's body (a swap, an out-of-band swap) opens or closes it.
+    if (modalBody()) { new MutationObserver(syncDialog).observe(modalBody(), { childList: true }); }
+  });
+})();

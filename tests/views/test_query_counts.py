@@ -1,0 +1,81 @@
+"""Each page runs the same number of queries with 10 objects as with 500."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from envmanager.services import links as link_services
+from tests.factories import ConnectionFactory, DeploymentFactory, IdeProjectFactory
+from tests.views.conftest import htmx_headers, sign_in, url
+
+# A ceiling per page, so a page that grows past it fails even when both counts agree.
+MAX_QUERIES = 18
+
+
+def _add_objects(workspace, dev, prod, ide, start, stop):
+    for n in range(start, stop):
+        obj = ConnectionFactory(workspace=workspace, key=f"conn_{n:04d}", linked_to_all=(n % 4 == 0))
+        if n % 4 == 1:
+            link_services.link_create(env_object=obj, actor=None, deployment=dev)
+            link_services.link_create(env_object=obj, actor=None, deployment=prod)
+        if n % 4 == 0 and n % 8 == 0:
+            link_services.deployment_exclude(env_object=obj, actor=None, deployment=prod)
+        if n % 5 == 0:
+            link_services.link_create(env_object=obj, actor=None, ide_project=ide)
+        if n % 4 == 1 and n % 3 == 0:
+            link_services.link_set_override(env_object=obj, actor=None, deployment=dev, fields={"host": f"h{n}"})
+        if n % 10 == 3:
+            ConnectionFactory(workspace=workspace, deployment=dev, key=f"conn_{n:04d}_own", fields={"conn_type": "http"})
+
+
+def _pages(workspace, dev, ide, conn):
+    return {
+        "home": url("home"),
+        "workspace": url("workspace-detail", workspace.pk),
+        "environment": url("workspace-environment", workspace.pk, "connections"),
+        "environment, all scopes": url("workspace-environment", workspace.pk, "connections") + "?scope=all",
+        "environment, filtered, page 2": url("workspace-environment", workspace.pk, "connections") + "?q=conn_0&page=2",
+        "environment, by recent change": url("workspace-environment", workspace.pk, "connections") + "?sort=-updated",
+        "deployment list": url("deployment-list", workspace.pk),
+        "deployment": url("deployment-detail", workspace.pk, dev.pk),
+        "deployment environment": url("deployment-environment", workspace.pk, dev.pk, "connections"),
+        "deployment environment, filtered": url("deployment-environment", workspace.pk, dev.pk, "connections") + "?q=1",
+        "IDE project list": url("ide-project-list", workspace.pk),
+        "IDE project": url("ide-project-detail", workspace.pk, ide.pk),
+        "IDE project environment": url("ide-project-environment", workspace.pk, ide.pk, "connections"),
+        "audit log": url("audit-list", workspace.pk),
+        "audit log, filtered": url("audit-list", workspace.pk) + "?q=conn&action=env_object.create",
+        "edit form": url("env-object-edit", workspace.pk, conn.pk),
+        "links dialog": url("env-object-links", workspace.pk, conn.pk),
+        "delete dialog": url("env-object-delete", workspace.pk, conn.pk),
+        "override dialog": url("override-edit", workspace.pk, dev.pk, conn.pk),
+    }
+
+
+def _count(client, address, htmx=False):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(address, headers=htmx_headers(address) if htmx else {})
+    assert response.status_code == 200, address
+    return len(queries)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx-fragment"])
+def test_query_counts_do_not_grow_with_the_number_of_objects(
+    client, owner, workspace, dev, prod, django_assert_max_num_queries, htmx
+):
+    ide = IdeProjectFactory(workspace=workspace, name="notebooks")
+    _add_objects(workspace, dev, prod, ide, 0, 10)
+    conn = ConnectionFactory(workspace=workspace, key="target", linked_to_all=True)
+    sign_in(client, owner)
+    client.get(url("home"))  # the first request after signing in also updates the session
+    pages = _pages(workspace, dev, ide, conn)
+    small = {name: _count(client, address, htmx) for name, address in pages.items()}
+
+    _add_objects(workspace, dev, prod, ide, 10, 500)
+    for n in range(3):
+        DeploymentFactory(workspace=workspace, name=f"more-{n}")
+    large = {}
+    for name, address in pages.items():
+        with django_assert_max_num_queries(MAX_QUERIES):
+            large[name] = _count(client, address, htmx)
+    assert large == small

@@ -46,6 +46,7 @@ urlpatterns = [
     path(D + "environment/<kind:kind>/new/", views.env_object_create, name="deployment-env-object-create"),
     path(D + "objects/<int:object_id>/override/", views.override_edit, name="override-edit"),
     path(D + "objects/<int:object_id>/override/remove/", views.override_remove, name="override-remove"),
+    path(D + "objects/<int:object_id>/promote/", views.env_object_promote_view, name="env-object-promote"),
     # IDE projects
     path(W + "ide-projects/", views.ide_project_list, name="ide-project-list"),
     path(P, views.ide_project_detail, name="ide-project-detail"),

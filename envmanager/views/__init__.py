@@ -14,6 +14,7 @@ from envmanager.views.links import (
     override_edit,
     override_remove,
 )
+from envmanager.views.promotion import env_object_promote_view
 from envmanager.views.workspaces import (
     audit_list,
     deployment_detail,
@@ -34,6 +35,7 @@ __all__ = [
     "env_object_edit",
     "env_object_ide_project_unlink",
     "env_object_links",
+    "env_object_promote_view",
     "home",
     "ide_project_detail",
     "ide_project_environment",

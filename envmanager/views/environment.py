@@ -97,6 +97,8 @@ def deployment_environment(request, workspace_id, deployment_id, kind=Kind.CONNE
         workspace=workspace, deployment=deployment,
         can_update_deployment=can_update_deployment,
         can_create_here=access.can_create_env_objects and can_update_deployment,
+        # Promote to Workspace needs workspace.envObjects.create and deployment.update (PRODUCT.md 4.3).
+        can_promote=access.can_create_env_objects and can_update_deployment,
         list_url=reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, kind]),
         create_url=reverse("envmanager:deployment-env-object-create", args=[workspace.pk, deployment.pk, kind]),
     )

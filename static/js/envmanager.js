@@ -28,6 +28,10 @@
   }, true);
 
   document.addEventListener("click", function (event) {
+    // A "More" menu closes once one of its actions is chosen (or anything else is clicked).
+    document.querySelectorAll("details.more-actions[open]").forEach(function (menu) {
+      if (!menu.contains(event.target) || event.target.closest(".menu a")) { menu.removeAttribute("open"); }
+    });
     var closer = event.target.closest("[data-close-dialog]");
     if (closer && modal() && modal().open) {
       event.preventDefault();
@@ -80,6 +84,14 @@
   });
 
   // Typing an override value ticks its "Override" box.
+  // Typed confirmation: the submit button stays disabled until the key is typed exactly.
+  document.addEventListener("input", function (event) {
+    var input = event.target.closest("[data-confirm-key]");
+    if (!input) { return; }
+    var button = input.form && input.form.querySelector("[data-requires-key]");
+    if (button) { button.disabled = input.value !== input.getAttribute("data-confirm-key"); }
+  });
+
   document.addEventListener("input", function (event) {
     var row = event.target.closest(".override-table tr");
     if (!row || event.target.matches("[data-override-toggle]")) { return; }

@@ -47,6 +47,10 @@ urlpatterns = [
     path(D + "objects/<int:object_id>/override/", views.override_edit, name="override-edit"),
     path(D + "objects/<int:object_id>/override/remove/", views.override_remove, name="override-remove"),
     path(D + "objects/<int:object_id>/promote/", views.env_object_promote_view, name="env-object-promote"),
+    # Migrate from Airflow
+    path(D + "migrate/<kind:kind>/", views.migration_plan, name="migration-plan"),
+    path(D + "migrate/<kind:kind>/action/", views.migration_action, name="migration-action"),
+    path(D + "migrations/<int:run_id>/", views.migration_result, name="migration-result"),
     # IDE projects
     path(W + "ide-projects/", views.ide_project_list, name="ide-project-list"),
     path(P, views.ide_project_detail, name="ide-project-detail"),

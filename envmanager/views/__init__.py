@@ -14,6 +14,7 @@ from envmanager.views.links import (
     override_edit,
     override_remove,
 )
+from envmanager.views.migration import migration_action, migration_plan, migration_result
 from envmanager.views.promotion import env_object_promote_view
 from envmanager.views.workspaces import (
     audit_list,
@@ -40,6 +41,9 @@ __all__ = [
     "ide_project_detail",
     "ide_project_environment",
     "ide_project_list",
+    "migration_action",
+    "migration_plan",
+    "migration_result",
     "override_edit",
     "override_remove",
     "workspace_detail",

@@ -13,6 +13,7 @@ from envmanager.forms.environment import EnvObjectForm, add_service_error
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject, IdeProject
 from envmanager.selectors import listing
+from envmanager.selectors.migration import MIGRATABLE_KINDS
 from envmanager.services import env_objects as env_object_services
 from envmanager.views.base import (
     KIND_MENU_LABELS,
@@ -99,6 +100,7 @@ def deployment_environment(request, workspace_id, deployment_id, kind=Kind.CONNE
         can_create_here=access.can_create_env_objects and can_update_deployment,
         # Promote to Workspace needs workspace.envObjects.create and deployment.update (PRODUCT.md 4.3).
         can_promote=access.can_create_env_objects and can_update_deployment,
+        migratable=access.can_migrate and kind in MIGRATABLE_KINDS,
         list_url=reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, kind]),
         create_url=reverse("envmanager:deployment-env-object-create", args=[workspace.pk, deployment.pk, kind]),
     )

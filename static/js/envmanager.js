@@ -84,6 +84,32 @@
   });
 
   // Typing an override value ticks its "Override" box.
+  // Migrate from Airflow: select all / none, a live count, and no submit with nothing selected.
+  function syncSelection(form) {
+    var boxes = form.querySelectorAll("input[type=checkbox][name=source]");
+    var count = Array.prototype.filter.call(boxes, function (box) { return box.checked; }).length;
+    var label = form.querySelector("[data-selected-count]");
+    if (label) { label.textContent = count + " selected"; }
+    var submit = form.querySelector("[data-requires-selection]");
+    if (submit) { submit.disabled = count === 0; }
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-select]");
+    if (!button) { return; }
+    var form = button.closest("[data-selection]");
+    form.querySelectorAll("input[type=checkbox][name=source]").forEach(function (box) {
+      box.checked = button.getAttribute("data-select") === "all";
+    });
+    syncSelection(form);
+  });
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("[data-selection]");
+    if (form) { syncSelection(form); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-selection]").forEach(syncSelection);
+  });
+
   // Typed confirmation: the submit button stays disabled until the key is typed exactly.
   document.addEventListener("input", function (event) {
     var input = event.target.closest("[data-confirm-key]");

@@ -1,0 +1,53 @@
+"""Bearer-token authentication for the read API: no session, no cookie, so no CSRF."""
+
+from functools import wraps
+
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_variables
+
+from envmanager.api.responses import api_error, api_unauthorized
+from envmanager.crypto import SecretDecryptionError
+from envmanager.services import tokens as token_services
+
+
+@sensitive_variables("header", "plain")
+def bearer_token(request) -> str | None:
+    """Return the token of an `Authorization: Bearer <token>` header, or None."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, plain = header.partition(" ")
+    if scheme.lower() != "bearer" or not plain.strip():
+        return None
+    return plain.strip()
+
+
+def api_view(view):
+    """Make `view` a read-API endpoint: GET only, token required, JSON errors.
+
+    The view finds the authenticated token on `request.api_token`.
+    """
+
+    @wraps(view)
+    @sensitive_variables("plain")
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = api_error(f"Method {request.method} is not allowed here; use GET.", status=405)
+            response["Allow"] = "GET, HEAD"
+            return response
+        plain = bearer_token(request)
+        if plain is None:
+            return api_unauthorized("Missing API token: send the header 'Authorization: Bearer <token>'.")
+        api_token = token_services.api_token_authenticate(plain=plain)
+        if api_token is None:
+            return api_unauthorized("The API token is not valid or has been revoked.")
+        request.api_token = api_token
+        try:
+            return view(request, *args, **kwargs)
+        except SecretDecryptionError:
+            # The message names no secret; the operator fixes ENVMANAGER_ENCRYPTION_KEYS.
+            return api_error(
+                "A stored secret cannot be decrypted with the server's encryption keys; ask the "
+                "envmanager operator to check ENVMANAGER_ENCRYPTION_KEYS.",
+                status=500,
+            )
+
+    return csrf_exempt(wrapper)

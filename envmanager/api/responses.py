@@ -1,0 +1,35 @@
+"""The read API's responses: JSON, never cached by intermediaries, one error shape."""
+
+from django.http import HttpResponse, JsonResponse
+from django.utils.cache import patch_vary_headers
+
+BEARER_CHALLENGE = 'Bearer realm="envmanager"'
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    # Bodies hold secrets: no shared or private cache may keep them. ETags still work, because
+    # the client keeps its own copy and asks with If-None-Match.
+    response["Cache-Control"] = "no-store"
+    patch_vary_headers(response, ["Authorization"])
+    return response
+
+
+def api_json(data, *, status: int = 200) -> JsonResponse:
+    return _no_store(JsonResponse(data, status=status, safe=False, json_dumps_params={"separators": (",", ":")}))
+
+
+def api_error(message: str, *, status: int, extra: dict | None = None) -> JsonResponse:
+    """Return the API's one error shape: `{"message": ..., "extra": {...}}`."""
+    return api_json({"message": message, "extra": extra or {}}, status=status)
+
+
+def api_unauthorized(message: str) -> JsonResponse:
+    response = api_error(message, status=401)
+    response["WWW-Authenticate"] = BEARER_CHALLENGE
+    return response
+
+
+def api_not_modified(etag: str) -> HttpResponse:
+    response = HttpResponse(status=304)
+    response["ETag"] = etag
+    return _no_store(response)

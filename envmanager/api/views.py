@@ -1,0 +1,85 @@
+"""Read API views: parse, call a selector, shape JSON. Every rule lives in services and selectors."""
+
+from django.utils.http import parse_etags
+from django.views.decorators.csrf import csrf_exempt
+
+from envmanager.api.auth import api_view
+from envmanager.api.openapi import openapi_document
+from envmanager.api.responses import api_error, api_json, api_not_modified
+from envmanager.kinds import Kind
+from envmanager.models import ApiToken
+from envmanager.selectors.environment import entry_as_dict
+from envmanager.selectors.environment import target_effective_entry
+from envmanager.selectors.exports import environment_etag, target_effective_environment, target_label
+
+
+def _target(api_token: ApiToken) -> dict:
+    return {"deployment": api_token.deployment, "ide_project": api_token.ide_project}
+
+
+def _target_dict(api_token: ApiToken) -> dict:
+    target = api_token.target
+    return {
+        "type": "deployment" if api_token.deployment_id else "ide_project",
+        "name": target.name,
+        "workspace": api_token.workspace.name,
+    }
+
+
+@api_view
+def environment(request):
+    """The whole effective environment of the token's Deployment (or IDE project), with sources."""
+    api_token = request.api_token
+    entries = target_effective_environment(**_target(api_token))
+    etag = environment_etag(entries)
+    # If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" matches "x".
+    wanted = {tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))}
+    if etag in wanted or "*" in wanted:
+        return api_not_modified(etag)
+    body = {"target": _target_dict(api_token), "entries": [entry_as_dict(entry, reveal=True) for entry in entries]}
+    response = api_json(body)
+    response["ETag"] = etag
+    return response
+
+
+def _one(request, kind: Kind, key: str):
+    api_token = request.api_token
+    entry = target_effective_entry(**_target(api_token), kind=kind.value, key=key)
+    if entry is None:
+        label = target_label(**_target(api_token))
+        response = api_error(
+            f"No {kind.label.lower()} '{key}' in {label}.", status=404, extra={"type": kind.value, "key": key}
+        )
+        # An unknown key is routine for a secrets backend (Airflow asks it first for every key, also
+        # for those kept in its metastore); Django's "Not Found" warning per lookup would be noise.
+        response._has_been_logged = True
+        return response
+    return api_json(entry_as_dict(entry, reveal=True))
+
+
+@api_view
+def connection_detail(request, conn_id: str):
+    """One effective Airflow connection by connection id."""
+    return _one(request, Kind.CONNECTION, conn_id)
+
+
+@api_view
+def variable_detail(request, key: str):
+    """One effective Airflow variable by key."""
+    return _one(request, Kind.VARIABLE, key)
+
+
+@csrf_exempt
+def openapi(request):
+    """The OpenAPI document of this API (public: it describes shapes, holds no data)."""
+    if request.method not in ("GET", "HEAD"):
+        response = api_error(f"Method {request.method} is not allowed here; use GET.", status=405)
+        response["Allow"] = "GET, HEAD"
+        return response
+    return api_json(openapi_document())
+
+
+@csrf_exempt
+def not_found(request, path: str = ""):
+    """JSON 404 for any other path under /api/v1/, so clients never get an HTML page."""
+    return api_error(f"No API endpoint at /api/v1/{path}. See /api/v1/openapi.json.", status=404)

@@ -1,0 +1,146 @@
+"""Migrate from Airflow: the action on the Environment tab, the plan page, confirmation, and the summary."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts import permissions
+from accounts.permissions import deployment_for_user, workspace_for_user
+from envmanager.airflow_db.database import MetadataDatabaseError
+from envmanager.kinds import Kind
+from envmanager.models import MigrationRun
+from envmanager.selectors.migration import (
+    MIGRATABLE_KINDS,
+    MigrationNotPossible,
+    airflow_migration_plan,
+    airflow_object_counts,
+    migration_unavailable_reason,
+)
+from envmanager.services.migration import MigrationInProgress, MigrationResult, airflow_migration_apply
+from envmanager.views.base import KIND_MENU_LABELS, KIND_NOUNS, render_page, wants_fragment
+
+
+def _owner_scope(request, workspace_id, deployment_id):
+    """Return (workspace, deployment) for a Workspace Owner: 404 outside the Workspace, 403 for other roles."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_MIGRATE)
+    deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
+    return workspace, deployment
+
+
+def _plan_url(workspace, deployment, kind) -> str:
+    return reverse("envmanager:migration-plan", args=[workspace.pk, deployment.pk, kind])
+
+
+@require_GET
+@login_required
+def migration_action(request, workspace_id, deployment_id, kind):
+    """Return the Migrate from Airflow button, dimmed with the reason when there is nothing to migrate.
+
+    Loaded after the page (it opens the metadata database), so the Environment tab never waits for it.
+    """
+    workspace, deployment = _owner_scope(request, workspace_id, deployment_id)
+    reason = migration_unavailable_reason(deployment)
+    if reason is None and kind in MIGRATABLE_KINDS:
+        counts = airflow_object_counts(deployment=deployment)
+        if "error" in counts:
+            reason = f"The Airflow metadata database cannot be read: {counts['error']}"
+        elif counts[kind] == 0:
+            reason = f"The Airflow metadata database holds no {KIND_NOUNS[kind]}s."
+    context = {
+        "workspace": workspace, "deployment": deployment, "kind": kind, "reason": reason,
+        "plan_url": _plan_url(workspace, deployment, kind),
+    }
+    return render_page(request, "envmanager/migration_plan.html", context, fragment="migrate-action")
+
+
+def _plan_context(workspace, deployment, kind, **extra) -> dict:
+    context = {
+        "workspace": workspace, "deployment": deployment, "kind": kind, "kind_label": KIND_MENU_LABELS[kind],
+        "kind_noun": KIND_NOUNS[kind], "plan": None, "error": None,
+        "back_url": reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, kind]),
+        "plan_url": _plan_url(workspace, deployment, kind),
+        **extra,
+    }
+    if context["error"] is None:
+        try:
+            context["plan"] = airflow_migration_plan(deployment=deployment, kind=kind)
+        except (MigrationNotPossible, MetadataDatabaseError) as exc:
+            context["error"] = str(exc)
+    return context
+
+
+def _selected_ids(request) -> list[int]:
+    ids = []
+    for value in request.POST.getlist("source"):
+        try:
+            ids.append(int(value))
+        except ValueError:
+            continue
+    return ids
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def migration_plan(request, workspace_id, deployment_id, kind):
+    """List what can be migrated; POST `step=confirm` asks for confirmation, `step=apply` migrates."""
+    workspace, deployment = _owner_scope(request, workspace_id, deployment_id)
+    if kind not in MIGRATABLE_KINDS:
+        context = _plan_context(
+            workspace, deployment, kind, error="Only connections and Airflow variables can be migrated from Airflow."
+        )
+        return render_page(request, "envmanager/migration_plan.html", context)
+    if request.method == "POST" and request.POST.get("step") == "apply":
+        return _apply(request, workspace, deployment, kind)
+    context = _plan_context(workspace, deployment, kind, request_key=uuid.uuid4().hex)
+    if request.method == "POST":
+        selectable = {item.source_id for item in context["plan"].items if item.selectable} if context["plan"] else set()
+        selected = [source_id for source_id in _selected_ids(request) if source_id in selectable]
+        context.update(selected=selected, dialog=wants_fragment(request), confirming=True)
+        if not selected:
+            context["selection_error"] = "Select at least one row that can be migrated."
+        # The confirmation is the dialog's content for htmx, a page of its own without JavaScript.
+        return render_page(request, "envmanager/migration_plan.html", context, fragment="confirm")
+    return render_page(request, "envmanager/migration_plan.html", context)
+
+
+def _apply(request, workspace, deployment, kind):
+    request_key = (request.POST.get("request_key") or "")[:64] or None
+    try:
+        result = airflow_migration_apply(
+            deployment=deployment, kind=kind, source_ids=_selected_ids(request), actor=request.user,
+            request_key=request_key,
+        )
+    except (MigrationNotPossible, MetadataDatabaseError, MigrationInProgress) as exc:
+        messages.error(request, f"Nothing was migrated: {exc}")
+        target = _plan_url(workspace, deployment, kind)
+    else:
+        level = messages.WARNING if result.failed else messages.SUCCESS
+        messages.add_message(
+            request, level,
+            f"Migrated {len(result.migrated)}, overridden {len(result.overridden)}, skipped {len(result.skipped)}, "
+            f"failed {len(result.failed)}.",
+        )
+        target = reverse("envmanager:migration-result", args=[workspace.pk, deployment.pk, result.run.pk])
+    # The whole page changes: a full navigation, also when the request came from the htmx dialog.
+    return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+
+
+@require_GET
+@login_required
+def migration_result(request, workspace_id, deployment_id, run_id):
+    """Show what one migration did: migrated, overridden, skipped (with reasons), failed."""
+    workspace, deployment = _owner_scope(request, workspace_id, deployment_id)
+    run = get_object_or_404(MigrationRun, pk=run_id, deployment=deployment)
+    kind = Kind(run.kind)
+    context = {
+        "workspace": workspace, "deployment": deployment, "run": run, "result": MigrationResult.from_run(run),
+        "kind": kind, "kind_label": KIND_MENU_LABELS[kind],
+        "back_url": reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, kind]),
+        "plan_url": _plan_url(workspace, deployment, kind),
+    }
+    return render_page(request, "envmanager/migration_result.html", context)

@@ -1,0 +1,114 @@
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from envmanager.services import links as link_services
+from envmanager.services import tokens as token_services
+from tests.airflow import airflow_venv
+from tests.factories import ConnectionFactory, VariableFactory
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WAREHOUSE_PASSWORD = "wh-workspace-pw-5b1e"
+WAREHOUSE_DEV_PASSWORD = "wh-dev-override-pw-77c2"
+API_KEY_VALUE = "sk-dev-variable-secret-9d4a"
+
+
+@pytest.fixture
+def delivered(workspace, dev, prod):
+    """Objects for dev: a Workspace connection linked to all with a dev override, variables of both scopes."""
+    warehouse = ConnectionFactory(
+        workspace=workspace, key="warehouse", linked_to_all=True,
+        fields={
+            "conn_type": "postgres", "host": "db.internal", "login": "etl", "password": WAREHOUSE_PASSWORD,
+            "port": 5432, "schema": "analytics", "extra": {"sslmode": "require"}, "description": "Main warehouse",
+        },
+    )
+    link_services.link_set_override(
+        env_object=warehouse, actor=None, deployment=dev,
+        fields={"host": "db-dev.internal", "password": WAREHOUSE_DEV_PASSWORD},
+    )
+    region = VariableFactory(workspace=workspace, key="region", fields={"value": "eu-west-1"})
+    link_services.link_create(env_object=region, actor=None, deployment=dev)
+    api_key = VariableFactory(workspace=workspace, deployment=dev, key="api_key", is_secret=True,
+                              fields={"value": API_KEY_VALUE})
+    return {"warehouse": warehouse, "region": region, "api_key": api_key}
+
+
+@pytest.fixture
+def dev_token(dev):
+    return token_services.api_token_create(actor=None, name="airflow-dev", deployment=dev)
+
+
+@pytest.fixture
+def token_file(tmp_path, dev_token):
+    path = tmp_path / "envmanager-token"
+    path.write_text(dev_token.plain + "\n")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture
+def backend_logs(caplog):
+    """Capture the backend's log records, at every level."""
+    caplog.set_level(logging.DEBUG, logger="envmanager_airflow")
+    return caplog
+
+
+# --- Real Airflow ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def airflow_venv_path():
+    """The cached Airflow venv; built on first use (minutes), reused afterwards."""
+    return airflow_venv.ensure_airflow_venv()
+
+
+@pytest.fixture(scope="session")
+def airflow_db_template(airflow_venv_path, tmp_path_factory):
+    """A migrated, empty Airflow SQLite metadata database, copied for each test that needs one."""
+    home = tmp_path_factory.mktemp("airflow-template")
+    return airflow_venv.metadata_db_create(airflow_venv_path, home)
+
+
+@pytest.fixture
+def backend_package(tmp_path):
+    """A folder holding only `envmanager_airflow`, for the Airflow venv's PYTHONPATH (not the app)."""
+    folder = tmp_path / "backend-pkg"
+    folder.mkdir()
+    shutil.copytree(REPO_ROOT / "envmanager_airflow", folder / "envmanager_airflow",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+@pytest.fixture
+def airflow_home(tmp_path, airflow_db_template):
+    home = tmp_path / "airflow-home"
+    home.mkdir()
+    shutil.copy(airflow_db_template, home / "airflow.db")
+    return home
+
+
+def backend_env(airflow_home: Path, backend_package: Path, *, url: str, token_file: Path, ttl: float = 5, **kwargs):
+    """Return an Airflow process environment with envmanager configured as the secrets backend."""
+    backend_kwargs = {"url": url, "token_file": str(token_file), "cache_ttl_seconds": ttl, "timeout": 5, **kwargs}
+    return airflow_venv.airflow_env(
+        airflow_home,
+        pythonpath=[backend_package],
+        extra={
+            "AIRFLOW__SECRETS__BACKEND": "envmanager_airflow.secrets.EnvmanagerSecretsBackend",
+            "AIRFLOW__SECRETS__BACKEND_KWARGS": json.dumps(backend_kwargs),
+        },
+    )
+
+
+RESULT_PREFIX = "RESULT:"
+
+
+def snippet_result(stdout: str):
+    """Return the JSON a snippet printed after RESULT_PREFIX (Airflow logs to the same stream)."""
+    lines = [line for line in stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    assert lines, f"no result line in output:\n{stdout[-3000:]}"
+    return json.loads(lines[-1][len(RESULT_PREFIX):])

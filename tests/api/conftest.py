@@ -1,0 +1,98 @@
+import pytest
+
+from envmanager.kinds import Kind
+from envmanager.services import links as link_services
+from envmanager.services import tokens as token_services
+from tests.factories import (
+    ConnectionFactory,
+    EnvVarFactory,
+    IdeProjectFactory,
+    MetricsExportFactory,
+    VariableFactory,
+)
+
+# Marker secrets: tests assert they appear where the feature delivers them and nowhere else.
+WAREHOUSE_PASSWORD = "wh-workspace-pw-5b1e"
+WAREHOUSE_DEV_PASSWORD = "wh-dev-override-pw-77c2"
+API_KEY_VALUE = "sk-dev-variable-secret-9d4a"
+
+
+@pytest.fixture
+def environment(workspace, dev, prod):
+    """A small environment: a Workspace connection linked to all (dev overrides it), Deployment objects on dev."""
+    warehouse = ConnectionFactory(
+        workspace=workspace, key="warehouse", linked_to_all=True,
+        fields={
+            "conn_type": "postgres", "host": "db.internal", "login": "etl", "password": WAREHOUSE_PASSWORD,
+            "port": 5432, "schema": "analytics", "extra": {"sslmode": "require"}, "description": "Main warehouse",
+        },
+    )
+    link_services.link_set_override(
+        env_object=warehouse, actor=None, deployment=dev, fields={"host": "db-dev.internal", "password": WAREHOUSE_DEV_PASSWORD}
+    )
+    shared_var = VariableFactory(workspace=workspace, key="region", fields={"value": "eu-west-1", "description": "Cloud region"})
+    link_services.link_create(env_object=shared_var, actor=None, deployment=dev)
+    link_services.link_create(env_object=shared_var, actor=None, deployment=prod)
+    VariableFactory(workspace=workspace, deployment=dev, key="api_key", is_secret=True, fields={"value": API_KEY_VALUE})
+    VariableFactory(workspace=workspace, deployment=prod, key="prod_only", fields={"value": "prod value"})
+    EnvVarFactory(workspace=workspace, deployment=dev, key="LOG_LEVEL", fields={"value": "debug"})
+    MetricsExportFactory(
+        workspace=workspace, deployment=dev, key="prometheus",
+        fields={"endpoint": "https://metrics.example.com/api/v1/write", "exporter_type": "prometheus_remote_write"},
+    )
+    return {"warehouse": warehouse, "region": shared_var}
+
+
+@pytest.fixture
+def dev_token(dev):
+    return token_services.api_token_create(actor=None, name="airflow-dev", deployment=dev)
+
+
+@pytest.fixture
+def prod_token(prod):
+    return token_services.api_token_create(actor=None, name="airflow-prod", deployment=prod)
+
+
+@pytest.fixture
+def revoked_token(dev):
+    issued = token_services.api_token_create(actor=None, name="old", deployment=dev)
+    token_services.api_token_revoke(api_token=issued.api_token, actor=None)
+    return issued
+
+
+@pytest.fixture
+def ide_project(workspace):
+    return IdeProjectFactory(workspace=workspace, name="notebooks")
+
+
+@pytest.fixture
+def ide_token(ide_project):
+    return token_services.api_token_create(actor=None, name="laptop", ide_project=ide_project)
+
+
+@pytest.fixture
+def other_deployment_token(other_workspace):
+    """A valid token of a Deployment in another Workspace, whose objects share keys with ours."""
+    from tests.factories import DeploymentFactory
+
+    elsewhere = DeploymentFactory(workspace=other_workspace, name="dev")
+    ConnectionFactory(workspace=other_workspace, deployment=elsewhere, key="warehouse",
+                      fields={"conn_type": "mysql", "host": "other.internal", "password": "other-team-pw"})
+    VariableFactory(workspace=other_workspace, deployment=elsewhere, key="region", fields={"value": "us-east-1"})
+    return token_services.api_token_create(actor=None, name="theirs", deployment=elsewhere)
+
+
+def bearer(issued) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {issued.plain}"}
+
+
+KINDS = tuple(Kind)
+
+
+def login(client, user):
+    """Log `user` in as the database has them.
+
+    UserFactory sets the password without saving it (`skip_postgeneration_save`), so the in-memory
+    user's session hash would not match the stored row and the session would be dropped.
+    """
+    client.force_login(type(user).objects.get(pk=user.pk))

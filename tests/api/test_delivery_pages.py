@@ -1,0 +1,218 @@
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from envmanager.models import ApiToken, AuditEntry
+from envmanager.services import tokens as token_services
+from tests.api.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD, login
+
+
+def _tokens_url(workspace, dev):
+    return reverse("envmanager:deployment-tokens", args=[workspace.pk, dev.pk])
+
+
+def _export_url(workspace, dev, export_format):
+    return reverse("envmanager:deployment-export", args=[workspace.pk, dev.pk, export_format])
+
+
+# --- Tokens --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["owner", "operator"])
+def test_owner_and_operator_create_a_token_shown_exactly_once(client, request, workspace, dev, role):
+    user = request.getfixturevalue(role)
+    login(client, user)
+
+    created = client.post(_tokens_url(workspace, dev), {"name": "airflow-dev"})
+
+    assert created.status_code == 200
+    assert created["Cache-Control"] == "no-store"
+    token = ApiToken.objects.get(deployment=dev, name="airflow-dev")
+    plain = re.search(r'id="new-token-value"[^>]*value="(emt_[^"]+)"', created.content.decode()).group(1)
+    assert token_services.token_hash(plain) == token.token_hash
+    assert token.created_by == user
+    assert 'data-copy-target="new-token-value"' in created.content.decode()
+    assert 'nonce="' in created.content.decode()  # the copy script runs under the CSP
+
+    listed = client.get(_tokens_url(workspace, dev))
+    assert plain not in listed.content.decode()
+    assert token.prefix in listed.content.decode()
+    assert "airflow-dev" in listed.content.decode()
+
+
+def test_htmx_gets_only_the_token_section(client, owner, workspace, dev):
+    login(client, owner)
+
+    response = client.get(_tokens_url(workspace, dev), HTTP_HX_REQUEST="true")
+
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="token-section"')
+    assert "<html" not in body
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_bad_name_re_renders_the_form_with_the_error_and_creates_nothing(client, owner, workspace, dev):
+    login(client, owner)
+
+    response = client.post(_tokens_url(workspace, dev), {"name": "   "}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+    assert "needs a name" in response.content.decode()
+    assert not ApiToken.objects.exists()
+
+
+def test_revoke_from_the_page(client, operator, workspace, dev):
+    issued = token_services.api_token_create(actor=None, name="old", deployment=dev)
+    login(client, operator)
+    url = reverse("envmanager:deployment-token-revoke", args=[workspace.pk, dev.pk, issued.api_token.pk])
+
+    response = client.post(url, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+    issued.api_token.refresh_from_db()
+    assert issued.api_token.revoked_at is not None and issued.api_token.revoked_by == operator
+    assert "revoked" in response.content.decode()
+    assert client.get(url).status_code == 405
+
+
+def test_a_token_of_another_deployment_cannot_be_revoked_through_this_one(client, owner, workspace, dev, prod):
+    issued = token_services.api_token_create(actor=None, name="prod", deployment=prod)
+    login(client, owner)
+
+    response = client.post(reverse("envmanager:deployment-token-revoke", args=[workspace.pk, dev.pk, issued.api_token.pk]))
+
+    assert response.status_code == 404
+    issued.api_token.refresh_from_db()
+    assert issued.api_token.revoked_at is None
+
+
+@pytest.mark.parametrize("role", ["author", "member"])
+def test_authors_and_members_may_not_manage_tokens(client, request, workspace, dev, role):
+    login(client, request.getfixturevalue(role))
+
+    assert client.get(_tokens_url(workspace, dev)).status_code == 403
+    assert client.post(_tokens_url(workspace, dev), {"name": "x"}).status_code == 403
+    assert not ApiToken.objects.exists()
+
+
+def test_outsiders_get_404(client, outsider, workspace, dev):
+    login(client, outsider)
+
+    assert client.get(_tokens_url(workspace, dev)).status_code == 404
+    assert client.post(_export_url(workspace, dev, "dotenv")).status_code == 404
+
+
+def test_anonymous_users_are_sent_to_login(client, workspace, dev):
+    response = client.get(_tokens_url(workspace, dev))
+
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+# --- Exports -------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("environment")
+@pytest.mark.parametrize(
+    ("export_format", "filename"),
+    [("connections", "dev-connections.json"), ("variables", "dev-variables.json"), ("dotenv", "dev.env")],
+)
+@pytest.mark.parametrize("role", ["owner", "operator"])
+def test_owner_and_operator_download_exports(client, request, workspace, dev, role, export_format, filename):
+    user = request.getfixturevalue(role)
+    login(client, user)
+
+    response = client.post(_export_url(workspace, dev, export_format))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
+    assert response["Cache-Control"] == "no-store"
+    if export_format == "connections":
+        assert json.loads(response.content)["warehouse"]["password"] == WAREHOUSE_DEV_PASSWORD
+    else:
+        assert API_KEY_VALUE in response.content.decode()
+    entry = AuditEntry.objects.get(action="environment.export")
+    assert (entry.actor, entry.changes["format"], entry.changes["channel"]) == (user, export_format, "web")
+
+
+@pytest.mark.usefixtures("environment")
+@pytest.mark.parametrize("role", ["author", "member"])
+def test_authors_and_members_may_not_export(client, request, workspace, dev, role):
+    login(client, request.getfixturevalue(role))
+
+    response = client.post(_export_url(workspace, dev, "dotenv"))
+
+    assert response.status_code == 403
+    assert API_KEY_VALUE not in response.content.decode()
+    assert not AuditEntry.objects.filter(action="environment.export").exists()
+
+
+def test_export_is_post_only_and_unknown_formats_do_not_route(client, owner, workspace, dev):
+    login(client, owner)
+
+    assert client.get(_export_url(workspace, dev, "dotenv")).status_code == 405
+    assert client.post(f"/workspaces/{workspace.pk}/deployments/{dev.pk}/export/yaml/").status_code == 404
+
+
+def test_export_needs_csrf(owner, workspace, dev):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    login(client, owner)
+
+    assert client.post(_export_url(workspace, dev, "dotenv")).status_code == 403
+
+
+# --- IDE projects --------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("environment")
+def test_ide_project_tokens_and_exports_need_the_export_permission(client, owner, author, workspace, ide_project):
+    tokens_url = reverse("envmanager:ide-project-tokens", args=[workspace.pk, ide_project.pk])
+    export_url = reverse("envmanager:ide-project-export", args=[workspace.pk, ide_project.pk, "variables"])
+
+    login(client, author)
+    assert client.get(tokens_url).status_code == 403
+    assert client.post(export_url).status_code == 403
+
+    login(client, owner)
+    created = client.post(tokens_url, {"name": "laptop"})
+    assert created.status_code == 200
+    assert ApiToken.objects.get(ide_project=ide_project).name == "laptop"
+    assert client.post(export_url).status_code == 200
+
+
+def test_ide_project_of_another_workspace_is_404(client, owner, workspace, other_workspace):
+    from tests.factories import IdeProjectFactory
+
+    theirs = IdeProjectFactory(workspace=other_workspace)
+    login(client, owner)
+
+    assert client.get(reverse("envmanager:ide-project-tokens", args=[workspace.pk, theirs.pk])).status_code == 404
+
+
+# --- The panels on the Deployment and IDE project pages -------------------------------------------
+
+
+def test_deployment_panel_offers_tokens_and_exports_to_operators_only(client, operator, author, workspace, dev):
+    page = reverse("envmanager:deployment-detail", args=[workspace.pk, dev.pk])
+
+    login(client, operator)
+    body = client.get(page).content.decode()
+    assert _tokens_url(workspace, dev) in body
+    assert _export_url(workspace, dev, "connections") in body
+
+    login(client, author)
+    body = client.get(page).content.decode()
+    assert _tokens_url(workspace, dev) not in body
+    assert _export_url(workspace, dev, "connections") not in body
+
+
+def test_ide_project_panel_links_its_tokens_and_exports(client, owner, workspace, ide_project):
+    login(client, owner)
+
+    body = client.get(reverse("envmanager:ide-project-detail", args=[workspace.pk, ide_project.pk])).content.decode()
+
+    assert reverse("envmanager:ide-project-tokens", args=[workspace.pk, ide_project.pk]) in body
+    assert reverse("envmanager:ide-project-export", args=[workspace.pk, ide_project.pk, "dotenv"]) in body

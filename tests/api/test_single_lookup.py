@@ -1,0 +1,85 @@
+"""The read API's single-key statement selects exactly what the effective-environment selector selects."""
+
+import pytest
+
+from envmanager.kinds import Kind
+from envmanager.selectors.environment import entry_as_dict
+from envmanager.selectors.environment import target_effective_entry
+from envmanager.selectors.exports import target_effective_environment
+from envmanager.services import links as link_services
+from tests.factories import (
+    ConnectionFactory,
+    DeploymentFactory,
+    EnvVarFactory,
+    IdeProjectFactory,
+    MetricsExportFactory,
+    VariableFactory,
+)
+
+
+@pytest.fixture
+def landscape(workspace, other_workspace, dev, prod):
+    """Every way an object can reach, or not reach, a Deployment or IDE project."""
+    project = IdeProjectFactory(workspace=workspace, name="notebooks")
+    other_project = IdeProjectFactory(workspace=workspace, name="other-notebooks")
+    elsewhere = DeploymentFactory(workspace=other_workspace, name="dev")
+
+    linked = VariableFactory(workspace=workspace, key="linked", fields={"value": "w", "description": "d"})
+    link_services.link_create(env_object=linked, actor=None, deployment=dev)
+    link_services.link_create(env_object=linked, actor=None, ide_project=project)
+    link_services.link_set_override(env_object=linked, actor=None, ide_project=project, fields={"value": "ide"})
+
+    to_all = ConnectionFactory(workspace=workspace, key="to_all", linked_to_all=True,
+                               fields={"conn_type": "http", "host": "h", "password": "pw"})
+    link_services.link_set_override(env_object=to_all, actor=None, deployment=prod, fields={"password": "prod-pw"})
+
+    excluded = EnvVarFactory(workspace=workspace, key="EXCLUDED", linked_to_all=True, fields={"value": "x"})
+    link_services.deployment_exclude(env_object=excluded, actor=None, deployment=dev)
+
+    ConnectionFactory(workspace=workspace, key="unlinked", fields={"conn_type": "http"})
+
+    shadowed = VariableFactory(workspace=workspace, key="shadowed", linked_to_all=True, fields={"value": "workspace"})
+    VariableFactory(workspace=workspace, deployment=dev, key="shadowed", is_secret=True, fields={"value": "own"})
+    link_services.link_create(env_object=shadowed, actor=None, ide_project=project)
+
+    MetricsExportFactory(workspace=workspace, deployment=prod, key="prom")
+    VariableFactory(workspace=other_workspace, deployment=elsewhere, key="linked", fields={"value": "theirs"})
+    ConnectionFactory(workspace=other_workspace, key="to_all", linked_to_all=True, fields={"conn_type": "mysql"})
+    return {"dev": dev, "prod": prod, "elsewhere": elsewhere, "project": project, "other_project": other_project}
+
+
+KEYS = [
+    (Kind.VARIABLE, "linked"), (Kind.CONNECTION, "to_all"), (Kind.ENV, "EXCLUDED"), (Kind.CONNECTION, "unlinked"),
+    (Kind.VARIABLE, "shadowed"), (Kind.METRICS, "prom"), (Kind.VARIABLE, "to_all"), (Kind.VARIABLE, "absent"),
+]
+
+
+@pytest.mark.parametrize("target_name", ["dev", "prod", "elsewhere", "project", "other_project"])
+@pytest.mark.parametrize(("kind", "key"), KEYS, ids=[f"{k.value}:{key}" for k, key in KEYS])
+def test_single_lookup_equals_the_selector(landscape, target_name, kind, key):
+    target = landscape[target_name]
+    scope = {"ide_project": target} if "project" in target_name else {"deployment": target}
+
+    fast = target_effective_entry(kind=kind.value, key=key, **scope)
+    expected = [e for e in target_effective_environment(**scope) if (e.kind, e.key) == (kind.value, key)]
+
+    if not expected:
+        assert fast is None
+        return
+    assert fast is not None
+    assert entry_as_dict(fast, reveal=True) == entry_as_dict(expected[0], reveal=True)
+    assert (fast.object_id, fast.link_id) == (expected[0].object_id, expected[0].link_id)
+
+
+def test_the_landscape_exercises_every_outcome(landscape):
+    """Guard the test above against a fixture that quietly stops covering a case."""
+    dev, prod, project = landscape["dev"], landscape["prod"], landscape["project"]
+
+    assert target_effective_entry(kind="variable", key="shadowed", deployment=dev).source == "deployment"
+    assert target_effective_entry(kind="variable", key="shadowed", deployment=prod).source == "workspace"
+    assert target_effective_entry(kind="connection", key="to_all", deployment=prod).source == "override"
+    assert target_effective_entry(kind="env", key="EXCLUDED", deployment=dev) is None
+    assert target_effective_entry(kind="env", key="EXCLUDED", deployment=prod) is not None
+    assert target_effective_entry(kind="variable", key="linked", ide_project=project).reveal()["value"] == "ide"
+    assert target_effective_entry(kind="connection", key="to_all", ide_project=project) is None
+    assert target_effective_entry(kind="variable", key="linked", deployment=landscape["elsewhere"]).reveal()["value"] == "theirs"

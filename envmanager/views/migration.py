@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import permissions
-from accounts.permissions import deployment_for_user, workspace_for_user
+from accounts.permissions import deployment_for_user, workspace_access, workspace_for_user
 from envmanager.airflow_db.database import MetadataDatabaseError
 from envmanager.kinds import Kind
 from envmanager.models import MigrationRun
@@ -26,10 +26,10 @@ from envmanager.views.base import KIND_MENU_LABELS, KIND_NOUNS, render_page, wan
 
 
 def _owner_scope(request, workspace_id, deployment_id):
-    """Return (workspace, deployment) for a Workspace Owner: 404 outside the Workspace, 403 for other roles."""
+    """Return (workspace, deployment, access) for an Owner: 404 outside the Workspace, 403 for other roles."""
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_MIGRATE)
     deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
-    return workspace, deployment
+    return workspace, deployment, workspace_access(request.user, workspace)
 
 
 def _plan_url(workspace, deployment, kind) -> str:
@@ -43,7 +43,7 @@ def migration_action(request, workspace_id, deployment_id, kind):
 
     Loaded after the page (it opens the metadata database), so the Environment tab never waits for it.
     """
-    workspace, deployment = _owner_scope(request, workspace_id, deployment_id)
+    workspace, deployment, access = _owner_scope(request, workspace_id, deployment_id)
     reason = migration_unavailable_reason(deployment)
     if reason is None and kind in MIGRATABLE_KINDS:
         counts = airflow_object_counts(deployment=deployment)
@@ -52,16 +52,16 @@ def migration_action(request, workspace_id, deployment_id, kind):
         elif counts[kind] == 0:
             reason = f"The Airflow metadata database holds no {KIND_NOUNS[kind]}s."
     context = {
-        "workspace": workspace, "deployment": deployment, "kind": kind, "reason": reason,
+        "access": access, "workspace": workspace, "deployment": deployment, "kind": kind, "reason": reason,
         "plan_url": _plan_url(workspace, deployment, kind),
     }
     return render_page(request, "envmanager/migration_plan.html", context, fragment="migrate-action")
 
 
-def _plan_context(workspace, deployment, kind, **extra) -> dict:
+def _plan_context(workspace, deployment, access, kind, **extra) -> dict:
     context = {
-        "workspace": workspace, "deployment": deployment, "kind": kind, "kind_label": KIND_MENU_LABELS[kind],
-        "kind_noun": KIND_NOUNS[kind], "plan": None, "error": None,
+        "access": access, "workspace": workspace, "deployment": deployment, "kind": kind,
+        "kind_label": KIND_MENU_LABELS[kind], "kind_noun": KIND_NOUNS[kind], "plan": None, "error": None,
         "back_url": reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, kind]),
         "plan_url": _plan_url(workspace, deployment, kind),
         **extra,
@@ -88,15 +88,16 @@ def _selected_ids(request) -> list[int]:
 @login_required
 def migration_plan(request, workspace_id, deployment_id, kind):
     """List what can be migrated; POST `step=confirm` asks for confirmation, `step=apply` migrates."""
-    workspace, deployment = _owner_scope(request, workspace_id, deployment_id)
+    workspace, deployment, access = _owner_scope(request, workspace_id, deployment_id)
     if kind not in MIGRATABLE_KINDS:
         context = _plan_context(
-            workspace, deployment, kind, error="Only connections and Airflow variables can be migrated from Airflow."
+            workspace, deployment, access, kind,
+            error="Only connections and Airflow variables can be migrated from Airflow.",
         )
         return render_page(request, "envmanager/migration_plan.html", context)
     if request.method == "POST" and request.POST.get("step") == "apply":
         return _apply(request, workspace, deployment, kind)
-    context = _plan_context(workspace, deployment, kind, request_key=uuid.uuid4().hex)
+    context = _plan_context(workspace, deployment, access, kind, request_key=uuid.uuid4().hex)
     if request.method == "POST":
         selectable = {item.source_id for item in context["plan"].items if item.selectable} if context["plan"] else set()
         selected = [source_id for source_id in _selected_ids(request) if source_id in selectable]
@@ -134,11 +135,12 @@ def _apply(request, workspace, deployment, kind):
 @login_required
 def migration_result(request, workspace_id, deployment_id, run_id):
     """Show what one migration did: migrated, overridden, skipped (with reasons), failed."""
-    workspace, deployment = _owner_scope(request, workspace_id, deployment_id)
+    workspace, deployment, access = _owner_scope(request, workspace_id, deployment_id)
     run = get_object_or_404(MigrationRun, pk=run_id, deployment=deployment)
     kind = Kind(run.kind)
     context = {
-        "workspace": workspace, "deployment": deployment, "run": run, "result": MigrationResult.from_run(run),
+        "access": access, "workspace": workspace, "deployment": deployment, "run": run,
+        "result": MigrationResult.from_run(run),
         "kind": kind, "kind_label": KIND_MENU_LABELS[kind],
         "back_url": reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, kind]),
         "plan_url": _plan_url(workspace, deployment, kind),

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts import permissions
-from accounts.permissions import deployment_for_user, workspace_for_user
+from accounts.permissions import deployment_for_user, workspace_access, workspace_for_user
 from envmanager.kinds import Kind
 from envmanager.models import EnvObject
 from envmanager.services.promotion import env_object_promote, env_object_promotion_plan
@@ -51,6 +51,7 @@ def env_object_promote_view(request, workspace_id, deployment_id, object_id):
                     redirect_to=back,
                 )
     context = {
+        "access": workspace_access(request.user, workspace),
         "workspace": workspace, "deployment": deployment, "env_object": env_object, "plan": plan,
         "kind_noun": KIND_NOUNS[kind], "typed_key": promotion_requires_typed_key(env_object),
         "back_url": back, "error": error, "dialog": wants_fragment(request),

@@ -151,5 +151,5 @@ def test_plan_page_queries_do_not_grow_with_rows(client, workspace, dev, owner, 
         airflow_db.add_variable(f"v{i}", str(i))
         VariableFactory(workspace=workspace, key=f"v{i}", fields={"value": "x"})
     client.force_login(owner)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         assert client.get(url("migration-plan", workspace.pk, dev.pk, "variables")).status_code == 200

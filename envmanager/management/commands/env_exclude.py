@@ -10,10 +10,15 @@ class Command(cli.EnvManagerCommand):
         "Undo with env_include."
     )
     example = "manage.py env_exclude --type env --key LOG_LEVEL --deployment prod"
+    deployment_help = "The Deployment to leave out."
+    # env_include shares everything else and swaps these three.
+    service = staticmethod(link_services.deployment_exclude)
+    would = "Would exclude Deployment '{deployment}' from {target}."
+    done = "Deployment '{deployment}' no longer receives {target}."
 
     def add_arguments(self, parser):
         cli.add_object_options(parser, scope_option=False)
-        parser.add_argument("--deployment", required=True, metavar="NAME", help="The Deployment to leave out.")
+        parser.add_argument("--deployment", required=True, metavar="NAME", help=self.deployment_help)
         cli.add_dry_run_option(parser)
 
     def handle(self, *args, workspace, key, deployment, dry_run, **options):
@@ -22,9 +27,10 @@ class Command(cli.EnvManagerCommand):
         deployment = cli.deployment_by_name(workspace, deployment)
         env_object = env_object_get(workspace=workspace, kind=kind, key=key)
         with cli.changes(dry_run=dry_run):
-            link_services.deployment_exclude(env_object=env_object, actor=None, deployment=deployment)
+            self.service(env_object=env_object, actor=None, deployment=deployment)
+        names = {"deployment": deployment.name, "target": env_object_label(env_object)}
         if dry_run:
-            self.stdout.write(f"Would exclude Deployment '{deployment.name}' from {env_object_label(env_object)}.")
+            self.stdout.write(self.would.format(**names))
             self.dry_run_note()
             return
-        self.success(f"Deployment '{deployment.name}' no longer receives {env_object_label(env_object)}.")
+        self.success(self.done.format(**names))

@@ -29,8 +29,8 @@ find_python() {
 
 ensure_venv() {
   # $1: the optional-dependency group to install as well ("test"), or nothing.
-  local extras="${1:-}" spec="." stamp
-  [ -n "$extras" ] && spec=".[$extras]"
+  local extras="${1:-}" spec="$ROOT" stamp
+  [ -n "$extras" ] && spec="$ROOT[$extras]"
   stamp="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)-$extras"
   if [ ! -x "$VENV/bin/python" ] || ! python_ok "$VENV/bin/python"; then
     local python; python="$(find_python)" || exit 1
@@ -48,7 +48,7 @@ ensure_venv() {
   if [ "$(cat "$VENV/.envmanager-installed" 2>/dev/null)" != "$stamp" ]; then
     say "Installing dependencies ($spec)"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT$spec"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec"
     echo "$stamp" > "$VENV/.envmanager-installed"
   fi
 }

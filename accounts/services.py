@@ -53,11 +53,13 @@ def membership_remove(*, workspace: Workspace, user, actor) -> None:
     )
 
 
-def user_create(*, username: str, password: str, email: str = ""):
+def user_create(*, username: str, password: str, email: str = "", superuser: bool = False):
     """Create a user account (demo data and tests; production users come from the admin)."""
     User = get_user_model()
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": f"A user named '{username}' already exists."})
+    if superuser:
+        return User.objects.create_superuser(username=username, password=password, email=email)
     return User.objects.create_user(username=username, password=password, email=email)
 
 

@@ -19,6 +19,7 @@ from envmanager.services import links as link_services
 from envmanager.services import workspaces as workspace_services
 
 DEMO_WORKSPACE = "Demo"
+DEMO_ADMIN = "demo-admin"
 DEMO_USERS = (
     ("demo-owner", Role.OWNER),
     ("demo-operator", Role.OPERATOR),
@@ -128,18 +129,29 @@ def airflow_demo_create(places: DemoPlaces, path: Path) -> str:
     return url
 
 
+def _demo_user(username: str, *, superuser: bool = False) -> tuple:
+    """Return (user, fresh password) for a demo account, creating it or giving it a new password."""
+    password = cli.generate_password()
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        user = account_services.user_create(username=username, password=password, superuser=superuser)
+    else:
+        account_services.user_password_set(user=user, password=password, actor=None)
+    return user, password
+
+
 def members_set(workspace: Workspace) -> list[tuple[str, str, str]]:
-    """Give each demo user a fresh random password and their role; return (username, role, password)."""
+    """Give each demo user a fresh random password and their role; return (username, role, password).
+
+    Also a `demo-admin` superuser for the Django admin (a superuser sees every Workspace).
+    """
     rows = []
     for username, role in DEMO_USERS:
-        password = cli.generate_password()
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            user = account_services.user_create(username=username, password=password)
-        else:
-            account_services.user_password_set(user=user, password=password, actor=None)
+        user, password = _demo_user(username)
         account_services.membership_set(workspace=workspace, user=user, role=role, actor=None)
         rows.append((username, role.label, password))
+    _, password = _demo_user(DEMO_ADMIN, superuser=True)
+    rows.append((DEMO_ADMIN, "Superuser (admin)", password))
     return rows
 
 
@@ -214,8 +226,9 @@ class Command(cli.EnvManagerCommand):
         self.stdout.write("Demo users (passwords are shown only now):")
         for line in cli.table(["USERNAME", "ROLE", "PASSWORD"], [list(row) for row in passwords]):
             self.stdout.write(f"  {line}")
-        login = reverse("accounts:login")
+        login, admin = reverse("accounts:login"), reverse("admin:index")
         self.stdout.write("")
         self.stdout.write(
-            f"Log in at http://127.0.0.1:8000{login} after `manage.py runserver` (or {login} on your server)."
+            f"Sign in at {login} (with bin/serve: http://127.0.0.1:8000{login}); "
+            f"the Django admin is at {admin} for {DEMO_ADMIN}."
         )

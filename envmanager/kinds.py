@@ -239,3 +239,19 @@ def check_consistency(kind: Kind, values: dict) -> None:
         auth = values.get("auth_type") or "none"
         if auth == "basic" and not values.get("username"):
             raise ValidationError({"username": "Basic auth needs a username."})
+
+
+def unused_fields(kind: Kind, values: dict) -> set[str]:
+    """Return fields the other values make meaningless: credentials a metrics export's auth type does not use.
+
+    Services drop them on save, so a switch to auth type "none" leaves no forgotten password behind.
+    """
+    if kind != Kind.METRICS:
+        return set()
+    auth = values.get("auth_type") or "none"
+    unused = set()
+    if auth != "basic":
+        unused.add("username")
+    if auth == "none":
+        unused.add("password")
+    return unused

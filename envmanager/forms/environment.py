@@ -213,15 +213,6 @@ class EnvObjectForm(forms.Form):
                 # An empty secret keeps what is stored.
                 continue
             fields[spec.name] = None if _is_empty(value) else value
-        if self.kind == Kind.METRICS:
-            # Credentials the chosen auth type does not use are not kept around.
-            auth = fields.get("auth_type") or "none"
-            if auth != "basic":
-                fields["username"] = None
-            if auth == "none":
-                fields.pop("password", None)
-                if self._stored_is_set("password") and "password" not in clear:
-                    clear.append("password")
         return fields, tuple(clear)
 
     def create_kwargs(self) -> dict:

@@ -5,7 +5,16 @@ from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
 from envmanager import crypto
-from envmanager.kinds import DEFAULTS, KIND_SPECS, Kind, check_consistency, check_required, clean_fields, validate_key
+from envmanager.kinds import (
+    DEFAULTS,
+    KIND_SPECS,
+    Kind,
+    check_consistency,
+    check_required,
+    clean_fields,
+    unused_fields,
+    validate_key,
+)
 from envmanager.models import Deployment, EnvObject, Link, Workspace
 from envmanager.selectors.env_objects import scope_label
 from envmanager.services.audit import audit_record, changed_secret_names, env_object_label, env_object_snapshot
@@ -44,6 +53,13 @@ def apply_field_values(
             plain[name] = value
 
 
+def drop_unused_fields(kind: Kind, plain: dict, sealed: dict) -> None:
+    """Remove stored values the object's other values make meaningless (see `kinds.unused_fields`)."""
+    for name in unused_fields(kind, plain):
+        plain.pop(name, None)
+        sealed.pop(name, None)
+
+
 def check_complete(kind: Kind, plain: dict, sealed: dict) -> None:
     values = {**plain, **{name: True for name in sealed}}
     check_required(kind, values)
@@ -75,6 +91,7 @@ def env_object_create(
         raise ValidationError({"linked_to_all": "Only Workspace objects can be linked to all Deployments."})
     plain, sealed = dict(DEFAULTS.get(kind, {})), {}
     apply_field_values(kind=kind, is_secret_flag=is_secret, plain=plain, sealed=sealed, fields=fields)
+    drop_unused_fields(kind, plain, sealed)
     check_complete(kind, plain, sealed)
 
     scope = EnvObject.objects.filter(workspace=workspace, kind=kind, key=key)
@@ -144,6 +161,7 @@ def env_object_update(
     apply_field_values(
         kind=kind, is_secret_flag=env_object.is_secret, plain=plain, sealed=sealed, fields=fields or {}, clear=clear
     )
+    drop_unused_fields(kind, plain, sealed)
     check_complete(kind, plain, sealed)
     env_object.data, env_object.secrets = plain, sealed
     env_object.save()

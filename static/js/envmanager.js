@@ -110,6 +110,22 @@
     document.querySelectorAll("[data-selection]").forEach(syncSelection);
   });
 
+  // Copy buttons: [data-copy-target] copies the value of the element with that id (a new API token).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy-target]");
+    if (!button) { return; }
+    var field = document.getElementById(button.getAttribute("data-copy-target"));
+    if (!field) { return; }
+    field.select();
+    var done = function () { button.textContent = "Copied"; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+    } else {
+      document.execCommand("copy");
+      done();
+    }
+  });
+
   // Typed confirmation: the submit button stays disabled until the key is typed exactly.
   document.addEventListener("input", function (event) {
     var input = event.target.closest("[data-confirm-key]");

@@ -208,3 +208,19 @@ def test_audit_records_before_and_after_with_secrets_marked_written(workspace, o
     assert entry.changes["after"]["fields"]["host"] == "b"
     assert entry.changes["after"]["fields"]["password"] == "[secret: set]"
     assert entry.changes["secrets_written"] == ["password"]
+
+
+def test_metrics_credentials_the_auth_type_does_not_use_are_dropped(workspace):
+    from tests.factories import MetricsExportFactory
+
+    export = MetricsExportFactory(workspace=workspace, fields={
+        "endpoint": "https://m.example.com", "exporter_type": "prometheus_remote_write", "auth_type": "basic",
+        "username": "u", "password": MARKER,
+    })
+    env_object_services.env_object_update(env_object=export, actor=None, fields={"auth_type": "bearer"})
+    export.refresh_from_db()
+    assert "username" not in export.data and export.reveal("password") == MARKER
+
+    env_object_services.env_object_update(env_object=export, actor=None, fields={"auth_type": "none"})
+    export.refresh_from_db()
+    assert "password" not in export.secrets

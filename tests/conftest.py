@@ -2,7 +2,18 @@ import pytest
 from cryptography.fernet import Fernet
 
 from accounts.models import Role
-from tests.factories import DeploymentFactory, MembershipFactory, UserFactory, WorkspaceFactory
+from envmanager.airflow_db.sample import create_sample_database
+from envmanager.services import links as link_services
+from envmanager.services import tokens as token_services
+from envmanager.services.workspaces import deployment_update
+from tests.factories import (
+    ConnectionFactory,
+    DeploymentFactory,
+    MembershipFactory,
+    UserFactory,
+    VariableFactory,
+    WorkspaceFactory,
+)
 
 # A fixed key so secrets written in one test step decrypt in the next; tests that rotate set their own.
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
@@ -66,6 +77,64 @@ def member(workspace):
 def outsider(other_workspace):
     """An Owner of another Workspace: powerful there, a stranger here."""
     return _member(other_workspace, Role.OWNER, username="outsider")
+
+
+# --- What a Deployment receives (read API, exports, the Airflow secrets backend) ---------------------
+
+# Marker secrets: tests assert they appear where the feature delivers them and nowhere else.
+WAREHOUSE_PASSWORD = "wh-workspace-pw-5b1e"
+WAREHOUSE_DEV_PASSWORD = "wh-dev-override-pw-77c2"
+API_KEY_VALUE = "sk-dev-variable-secret-9d4a"
+
+
+@pytest.fixture
+def warehouse(workspace, dev):
+    """A Workspace connection linked to all Deployments; dev overrides its host and password."""
+    connection = ConnectionFactory(
+        workspace=workspace, key="warehouse", linked_to_all=True,
+        fields={
+            "conn_type": "postgres", "host": "db.internal", "login": "etl", "password": WAREHOUSE_PASSWORD,
+            "port": 5432, "schema": "analytics", "extra": {"sslmode": "require"}, "description": "Main warehouse",
+        },
+    )
+    link_services.link_set_override(
+        env_object=connection, actor=None, deployment=dev,
+        fields={"host": "db-dev.internal", "password": WAREHOUSE_DEV_PASSWORD},
+    )
+    return connection
+
+
+@pytest.fixture
+def dev_token(dev):
+    return token_services.api_token_create(actor=None, name="airflow-dev", deployment=dev)
+
+
+# --- An Airflow metadata database to migrate from ----------------------------------------------------
+
+# Planted as the warehouse password in `airflow_db`: a migration moves it and must never show it.
+AIRFLOW_DB_SECRET = "migrate-airflow-secret-3f9a"
+AIRFLOW_DB_FERNET_KEY = Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def airflow_db(tmp_path, workspace, dev):
+    """dev's Airflow database: a connection, one with an invalid key, and a variable that exists in the Workspace."""
+    url = f"sqlite:///{tmp_path}/airflow.db"
+    db = create_sample_database(url, fernet_keys=[AIRFLOW_DB_FERNET_KEY])
+    db.add_connection("warehouse", "postgres", host="db", password=AIRFLOW_DB_SECRET)
+    db.add_connection("bad key", "http")
+    db.add_variable("region", "eu")
+    db.add_variable("shared", "dev-value")
+    VariableFactory(workspace=workspace, key="shared", fields={"value": "workspace-value"})
+    deployment_update(deployment=dev, metadata_db_url=url, fernet_keys=AIRFLOW_DB_FERNET_KEY)
+    yield db
+    db.close()
+
+
+def airflow_db_keys(db, table: str) -> set[str]:
+    """Return the keys still in `table` ("connection" or "variable") of an Airflow database."""
+    column = "conn_id" if table == "connection" else '"key"'
+    return {row[0] for row in db.conn.execute(f"SELECT {column} FROM {table}")}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -180,16 +180,22 @@ def _require_deployment_update(user, workspace, env_object) -> None:
         deployment_for_user(user, workspace, env_object.deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
 
 
+def _object_target(request, workspace_id, object_id, *, perm):
+    """Return the Workspace, the object, its Kind and the URL to go back to; check `perm` first."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=perm)
+    env_object = _env_object(workspace, object_id)
+    _require_deployment_update(request.user, workspace, env_object)
+    kind = Kind(env_object.kind)
+    back = safe_next(request, _list_url(workspace, kind, env_object.deployment))
+    return workspace, env_object, kind, back
+
+
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 @login_required
 def env_object_edit(request, workspace_id, object_id):
     """Edit an object's fields; secret fields left empty keep their values."""
-    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
-    env_object = _env_object(workspace, object_id)
-    _require_deployment_update(request.user, workspace, env_object)
-    kind = Kind(env_object.kind)
-    back = safe_next(request, _list_url(workspace, kind, env_object.deployment))
+    workspace, env_object, kind, back = _object_target(request, workspace_id, object_id, perm=permissions.ENVOBJECTS_UPDATE)
     form = EnvObjectForm(request.POST or None, kind=kind, env_object=env_object)
     if request.method == "POST" and form.is_valid():
         try:
@@ -213,11 +219,7 @@ def env_object_edit(request, workspace_id, object_id):
 @login_required
 def env_object_delete(request, workspace_id, object_id):
     """Ask to confirm, saying how many Deployments use the object; then delete it."""
-    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_DELETE)
-    env_object = _env_object(workspace, object_id)
-    _require_deployment_update(request.user, workspace, env_object)
-    kind = Kind(env_object.kind)
-    back = safe_next(request, _list_url(workspace, kind, env_object.deployment))
+    workspace, env_object, kind, back = _object_target(request, workspace_id, object_id, perm=permissions.ENVOBJECTS_DELETE)
     error = None
     if request.method == "POST":
         try:

@@ -6,40 +6,22 @@ from pathlib import Path
 import pytest
 
 from envmanager.services import links as link_services
-from envmanager.services import tokens as token_services
 from tests.airflow import airflow_venv
-from tests.factories import ConnectionFactory, VariableFactory
+# The marker secrets live beside the shared `warehouse` fixture; the Airflow tests import them from here.
+from tests.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD  # noqa: F401
+from tests.factories import VariableFactory
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-WAREHOUSE_PASSWORD = "wh-workspace-pw-5b1e"
-WAREHOUSE_DEV_PASSWORD = "wh-dev-override-pw-77c2"
-API_KEY_VALUE = "sk-dev-variable-secret-9d4a"
 
 
 @pytest.fixture
-def delivered(workspace, dev, prod):
+def delivered(workspace, dev, prod, warehouse):
     """Objects for dev: a Workspace connection linked to all with a dev override, variables of both scopes."""
-    warehouse = ConnectionFactory(
-        workspace=workspace, key="warehouse", linked_to_all=True,
-        fields={
-            "conn_type": "postgres", "host": "db.internal", "login": "etl", "password": WAREHOUSE_PASSWORD,
-            "port": 5432, "schema": "analytics", "extra": {"sslmode": "require"}, "description": "Main warehouse",
-        },
-    )
-    link_services.link_set_override(
-        env_object=warehouse, actor=None, deployment=dev,
-        fields={"host": "db-dev.internal", "password": WAREHOUSE_DEV_PASSWORD},
-    )
     region = VariableFactory(workspace=workspace, key="region", fields={"value": "eu-west-1"})
     link_services.link_create(env_object=region, actor=None, deployment=dev)
     api_key = VariableFactory(workspace=workspace, deployment=dev, key="api_key", is_secret=True,
                               fields={"value": API_KEY_VALUE})
     return {"warehouse": warehouse, "region": region, "api_key": api_key}
-
-
-@pytest.fixture
-def dev_token(dev):
-    return token_services.api_token_create(actor=None, name="airflow-dev", deployment=dev)
 
 
 @pytest.fixture

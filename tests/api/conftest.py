@@ -3,6 +3,8 @@ import pytest
 from envmanager.kinds import Kind
 from envmanager.services import links as link_services
 from envmanager.services import tokens as token_services
+# The marker secrets live beside the shared `warehouse` fixture; the API tests import them from here.
+from tests.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD, WAREHOUSE_PASSWORD  # noqa: F401
 from tests.factories import (
     ConnectionFactory,
     EnvVarFactory,
@@ -11,25 +13,10 @@ from tests.factories import (
     VariableFactory,
 )
 
-# Marker secrets: tests assert they appear where the feature delivers them and nowhere else.
-WAREHOUSE_PASSWORD = "wh-workspace-pw-5b1e"
-WAREHOUSE_DEV_PASSWORD = "wh-dev-override-pw-77c2"
-API_KEY_VALUE = "sk-dev-variable-secret-9d4a"
-
 
 @pytest.fixture
-def environment(workspace, dev, prod):
+def environment(workspace, dev, prod, warehouse):
     """A small environment: a Workspace connection linked to all (dev overrides it), Deployment objects on dev."""
-    warehouse = ConnectionFactory(
-        workspace=workspace, key="warehouse", linked_to_all=True,
-        fields={
-            "conn_type": "postgres", "host": "db.internal", "login": "etl", "password": WAREHOUSE_PASSWORD,
-            "port": 5432, "schema": "analytics", "extra": {"sslmode": "require"}, "description": "Main warehouse",
-        },
-    )
-    link_services.link_set_override(
-        env_object=warehouse, actor=None, deployment=dev, fields={"host": "db-dev.internal", "password": WAREHOUSE_DEV_PASSWORD}
-    )
     shared_var = VariableFactory(workspace=workspace, key="region", fields={"value": "eu-west-1", "description": "Cloud region"})
     link_services.link_create(env_object=shared_var, actor=None, deployment=dev)
     link_services.link_create(env_object=shared_var, actor=None, deployment=prod)
@@ -41,11 +28,6 @@ def environment(workspace, dev, prod):
         fields={"endpoint": "https://metrics.example.com/api/v1/write", "exporter_type": "prometheus_remote_write"},
     )
     return {"warehouse": warehouse, "region": shared_var}
-
-
-@pytest.fixture
-def dev_token(dev):
-    return token_services.api_token_create(actor=None, name="airflow-dev", deployment=dev)
 
 
 @pytest.fixture

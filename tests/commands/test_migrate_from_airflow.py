@@ -1,34 +1,11 @@
 import pytest
-from cryptography.fernet import Fernet
 from django.core.management.base import CommandError
 
-from envmanager.airflow_db.sample import create_sample_database
 from envmanager.models import EnvObject
 from envmanager.services.workspaces import deployment_update
-from tests.factories import VariableFactory
+from tests.conftest import AIRFLOW_DB_SECRET, airflow_db_keys
 
-from .conftest import MARKER, db_state
-
-KEY = Fernet.generate_key().decode()
-
-
-@pytest.fixture
-def airflow_db(tmp_path, workspace, dev):
-    url = f"sqlite:///{tmp_path}/airflow.db"
-    db = create_sample_database(url, fernet_keys=[KEY])
-    db.add_connection("warehouse", "postgres", host="db", password=MARKER)
-    db.add_connection("bad key", "http")
-    db.add_variable("region", "eu")
-    db.add_variable("shared", "dev-value")
-    VariableFactory(workspace=workspace, key="shared", fields={"value": "workspace-value"})
-    deployment_update(deployment=dev, metadata_db_url=url, fernet_keys=KEY)
-    yield db
-    db.close()
-
-
-def _remaining(db, table):
-    column = "conn_id" if table == "connection" else '"key"'
-    return {row[0] for row in db.conn.execute(f"SELECT {column} FROM {table}")}
+from .conftest import db_state
 
 
 def test_lists_the_plan_then_migrates_everything_that_can_be(run, airflow_db):
@@ -41,10 +18,10 @@ def test_lists_the_plan_then_migrates_everything_that_can_be(run, airflow_db):
     assert "Skipped bad key: 'bad key' is not a valid key" in plan
     assert "Airflow connections: migrated 1, overridden 0, skipped 1, failed 0." in output.out
     assert "Airflow variables: migrated 1, overridden 1, skipped 0, failed 0." in output.out
-    assert MARKER not in output.both
-    assert _remaining(airflow_db, "connection") == {"bad key"}
-    assert _remaining(airflow_db, "variable") == set()
-    assert EnvObject.objects.get(key="warehouse").reveal("password") == MARKER
+    assert AIRFLOW_DB_SECRET not in output.both
+    assert airflow_db_keys(airflow_db, "connection") == {"bad key"}
+    assert airflow_db_keys(airflow_db, "variable") == set()
+    assert EnvObject.objects.get(key="warehouse").reveal("password") == AIRFLOW_DB_SECRET
 
 
 def test_dry_run_and_keys_and_types_narrow_and_change_nothing(run, airflow_db):
@@ -55,13 +32,13 @@ def test_dry_run_and_keys_and_types_narrow_and_change_nothing(run, airflow_db):
     assert "region" in output.out and "warehouse" not in output.out
     assert "Would migrate 1 object." in output.out
     assert db_state() == before
-    assert _remaining(airflow_db, "variable") == {"region", "shared"}
+    assert airflow_db_keys(airflow_db, "variable") == {"region", "shared"}
 
 
 def test_only_the_named_keys_are_migrated(run, airflow_db):
     run("migrate_from_airflow", "--deployment", "dev", "--key", "region", "--yes")
-    assert _remaining(airflow_db, "variable") == {"shared"}
-    assert _remaining(airflow_db, "connection") == {"warehouse", "bad key"}
+    assert airflow_db_keys(airflow_db, "variable") == {"shared"}
+    assert airflow_db_keys(airflow_db, "connection") == {"warehouse", "bad key"}
 
 
 def test_unknown_key_is_an_error_that_changes_nothing(run, airflow_db):
@@ -74,7 +51,7 @@ def test_unknown_key_is_an_error_that_changes_nothing(run, airflow_db):
 def test_refuses_without_confirmation_when_not_on_a_terminal(run, airflow_db):
     with pytest.raises(CommandError, match="Add --yes"):
         run("migrate_from_airflow", "--deployment", "dev")
-    assert _remaining(airflow_db, "variable") == {"region", "shared"}
+    assert airflow_db_keys(airflow_db, "variable") == {"region", "shared"}
 
 
 def test_an_unreadable_database_is_a_one_line_error(run, workspace, dev, tmp_path):
@@ -97,7 +74,7 @@ def test_objects_that_fail_make_the_command_exit_non_zero(run, airflow_db, monke
 
     with pytest.raises(CommandError, match="2 objects could not be migrated"):
         run("migrate_from_airflow", "--deployment", "dev", "--type", "variables", "--yes")
-    assert _remaining(airflow_db, "variable") == {"region", "shared"}
+    assert airflow_db_keys(airflow_db, "variable") == {"region", "shared"}
 
 
 def test_a_migration_already_running_is_refused(run, airflow_db, dev):

@@ -1,36 +1,13 @@
 """Migrate from Airflow in the browser's pages: the action, the plan, confirmation, the summary."""
 
 import pytest
-from cryptography.fernet import Fernet
 
-from envmanager.airflow_db.sample import create_sample_database
 from envmanager.models import EnvObject, MigrationRun
 from envmanager.services.workspaces import deployment_update
+from tests.conftest import AIRFLOW_DB_SECRET, airflow_db_keys
 from tests.factories import VariableFactory
 
 from .conftest import htmx_headers, url
-
-KEY = Fernet.generate_key().decode()
-MARKER = "migrate-view-secret-3f9a"
-
-
-@pytest.fixture
-def airflow_db(tmp_path, workspace, dev):
-    database_url = f"sqlite:///{tmp_path}/airflow.db"
-    db = create_sample_database(database_url, fernet_keys=[KEY])
-    db.add_connection("warehouse", "postgres", host="db", password=MARKER)
-    db.add_connection("bad key", "http")
-    db.add_variable("region", "eu")
-    db.add_variable("shared", "dev-value")
-    VariableFactory(workspace=workspace, key="shared", fields={"value": "workspace-value"})
-    deployment_update(deployment=dev, metadata_db_url=database_url, fernet_keys=KEY)
-    yield db
-    db.close()
-
-
-def _rows(db, table):
-    column = "conn_id" if table == "connection" else '"key"'
-    return {row[0] for row in db.conn.execute(f"SELECT {column} FROM {table}")}
 
 
 def test_owners_see_the_action_on_connections_and_variables_only(client, workspace, dev, owner, operator, airflow_db):
@@ -79,7 +56,7 @@ def test_plan_page_lists_rows_with_their_status_and_never_secrets(client, worksp
     assert "Cannot migrate" in connections and "is not a valid key" in connections
     assert connections.count('name="source"') == 1  # the invalid row cannot be selected
     assert "gets an override of <strong>value</strong>" in variables
-    assert MARKER not in connections and "gAAAA" not in connections
+    assert AIRFLOW_DB_SECRET not in connections and "gAAAA" not in connections
 
 
 def test_confirmation_warns_that_rows_leave_airflow(client, workspace, dev, owner, airflow_db):
@@ -91,7 +68,7 @@ def test_confirmation_warns_that_rows_leave_airflow(client, workspace, dev, owne
     )
     assert "will be removed from dev's Airflow metadata database" in response.text
     assert "cannot be restored from there" in response.text
-    assert _rows(airflow_db, "variable") == {"region", "shared"}  # nothing happened yet
+    assert airflow_db_keys(airflow_db, "variable") == {"region", "shared"}  # nothing happened yet
 
 
 def test_confirming_with_nothing_selected_says_so(client, workspace, dev, owner, airflow_db):
@@ -107,7 +84,7 @@ def test_apply_migrates_and_shows_the_summary(client, workspace, dev, owner, air
 
     assert response.status_code == 200
     assert "Migrated 1, overridden 1, skipped 0, failed 0." in response.text
-    assert _rows(airflow_db, "variable") == set()
+    assert airflow_db_keys(airflow_db, "variable") == set()
     assert EnvObject.objects.get(key="region").links.get().deployment == dev
     again = client.post(plan_url, {"step": "apply", "source": ["1", "2"], "request_key": "k1"}, follow=True)
     assert again.status_code == 200 and MigrationRun.objects.count() == 1  # a double submit runs once
@@ -130,7 +107,7 @@ def test_a_running_migration_is_reported_and_changes_nothing(client, workspace, 
         url("migration-plan", workspace.pk, dev.pk, "variables"), {"step": "apply", "source": ["1"]}, follow=True
     )
     assert "alice is already migrating" in response.text
-    assert _rows(airflow_db, "variable") == {"region", "shared"}
+    assert airflow_db_keys(airflow_db, "variable") == {"region", "shared"}
 
 
 @pytest.mark.parametrize("role, status", [("operator", 403), ("author", 403), ("member", 403), ("outsider", 404)])
@@ -141,7 +118,7 @@ def test_only_owners_may_migrate(client, users, workspace, dev, airflow_db, role
         url("migration-plan", workspace.pk, dev.pk, "variables"), {"step": "apply", "source": ["1"]}
     ).status_code == status
     assert client.get(url("migration-action", workspace.pk, dev.pk, "variables")).status_code == status
-    assert _rows(airflow_db, "variable") == {"region", "shared"}
+    assert airflow_db_keys(airflow_db, "variable") == {"region", "shared"}
 
 
 @pytest.mark.parametrize("extra", [5, 15])

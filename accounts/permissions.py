@@ -112,6 +112,8 @@ def user_can(user, perm: str, obj) -> bool:
     """Return whether `user` holds object permission `perm` (a codename) on `obj`."""
     if not user.is_authenticated or not user.is_active:
         return False
+    if isinstance(obj, Workspace):
+        return perm in workspace_access(user, obj).permissions
     return user.has_perm(f"envmanager.{perm}", obj)
 
 
@@ -160,9 +162,18 @@ class WorkspaceAccess:
 
 
 def workspace_access(user, workspace: Workspace) -> WorkspaceAccess:
-    """Return the user's permissions on `workspace` in one lookup."""
-    checker = ObjectPermissionChecker(user)
-    return WorkspaceAccess(frozenset(checker.get_perms(workspace)))
+    """Return the user's permissions on `workspace`, looked up once per Workspace instance and user.
+
+    A view checks a permission (`workspace_for_user`) and then shows buttons from the same set: kept on
+    the instance, like Django's own permission cache on the user, so both cost one lookup.
+    """
+    cache = workspace.__dict__.setdefault("_access_by_user", {})
+    if user.pk not in cache:
+        if not user.is_authenticated or not user.is_active:
+            cache[user.pk] = WorkspaceAccess(frozenset())
+        else:
+            cache[user.pk] = WorkspaceAccess(frozenset(ObjectPermissionChecker(user).get_perms(workspace)))
+    return cache[user.pk]
 
 
 def deployment_permissions(user, deployments) -> dict[int, frozenset[str]]:

@@ -67,6 +67,9 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
     :param token: the Deployment's API token. Prefer ``token_file``: kwargs can end up in config dumps.
     :param token_file: a file holding the token; re-read when it changes, so a token can be rotated.
     :param cache_ttl_seconds: how long an answer is reused in this process (0 disables the cache).
+    :param not_found_ttl_seconds: how long "envmanager has no such key" is reused (default 0: asked
+        again each time). Kept apart because Migrate from Airflow deletes a row from the metastore right
+        after envmanager has it: a cached miss could then send a Dag to the metastore after its row is gone.
     :param timeout: seconds to wait for envmanager before falling back.
     :param stale_if_error_seconds: while envmanager cannot be reached, keep serving a value read
         at most this long ago (0: fall back at once).
@@ -82,6 +85,7 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
         token: str | None = None,
         token_file: str | None = None,
         cache_ttl_seconds: float = 5,
+        not_found_ttl_seconds: float = 0,
         timeout: float = 3,
         stale_if_error_seconds: float = 300,
         retry_after_seconds: float = 2,
@@ -103,6 +107,7 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
         self._token_file_stamp = None
         self._file_token = ""
         self.cache_ttl = float(cache_ttl_seconds)
+        self.not_found_ttl = float(not_found_ttl_seconds)
         self.timeout = float(timeout)
         self.stale_if_error = float(stale_if_error_seconds)
         self.retry_after = float(retry_after_seconds)
@@ -152,7 +157,7 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
         with self._lock:
             cached = self._cache.get(cache_key)
             skip = now < self._skip_until
-        if cached is not None and now - cached[0] < self.cache_ttl:
+        if cached is not None and now - cached[0] < self._ttl(cached[1]):
             return cached[1]
         if skip:
             return self._stale(cached, now)
@@ -168,13 +173,16 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
                 "serving the value read earlier" if stale is not None else "falling back to the next secrets backend",
             )
             return stale
-        if self.cache_ttl > 0:
+        if self._ttl(value) > 0:
             with self._lock:
                 self._cache[cache_key] = (time.monotonic(), value)
                 self._cache.move_to_end(cache_key)
                 while len(self._cache) > self.max_cache_entries:
                     self._cache.popitem(last=False)
         return value
+
+    def _ttl(self, value) -> float:
+        return self.cache_ttl if value is not None else self.not_found_ttl
 
     def _stale(self, cached, now: float):
         if cached is not None and now - cached[0] < self.stale_if_error:

@@ -56,5 +56,7 @@ urlpatterns = [
     path(P, views.ide_project_detail, name="ide-project-detail"),
     path(P + "environment/", views.ide_project_environment, name="ide-project-environment-home"),
     path(P + "environment/<kind:kind>/", views.ide_project_environment, name="ide-project-environment"),
+    path(P + "objects/<int:object_id>/override/", views.override_edit, name="ide-project-override-edit"),
+    path(P + "objects/<int:object_id>/override/remove/", views.override_remove, name="ide-project-override-remove"),
     *delivery_urlpatterns,
 ]

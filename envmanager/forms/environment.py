@@ -1,4 +1,4 @@
-"""Forms for environment objects, their links and their per-Deployment overrides.
+"""Forms for environment objects, their links and their overrides per Deployment or IDE project.
 
 Fields come from `envmanager.kinds`, the one description of each type. The forms turn what was
 posted into the arguments of a service; the services still validate everything and decide.
@@ -235,15 +235,16 @@ class EnvObjectForm(forms.Form):
 
 
 class OverrideForm(forms.Form):
-    """Per-Deployment values for some fields of a linked Workspace object.
+    """Values for some fields of a linked Workspace object in one Deployment or IDE project.
 
     A field is overridden when its "Override" box is ticked or a value is typed for it; unticking
     an overridden field and leaving it empty removes that override.
     """
 
-    def __init__(self, data=None, *, env_object: EnvObject, link: Link | None):
+    def __init__(self, data=None, *, env_object: EnvObject, link: Link | None, target_noun: str = "Deployment"):
         super().__init__(data)
         self.env_object = env_object
+        self.target_noun = target_noun
         self.kind = Kind(env_object.kind)
         self.spec = KIND_SPECS[self.kind]
         self.override_plain = dict(link.override_data) if link else {}
@@ -313,7 +314,7 @@ class OverrideForm(forms.Form):
                 continue  # an empty secret keeps its override
             elif wanted:
                 self.add_error(
-                    spec.name, f"Enter the {spec.label.lower()} for this Deployment, or untick “Override”."
+                    spec.name, f"Enter the {spec.label.lower()} for this {self.target_noun}, or untick “Override”."
                 )
             elif self.is_overridden(spec.name):
                 self._clear.append(spec.name)

@@ -1,4 +1,6 @@
-"""Linking Workspace objects to Deployments and IDE projects, exclusions, and per-Deployment overrides."""
+"""Linking Workspace objects to Deployments and IDE projects, exclusions, and overrides for either."""
+
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +15,7 @@ from accounts import permissions
 from accounts.permissions import deployment_for_user, workspace_for_user
 from envmanager.forms.environment import LinksForm, OverrideForm, add_service_error
 from envmanager.kinds import Kind
-from envmanager.models import EnvObject, IdeProject, Link
+from envmanager.models import Deployment, EnvObject, IdeProject, Link, Workspace
 from envmanager.selectors import listing
 from envmanager.services import link_sets as link_set_services
 from envmanager.services import links as link_services
@@ -123,57 +125,119 @@ def env_object_ide_project_unlink(request, workspace_id, object_id, ide_project_
     )
 
 
-def _override_target(request, workspace_id, deployment_id, object_id):
+@dataclass(frozen=True)
+class OverrideTarget:
+    """A linked Workspace object and the Deployment or IDE project whose values of it are overridden."""
+
+    workspace: Workspace
+    env_object: EnvObject
+    link: Link | None
+    back_url: str
+    deployment: Deployment | None = None
+    ide_project: IdeProject | None = None
+
+    @property
+    def noun(self) -> str:
+        return "Deployment" if self.deployment else "IDE project"
+
+    @property
+    def name(self) -> str:
+        return (self.deployment or self.ide_project).name
+
+    @property
+    def label(self) -> str:
+        return f"{self.noun} '{self.name}'"
+
+    @property
+    def service_kwargs(self) -> dict:
+        """Name the target the way the link services expect it."""
+        return {"deployment": self.deployment, "ide_project": self.ide_project}
+
+    @property
+    def has_override(self) -> bool:
+        return bool(self.link and self.link.has_override)
+
+    def _reverse(self, deployment_name: str, ide_project_name: str, *more) -> str:
+        target = self.deployment or self.ide_project
+        name = deployment_name if self.deployment else ide_project_name
+        return reverse(f"envmanager:{name}", args=[self.workspace.pk, target.pk, *more])
+
+    @property
+    def detail_url(self) -> str:
+        return self._reverse("deployment-detail", "ide-project-detail")
+
+    @property
+    def edit_url(self) -> str:
+        return self._reverse("override-edit", "ide-project-override-edit", self.env_object.pk)
+
+    @property
+    def remove_url(self) -> str:
+        return self._reverse("override-remove", "ide-project-override-remove", self.env_object.pk)
+
+
+def _override_target(request, workspace_id, object_id, *, deployment_id=None, ide_project_id=None) -> OverrideTarget:
+    """Return what an override page changes; 404 outside the Workspace, 403 without the permissions.
+
+    A Deployment also needs `deployment.update`; IDE projects have no permissions of their own, so
+    Workspace `envObjects.update` decides alone.
+    """
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
-    deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
+    if deployment_id is not None:
+        deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
+        named, list_view = {"deployment": deployment}, "envmanager:deployment-environment"
+    else:
+        ide_project = get_object_or_404(IdeProject, pk=ide_project_id, workspace=workspace)
+        named, list_view = {"ide_project": ide_project}, "envmanager:ide-project-environment"
     env_object = _workspace_object(workspace, object_id)
-    link = Link.objects.filter(env_object=env_object, deployment=deployment).first()
-    back = safe_next(request, reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, env_object.kind]))
-    return workspace, deployment, env_object, link, back
+    link = Link.objects.filter(env_object=env_object, **named).first()
+    (target,) = named.values()
+    back = safe_next(request, reverse(list_view, args=[workspace.pk, target.pk, env_object.kind]))
+    return OverrideTarget(workspace, env_object, link, back, **named)
 
 
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 @login_required
-def override_edit(request, workspace_id, deployment_id, object_id):
-    """Give some fields of a Workspace object other values in one Deployment."""
-    workspace, deployment, env_object, link, back = _override_target(request, workspace_id, deployment_id, object_id)
-    form = OverrideForm(request.POST or None, env_object=env_object, link=link)
+def override_edit(request, workspace_id, object_id, deployment_id=None, ide_project_id=None):
+    """Give some fields of a Workspace object other values in one Deployment or IDE project."""
+    target = _override_target(
+        request, workspace_id, object_id, deployment_id=deployment_id, ide_project_id=ide_project_id
+    )
+    env_object = target.env_object
+    form = OverrideForm(request.POST or None, env_object=env_object, link=target.link, target_noun=target.noun)
     if request.method == "POST" and form.is_valid():
         try:
             link_services.link_set_override(
-                env_object=env_object, actor=request.user, deployment=deployment, **form.override_kwargs()
+                env_object=env_object, actor=request.user, **target.service_kwargs, **form.override_kwargs()
             )
         except ValidationError as exc:
             add_service_error(form, exc)
         else:
             return action_done(
-                request, f"Saved the override of {_label(env_object)} in Deployment '{deployment.name}'.",
-                redirect_to=back,
+                request, f"Saved the override of {_label(env_object)} in {target.label}.", redirect_to=target.back_url
             )
     context = {
-        "workspace": workspace, "deployment": deployment, "env_object": env_object, "link": link, "form": form,
-        "kind": Kind(env_object.kind), "kind_noun": KIND_NOUNS[Kind(env_object.kind)], "back_url": back,
-        "dialog": wants_fragment(request), "has_override": bool(link and link.has_override),
-        "action_url": reverse("envmanager:override-edit", args=[workspace.pk, deployment.pk, env_object.pk]),
+        "workspace": target.workspace, "target": target, "env_object": env_object, "form": form,
+        "kind": Kind(env_object.kind), "kind_noun": KIND_NOUNS[Kind(env_object.kind)], "back_url": target.back_url,
+        "dialog": wants_fragment(request), "has_override": target.has_override, "action_url": target.edit_url,
     }
     return render_page(request, "envmanager/override_form.html", context, fragment="override-form")
 
 
 @require_POST
 @login_required
-def override_remove(request, workspace_id, deployment_id, object_id):
-    """Remove every override of a Workspace object in one Deployment."""
-    workspace, deployment, env_object, link, back = _override_target(request, workspace_id, deployment_id, object_id)
-    if link is None or not link.has_override:
+def override_remove(request, workspace_id, object_id, deployment_id=None, ide_project_id=None):
+    """Remove every override of a Workspace object in one Deployment or IDE project."""
+    target = _override_target(
+        request, workspace_id, object_id, deployment_id=deployment_id, ide_project_id=ide_project_id
+    )
+    env_object, back = target.env_object, target.back_url
+    if not target.has_override:
         return action_done(
-            request, f"Deployment '{deployment.name}' has no override of {_label(env_object)}.",
-            redirect_to=back, level=messages.ERROR,
+            request, f"{target.label} has no override of {_label(env_object)}.", redirect_to=back, level=messages.ERROR
         )
     try:
-        link_services.link_clear_override(env_object=env_object, actor=request.user, deployment=deployment)
+        link_services.link_clear_override(env_object=env_object, actor=request.user, **target.service_kwargs)
     except ValidationError as exc:
         return action_done(request, " ".join(exc.messages), redirect_to=back, level=messages.ERROR)
-    return action_done(
-        request, f"Removed the override of {_label(env_object)} in Deployment '{deployment.name}'.", redirect_to=back
-    )
+    return action_done(request, f"Removed the override of {_label(env_object)} in {target.label}.", redirect_to=back)

@@ -49,6 +49,7 @@ def _pages(workspace, dev, ide, conn):
         "links dialog": url("env-object-links", workspace.pk, conn.pk),
         "delete dialog": url("env-object-delete", workspace.pk, conn.pk),
         "override dialog": url("override-edit", workspace.pk, dev.pk, conn.pk),
+        "IDE project override dialog": url("ide-project-override-edit", workspace.pk, ide.pk, conn.pk),
     }
 
 

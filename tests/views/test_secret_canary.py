@@ -65,6 +65,7 @@ def addresses(workspace, dev, prod, ide, objects):
                 url("env-object-links", workspace.pk, obj.pk),
                 url("override-edit", workspace.pk, dev.pk, obj.pk),
                 url("override-edit", workspace.pk, prod.pk, obj.pk),
+                url("ide-project-override-edit", workspace.pk, ide.pk, obj.pk),
             ]
     return pages
 
@@ -90,7 +91,7 @@ def test_no_page_or_fragment_shows_a_secret(client, users, workspace, dev, prod,
     assert "DB_PASSWORD" in html and "•••" in html
 
 
-def test_forms_sent_back_with_errors_show_no_secret(client, owner, workspace, dev, secrets_everywhere):
+def test_forms_sent_back_with_errors_show_no_secret(client, owner, workspace, dev, ide, secrets_everywhere):
     sign_in(client, owner)
     conn, metrics = secrets_everywhere["conn"], secrets_everywhere["metrics"]
     posts = [
@@ -101,6 +102,7 @@ def test_forms_sent_back_with_errors_show_no_secret(client, owner, workspace, de
             "headers_key": ["X-Key"], "headers_value": [MARKER],
         }),
         (url("override-edit", workspace.pk, dev.pk, conn.pk), {"password": MARKER, "extra": "{broken"}),
+        (url("ide-project-override-edit", workspace.pk, ide.pk, conn.pk), {"password": MARKER, "extra": "{broken"}),
     ]
     for address, data in posts:
         for headers in ({}, htmx_headers(address)):

@@ -41,6 +41,7 @@ urlpatterns = [
     # Deployments and their Environment tab
     path(W + "deployments/", views.deployment_list, name="deployment-list"),
     path(D, views.deployment_detail, name="deployment-detail"),
+    path(D + "settings/", views.deployment_settings, name="deployment-settings"),
     path(D + "environment/", views.deployment_environment, name="deployment-environment-home"),
     path(D + "environment/<kind:kind>/", views.deployment_environment, name="deployment-environment"),
     path(D + "environment/<kind:kind>/new/", views.env_object_create, name="deployment-env-object-create"),

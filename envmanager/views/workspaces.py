@@ -1,15 +1,20 @@
 """Workspace pages: overview, Deployments, IDE projects and the audit log."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import permissions
 from accounts.permissions import deployment_for_user, workspace_access, workspace_for_user
+from envmanager.forms.deployments import DeploymentSettingsForm
+from envmanager.forms.environment import add_service_error
 from envmanager.models import IdeProject
 from envmanager.selectors import listing
-from envmanager.views.base import KIND_MENU_LABELS, KIND_SLUGS, render_page
+from envmanager.services import workspaces as deployment_services
+from envmanager.views.base import KIND_MENU_LABELS, KIND_SLUGS, action_done, render_page, wants_fragment
 
 
 @require_GET
@@ -49,8 +54,36 @@ def deployment_detail(request, workspace_id, deployment_id):
     """Show a Deployment: its settings (secrets only as set / not set) and its delivery panel."""
     workspace = workspace_for_user(request.user, workspace_id)
     deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_GET)
-    context = {"workspace": workspace, "deployment": deployment, "access": workspace_access(request.user, workspace)}
+    context = {
+        "workspace": workspace, "deployment": deployment, "access": workspace_access(request.user, workspace),
+        "can_update_deployment": permissions.user_can(request.user, permissions.DEPLOYMENT_UPDATE, deployment),
+    }
     return render_page(request, "envmanager/deployment_detail.html", context)
+
+
+@sensitive_post_parameters("metadata_db_url", "fernet_keys")
+@require_http_methods(["GET", "POST"])
+@login_required
+def deployment_settings(request, workspace_id, deployment_id):
+    """Change a Deployment's name, execution mode and (write-only) Airflow metadata database secrets."""
+    workspace = workspace_for_user(request.user, workspace_id)
+    deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
+    back = reverse("envmanager:deployment-detail", args=[workspace.pk, deployment.pk])
+    initial = {"name": deployment.name, "execution_mode": deployment.execution_mode}
+    form = DeploymentSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deployment_services.deployment_update(deployment=deployment, actor=request.user, **form.update_kwargs())
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            message = f"Saved the settings of Deployment '{form.cleaned_data['name']}'."
+            return action_done(request, message, redirect_to=back)
+    context = {
+        "workspace": workspace, "deployment": deployment, "access": workspace_access(request.user, workspace),
+        "form": form, "back_url": back, "dialog": wants_fragment(request),
+    }
+    return render_page(request, "envmanager/deployment_settings.html", context, fragment="settings-form")
 
 
 @require_GET

@@ -107,6 +107,7 @@ def test_operator_creates_links_and_overrides_a_connection(page, operator, works
     row(page, "warehouse").get_by_role("link", name="Override warehouse in notebooks").click()
     expect(dialog).to_be_visible()
     dialog.get_by_label("Host", exact=True).fill("db-ide.example.com")
+    dialog.get_by_label("Override Host").check()  # typing ticks it too (asserted for dev above)
     expect(dialog.get_by_label("Override Host")).to_be_checked()
     dialog.get_by_role("button", name="Save override").click()
     expect(dialog).to_be_hidden()

@@ -356,6 +356,16 @@ def table(headers: list[str], rows: list[list[str]]) -> list[str]:
     ]
 
 
+def deployment_summary(deployment: Deployment) -> str:
+    """Return a one-line description of a Deployment, its secrets only as set / not set."""
+    return (
+        f"Deployment '{deployment.name}' in Workspace '{deployment.workspace.name}' "
+        f"({deployment.get_execution_mode_display()}; "
+        f"metadata database URL: {secret_state(deployment.has_metadata_db_url)}; "
+        f"Fernet keys: {secret_state(deployment.has_fernet_keys)})."
+    )
+
+
 def link_summary(env_object: EnvObject) -> str:
     """Return who receives `env_object`, e.g. "linked to 2 Deployments and 1 IDE project"."""
     if env_object.deployment_id:

@@ -42,12 +42,7 @@ class Command(cli.EnvManagerCommand):
                 metadata_db_url=secrets["--metadata-db-url"], fernet_keys=secrets["--fernet-key"],
                 clear_metadata_db_url=clear_metadata_db_url, clear_fernet_keys=clear_fernet_key,
             )
-        summary = (
-            f"Deployment '{deployment.name}' in Workspace '{workspace.name}' "
-            f"({deployment.get_execution_mode_display()}; "
-            f"metadata database URL: {cli.secret_state(deployment.has_metadata_db_url)}; "
-            f"Fernet keys: {cli.secret_state(deployment.has_fernet_keys)})."
-        )
+        summary = cli.deployment_summary(deployment)
         if dry_run:
             self.stdout.write(f"Would update {summary}")
             self.dry_run_note()

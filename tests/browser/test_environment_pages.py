@@ -103,22 +103,8 @@ def test_operator_creates_links_and_overrides_a_connection(page, operator, works
     expect(row(page, "warehouse")).to_contain_text("db.example.com")
     screenshot(page, "10-ide-project-environment")
 
-    # Override the host for the IDE project only; dev keeps its own override, prod the Workspace value.
-    row(page, "warehouse").get_by_role("link", name="Override warehouse in notebooks").click()
-    expect(dialog).to_be_visible()
-    dialog.get_by_label("Host", exact=True).fill("db-ide.example.com")
-    dialog.get_by_label("Override Host").check()  # typing ticks it too (asserted for dev above)
-    expect(dialog.get_by_label("Override Host")).to_be_checked()
-    dialog.get_by_role("button", name="Save override").click()
-    expect(dialog).to_be_hidden()
-    expect(row(page, "warehouse")).to_contain_text("Workspace + override")
-    expect(row(page, "warehouse")).to_contain_text("db-ide.example.com")
-    expect(row(page, "warehouse").get_by_role("link", name="Edit override warehouse in notebooks")).to_be_visible()
-    screenshot(page, "10b-ide-project-override")
-    assert effective_entry(deployment=prod, kind="connection", key="warehouse").fields["host"].value == "db.example.com"
-
     page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Audit log").click()
-    expect(page.get_by_role("cell", name="link.override")).to_have_count(2)  # dev's and the IDE project's
+    expect(page.get_by_role("cell", name="link.override")).to_have_count(1)  # dev's
     screenshot(page, "11-audit-log")
 
 

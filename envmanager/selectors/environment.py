@@ -122,18 +122,38 @@ def _resolve(workspace_rows, deployment_rows=()) -> list[EffectiveEntry]:
     return sorted(resolved.values(), key=lambda entry: (KIND_ORDER[entry.kind], entry.key))
 
 
-def _linked_workspace_rows(workspace_id: int, link_condition: Q, *, include_linked_to_all: bool, filters: dict):
-    objects = EnvObject.objects.filter(workspace_id=workspace_id, deployment__isnull=True, **filters).annotate(
-        target_link=FilteredRelation("links", condition=link_condition)
-    )
+# The annotation name the helpers below expect: the one link row of the target (FilteredRelation).
+TARGET_LINK = "target_link"
+TARGET_LINK_COLUMNS = {
+    "link_id": F("target_link__id"),
+    "link_data": F("target_link__override_data"),
+    "link_secrets": F("target_link__override_secrets"),
+}
+
+
+def with_target_link(objects, link_condition: Q):
+    """Annotate `objects` with the target's own link row (or none) as `target_link`."""
+    return objects.annotate(**{TARGET_LINK: FilteredRelation("links", condition=link_condition)})
+
+
+def visible_to_target(*, include_linked_to_all: bool) -> Q:
+    """The rule for which Workspace objects a target receives, for a query annotated by `with_target_link`.
+
+    Linked and not excluded; or, for Deployments, linked to all Deployments with no link row of its own.
+    The one statement of the rule in the ORM: the Environment pages' paginated list uses it too.
+    """
     visible = Q(target_link__id__isnull=False, target_link__excluded=False)
     if include_linked_to_all:
         visible |= Q(linked_to_all=True, target_link__id__isnull=True)
-    return objects.filter(visible).values(
-        *_VALUE_COLUMNS,
-        link_id=F("target_link__id"),
-        link_data=F("target_link__override_data"),
-        link_secrets=F("target_link__override_secrets"),
+    return visible
+
+
+def _linked_workspace_rows(workspace_id: int, link_condition: Q, *, include_linked_to_all: bool, filters: dict):
+    objects = with_target_link(
+        EnvObject.objects.filter(workspace_id=workspace_id, deployment__isnull=True, **filters), link_condition
+    )
+    return objects.filter(visible_to_target(include_linked_to_all=include_linked_to_all)).values(
+        *_VALUE_COLUMNS, **TARGET_LINK_COLUMNS
     )
 
 

@@ -10,11 +10,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import BooleanField, Case, Count, Exists, F, FilteredRelation, OuterRef, Q, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Value, When
 
 from envmanager.kinds import KIND_SPECS, Kind
 from envmanager.models import AuditEntry, Deployment, EnvObject, IdeProject, Link, Workspace
-from envmanager.selectors.environment import ENTRY_SOURCE_LABELS, Source
+from envmanager.selectors.environment import (
+    ENTRY_SOURCE_LABELS,
+    TARGET_LINK_COLUMNS,
+    Source,
+    visible_to_target,
+    with_target_link,
+)
 
 PAGE_SIZE = 50
 AUDIT_PAGE_SIZE = 50
@@ -263,21 +269,14 @@ def deployment_env_object_page(
     Same resolution as `deployment_effective_environment`, done in one paginated query: the
     Deployment's own objects, and the Workspace objects it receives that none of them shadows.
     """
-    objects = EnvObject.objects.filter(workspace_id=deployment.workspace_id, kind=kind).annotate(
-        target_link=FilteredRelation("links", condition=Q(links__deployment_id=deployment.pk))
+    objects = with_target_link(
+        EnvObject.objects.filter(workspace_id=deployment.workspace_id, kind=kind),
+        Q(links__deployment_id=deployment.pk),
     )
-    received = Q(target_link__id__isnull=False, target_link__excluded=False) | Q(
-        linked_to_all=True, target_link__id__isnull=True
-    )
+    received = visible_to_target(include_linked_to_all=True)
     shadowed = Exists(EnvObject.objects.filter(deployment_id=deployment.pk, kind=kind, key=OuterRef("key")))
     effective = objects.filter(Q(deployment_id=deployment.pk) | (Q(deployment__isnull=True) & received & ~shadowed))
-    values = effective.values(
-        *_ROW_COLUMNS,
-        deployment_name=F("deployment__name"),
-        link_id=F("target_link__id"),
-        link_data=F("target_link__override_data"),
-        link_secrets=F("target_link__override_secrets"),
-    )
+    values = effective.values(*_ROW_COLUMNS, deployment_name=F("deployment__name"), **TARGET_LINK_COLUMNS)
     return _object_page(
         kind, values, query=query, sort=sort, scope="deployment", page=page, total_queryset=effective,
         with_links=True, source_for=_deployment_source,
@@ -292,18 +291,11 @@ def ide_project_env_object_page(
     *, ide_project: IdeProject, kind: Kind, query: str = "", sort: str = DEFAULT_SORT, page=1
 ) -> ObjectPage:
     """Return one page of the Workspace objects of `kind` linked to `ide_project`."""
-    objects = (
-        EnvObject.objects.filter(workspace_id=ide_project.workspace_id, kind=kind, deployment__isnull=True)
-        .annotate(target_link=FilteredRelation("links", condition=Q(links__ide_project_id=ide_project.pk)))
-        .filter(target_link__id__isnull=False)
-    )
-    values = objects.values(
-        *_ROW_COLUMNS,
-        deployment_name=F("deployment__name"),
-        link_id=F("target_link__id"),
-        link_data=F("target_link__override_data"),
-        link_secrets=F("target_link__override_secrets"),
-    )
+    objects = with_target_link(
+        EnvObject.objects.filter(workspace_id=ide_project.workspace_id, kind=kind, deployment__isnull=True),
+        Q(links__ide_project_id=ide_project.pk),
+    ).filter(visible_to_target(include_linked_to_all=False))
+    values = objects.values(*_ROW_COLUMNS, deployment_name=F("deployment__name"), **TARGET_LINK_COLUMNS)
     return _object_page(
         kind, values, query=query, sort=sort, scope="ide_project", page=page, total_queryset=objects,
         with_links=False, source_for=_ide_project_source,

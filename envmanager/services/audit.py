@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 
 from envmanager.models import AuditEntry, EnvObject, Link, Workspace
+from envmanager.selectors.env_objects import env_object_identity
 
 SECRET_SET = "[secret: set]"
 
@@ -65,11 +66,7 @@ def env_object_snapshot(env_object: EnvObject) -> dict:
     """Return the audit view of an object: every field, with secret values redacted."""
     return {
         "kind": env_object.kind,
-        "key": env_object.key,
-        "scope": "deployment" if env_object.deployment_id else "workspace",
-        "deployment": env_object.deployment.name if env_object.deployment_id else None,
-        "is_secret": env_object.is_secret,
-        "linked_to_all": env_object.linked_to_all,
+        **env_object_identity(env_object),
         "fields": redacted_values(env_object.data, env_object.secrets),
     }
 

@@ -1,20 +1,7 @@
-from django.db.models import Prefetch
-
 from envmanager.kinds import Kind
 from envmanager.management import cli
 from envmanager.models import EnvObject, Link
-from envmanager.selectors.environment import KIND_ORDER
-
-
-def scope_objects(*, workspace, deployment, kinds) -> list[EnvObject]:
-    """Return the objects of one scope with their links prefetched (two queries)."""
-    # A selector's job: to move into envmanager/selectors/env_objects.py (outside the commands' folder).
-    links = Link.objects.select_related("deployment", "ide_project")
-    objects = EnvObject.objects.filter(workspace=workspace).prefetch_related(Prefetch("links", queryset=links))
-    objects = objects.filter(deployment=deployment) if deployment else objects.filter(deployment__isnull=True)
-    if kinds:
-        objects = objects.filter(kind__in=kinds)
-    return sorted(objects, key=lambda obj: (KIND_ORDER[obj.kind], obj.key))
+from envmanager.selectors.env_objects import env_object_identity, env_object_list
 
 
 def _link_order(link: Link) -> tuple[bool, str]:
@@ -44,11 +31,7 @@ def object_as_dict(env_object: EnvObject) -> dict:
     """Return the JSON shape of one object and its links; secret values never appear."""
     return {
         "type": env_object.kind,
-        "key": env_object.key,
-        "scope": "deployment" if env_object.deployment_id else "workspace",
-        "deployment": env_object.deployment.name if env_object.deployment_id else None,
-        "is_secret": env_object.is_secret,
-        "linked_to_all": env_object.linked_to_all,
+        **env_object_identity(env_object),
         "fields": {
             name: {
                 "value": None if env_object.is_secret_field(name) else env_object.data.get(name),
@@ -90,7 +73,7 @@ class Command(cli.EnvManagerCommand):
         kinds = (kind,) if kind else None
         workspace = cli.workspace_by_name(workspace)
         deployment = cli.deployment_by_name(workspace, deployment) if deployment else None
-        objects = scope_objects(workspace=workspace, deployment=deployment, kinds=kinds)
+        objects = env_object_list(workspace=workspace, deployment=deployment, kinds=kinds)
         for env_object in objects:
             env_object.deployment = deployment  # the scope is known: no query per object for labels
         if output_format == "json":

@@ -31,6 +31,8 @@ AUDITLOGS_GET = "workspace_auditlogs_get"
 
 DEPLOYMENT_GET = "deployment_get"
 DEPLOYMENT_UPDATE = "deployment_update"
+# Its metadata database URL and Airflow Fernet keys: what reaches into Airflow's own database (Owners only).
+DEPLOYMENT_METADATA_DB_UPDATE = "deployment_metadatadb_update"
 DEPLOYMENT_DELETE = "deployment_delete"
 DEPLOYMENT_APITOKENS_MANAGE = "deployment_apitokens_manage"
 
@@ -53,7 +55,9 @@ ROLE_WORKSPACE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 ROLE_DEPLOYMENT_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.OWNER: frozenset({DEPLOYMENT_GET, DEPLOYMENT_UPDATE, DEPLOYMENT_DELETE, DEPLOYMENT_APITOKENS_MANAGE}),
+    Role.OWNER: frozenset(
+        {DEPLOYMENT_GET, DEPLOYMENT_UPDATE, DEPLOYMENT_METADATA_DB_UPDATE, DEPLOYMENT_DELETE, DEPLOYMENT_APITOKENS_MANAGE}
+    ),
     Role.OPERATOR: frozenset({DEPLOYMENT_GET, DEPLOYMENT_UPDATE, DEPLOYMENT_APITOKENS_MANAGE}),
     Role.AUTHOR: frozenset({DEPLOYMENT_GET}),
     Role.MEMBER: frozenset({DEPLOYMENT_GET}),

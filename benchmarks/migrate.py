@@ -57,7 +57,7 @@ def worker() -> int:
     label = os.environ["ENVMANAGER_BENCH_LABEL"]
     key = Fernet.generate_key().decode()
     if label == "SQLite":
-        url = f"sqlite:///{os.environ['ENVMANAGER_VAR_DIR']}/airflow.db"
+        url = f"sqlite:///{os.environ['ENVMANAGER_VAR_DIR']}/airflow/airflow.db"
     else:
         url = postgres_database("envmanager_bench_airflow_meta").replace("postgres://", "postgresql://")
     started = time.perf_counter()

@@ -119,7 +119,7 @@ AIRFLOW_DB_FERNET_KEY = Fernet.generate_key().decode()
 @pytest.fixture
 def airflow_db(tmp_path, workspace, dev):
     """dev's Airflow database: a connection, one with an invalid key, and a variable that exists in the Workspace."""
-    url = f"sqlite:///{tmp_path}/airflow.db"
+    url = f"sqlite:///{tmp_path}/airflow/airflow.db"  # <VAR_DIR>/airflow: the default allow-list
     db = create_sample_database(url, fernet_keys=[AIRFLOW_DB_FERNET_KEY])
     db.add_connection("warehouse", "postgres", host="db", password=AIRFLOW_DB_SECRET)
     db.add_connection("bad key", "http")
@@ -129,6 +129,19 @@ def airflow_db(tmp_path, workspace, dev):
     deployment_update(deployment=dev, metadata_db_url=url, fernet_keys=AIRFLOW_DB_FERNET_KEY)
     yield db
     db.close()
+
+
+def airflow_url(name: str = "airflow", *, layout: str = "3") -> str:
+    """Create an empty Airflow metadata database (SQLite) in `<VAR_DIR>/airflow/` and return its URL.
+
+    The folder the default ENVMANAGER_METADATA_DB_ALLOWED opens SQLite files in. `name` may hold a marker
+    secret: the URL is a secret, and tests assert it is never shown.
+    """
+    from django.conf import settings
+
+    url = f"sqlite:///{settings.VAR_DIR}/airflow/{name}.db"
+    create_sample_database(url, layout=layout, fernet_keys=[]).close()
+    return url
 
 
 def airflow_db_keys(db, table: str) -> set[str]:

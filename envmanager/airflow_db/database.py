@@ -5,32 +5,45 @@ Airflow owns. Reading is read-only; the only write is `delete_if_unchanged`, whi
 every column still holds what was read.
 """
 
+import logging
+import os
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from pathlib import Path
 
 import psycopg
 
+from envmanager.airflow_db.confinement import (
+    MetadataDatabaseAddress,
+    MetadataDatabaseError,
+    envmanager_database_identity,
+    metadata_db_address,
+)
+from envmanager.airflow_db.revisions import AIRFLOW_REVISIONS
+
+__all__ = ["Layout", "MetadataDatabase", "MetadataDatabaseError", "open_metadata_database"]
+
+logger = logging.getLogger(__name__)
+
 CONNECT_TIMEOUT_SECONDS = 5
 STATEMENT_TIMEOUT_MS = 15_000
+# Given so that libpq reads nothing of the server account's own: no ~/.pgpass, no client certificate.
+NO_FILE = "/nonexistent/envmanager-metadata-db"
+ROW_ID_MIN, ROW_ID_MAX = -(2**63), 2**63 - 1
 
 # Columns every supported Airflow version (2.x and 3.x) has; the rest are read when present.
 REQUIRED_COLUMNS = {
     "connection": ("id", "conn_id", "conn_type", "host", "schema", "login", "password", "port", "extra"),
     "variable": ("id", "key", "val"),
+    # Not read; required so that only a database Airflow made is taken for one.
+    "dag": ("dag_id", "is_paused", "fileloc", "owners", "description", "last_parsed_time"),
 }
 OPTIONAL_COLUMNS = {
     "connection": ("description", "is_encrypted", "is_extra_encrypted", "team_name", "team_id"),
     "variable": ("description", "is_encrypted", "team_name", "team_id"),
+    "dag": (),
 }
-
-
-class MetadataDatabaseError(Exception):
-    """The metadata database cannot be used: unreachable, refused, timed out, or an unknown layout.
-
-    Messages are safe to show: they never contain the URL's password.
-    """
 
 
 @dataclass(frozen=True)
@@ -44,51 +57,48 @@ class Layout:
         return column in self.columns
 
 
-def _safe_url(url: str) -> str:
-    """Return the URL without its password, for error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
-
-
-def _sqlite_path(url: str) -> str:
-    # sqlite:////abs/path (Airflow's form) and sqlite:///relative/path
-    path = url.split("://", 1)[1]
-    if path.startswith("/"):
-        path = path[1:]
-    return unquote(path) or ":memory:"
-
-
 class MetadataDatabase:
-    """An open connection to an Airflow metadata database (PostgreSQL or SQLite)."""
+    """An open connection to an Airflow metadata database (PostgreSQL or SQLite) at a confined address."""
 
-    def __init__(self, url: str, *, read_only: bool):
-        self.url = url
-        scheme = url.split("://", 1)[0].split("+", 1)[0].lower() if "://" in url else ""
-        self.engine = {"postgres": "postgresql", "postgresql": "postgresql", "sqlite": "sqlite"}.get(scheme)
-        if self.engine is None:
-            raise MetadataDatabaseError(
-                "The Airflow metadata database URL must be a postgresql:// or sqlite:// URL."
-            )
+    def __init__(self, address: MetadataDatabaseAddress, *, read_only: bool):
+        self.address = address
+        self.engine = address.engine
         self.read_only = read_only
-        self._conn = self._connect()
+        self._conn = self._connect_sqlite() if self.engine == "sqlite" else self._connect_postgresql()
 
-    def _connect(self):
+    def _connect_sqlite(self):
+        path = self.address.path
         try:
-            if self.engine == "sqlite":
-                path = _sqlite_path(self.url)
-                mode = "ro" if self.read_only else "rw"  # never create a database that is not there
-                return sqlite3.connect(f"file:{path}?mode={mode}", uri=True, timeout=CONNECT_TIMEOUT_SECONDS)
-            dsn = "postgresql://" + self.url.split("://", 1)[1]
-            options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
-            if self.read_only:
-                options += " -c default_transaction_read_only=on"
-            return psycopg.connect(dsn, connect_timeout=CONNECT_TIMEOUT_SECONDS, options=options)
-        except (sqlite3.Error, psycopg.Error) as exc:
+            if self.read_only and os.path.exists(f"{path}-journal"):
+                _roll_back_hot_journal(path)
+            # The path goes in as a file: URI of its own (quoted), so nothing in it becomes a URI option;
+            # mode=ro / mode=rw never create a database that is not there.
+            mode = "ro" if self.read_only else "rw"
+            return sqlite3.connect(
+                f"{Path(path).as_uri()}?mode={mode}", uri=True, timeout=CONNECT_TIMEOUT_SECONDS
+            )
+        except sqlite3.Error as exc:
             raise MetadataDatabaseError(
-                f"Cannot open the Airflow metadata database at {_safe_url(self.url)}: {_first_line(exc)}"
+                f"Cannot open the SQLite database {self.address.label}: {_first_line(exc)}"
+            ) from None
+
+    def _connect_postgresql(self):
+        options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+        if self.read_only:
+            options += " -c default_transaction_read_only=on"
+        try:
+            return psycopg.connect(
+                **self.address.params, connect_timeout=CONNECT_TIMEOUT_SECONDS, options=options,
+                passfile=NO_FILE, sslcert=NO_FILE, sslkey=NO_FILE, gssencmode="disable",
+                application_name="envmanager",
+            )
+        except psycopg.Error as exc:
+            # One answer for every failure (closed port, another protocol, wrong password, no such database),
+            # so the form cannot be used to probe what listens where. The reason goes to the server log.
+            logger.info("Connection to the metadata database %s failed: %s", self.address.label, _first_line(exc))
+            raise MetadataDatabaseError(
+                f"Could not connect to an Airflow metadata database at {self.address.label}: the server is not "
+                "reachable, is not PostgreSQL, or refused the login (the server log says which)."
             ) from None
 
     def close(self) -> None:
@@ -163,12 +173,48 @@ class MetadataDatabase:
         known = REQUIRED_COLUMNS[table] + OPTIONAL_COLUMNS[table]
         return Layout(table, tuple(c for c in known if c in columns))
 
+    def airflow_version(self) -> str:
+        """Return the Airflow version whose schema this is; refuse a database that Airflow did not make.
+
+        Its `alembic_version` must hold a revision of a released Airflow 2.x or 3.x, and the `connection`,
+        `variable` and `dag` tables must have Airflow's columns. Called before anything else is read.
+        """
+        if not self.table_columns("alembic_version"):
+            raise MetadataDatabaseError(
+                "The database has no 'alembic_version' table: it is not an Airflow metadata database "
+                "(or Airflow's migrations have not run: `airflow db migrate`)."
+            )
+        revisions = [row[0] for row in self.execute("SELECT version_num FROM alembic_version")]
+        if len(revisions) != 1 or revisions[0] not in AIRFLOW_REVISIONS:
+            shown = ", ".join(repr(str(rev)[:40]) for rev in revisions[:3]) or "nothing"
+            raise MetadataDatabaseError(
+                f"The database's alembic_version holds {shown}, which is not the schema revision of a released "
+                "Airflow 2.x or 3.x: it is not an Airflow metadata database envmanager can read."
+            )
+        for table in ("connection", "variable", "dag"):
+            self.layout(table)
+        return AIRFLOW_REVISIONS[revisions[0]]
+
+    def identity(self) -> str:
+        """Return what names this database whatever URL reaches it (one Deployment may claim it)."""
+        if self.engine == "sqlite":
+            info = os.stat(self.address.path)
+            return f"sqlite:{info.st_dev}:{info.st_ino}"
+        try:
+            [(system_id, name)] = self.execute("SELECT system_identifier, current_database() FROM pg_control_system()")
+            return f"postgresql:{system_id}/{name}"
+        except MetadataDatabaseError:
+            # pg_control_system() revoked from this user: the server's own address is the next best name.
+            [(address, port, name)] = self.execute("SELECT inet_server_addr(), inet_server_port(), current_database()")
+            return f"postgresql:{address}:{port}/{name}"
+
     def read_rows(self, layout: Layout, *, ids: list[int] | None = None) -> list[dict]:
         """Return every row of the table (or the given ids) as dicts of the layout's columns."""
         columns = ", ".join(_quote(c) for c in layout.columns)
         sql = f"SELECT {columns} FROM {layout.table}"
         params: tuple = ()
         if ids is not None:
+            ids = [row_id for row_id in ids if ROW_ID_MIN <= row_id <= ROW_ID_MAX]  # no row has another id
             if not ids:
                 return []
             sql += f" WHERE id IN ({', '.join(['%s'] * len(ids))})"
@@ -203,11 +249,28 @@ def _first_line(exc: Exception) -> str:
     return text[0] if text else exc.__class__.__name__
 
 
+def _roll_back_hot_journal(path: str) -> None:
+    """Let SQLite roll back a transaction whose process died (its hot journal), so read-only opens work again.
+
+    A read-only connection cannot do that itself and fails every read ("attempt to write a readonly
+    database"). The first read on a read-write connection rolls the journal back; if a live writer holds the
+    file, SQLite waits for it instead and touches nothing.
+    """
+    recovery = sqlite3.connect(f"{Path(path).as_uri()}?mode=rw", uri=True, timeout=CONNECT_TIMEOUT_SECONDS)
+    try:
+        recovery.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    finally:
+        recovery.close()
+
+
 @contextmanager
 def open_metadata_database(url: str, *, read_only: bool = True):
-    """Open the metadata database at `url` for the duration of a `with` block."""
-    database = MetadataDatabase(url, read_only=read_only)
+    """Open the Airflow metadata database at `url` (if it is allowed and is Airflow's) for a `with` block."""
+    database = MetadataDatabase(metadata_db_address(url), read_only=read_only)
     try:
+        if database.identity() == envmanager_database_identity():  # the same database by another name
+            raise MetadataDatabaseError("That is envmanager's own database, not an Airflow metadata database.")
+        database.airflow_version()
         yield database
     finally:
         database.close()

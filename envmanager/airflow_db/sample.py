@@ -7,12 +7,15 @@ Airflow does it: Fernet tokens of the UTF-8 text, with `is_encrypted` / `is_extr
 
 import json
 import sqlite3
+from pathlib import Path
 
 import psycopg
 
 from envmanager import crypto
 
 AIRFLOW_LAYOUTS = ("2", "3")
+# The schema revision each layout's `alembic_version` holds: Airflow 2.10.3's and 3.3.0's heads.
+ALEMBIC_REVISIONS = {"2": "5f2621c13b39", "3": "d2f4e1b3c5a7"}
 
 _TEAM_TABLE = "CREATE TABLE team (name VARCHAR(50) PRIMARY KEY)"
 
@@ -23,6 +26,10 @@ def _ddl(layout: str, engine: str) -> list[str]:
     statements = [_TEAM_TABLE] if layout == "3" else []
     statements += [
         "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
+        # Airflow's dag table (the columns both 2.x and 3.x have); envmanager only checks that it is there.
+        """CREATE TABLE dag (
+            dag_id VARCHAR(250) PRIMARY KEY, is_paused BOOLEAN, fileloc VARCHAR(2000), owners VARCHAR(2000),
+            description TEXT, last_parsed_time TIMESTAMP)""",
         f"""CREATE TABLE connection (
             id {serial}, conn_id VARCHAR(250) NOT NULL UNIQUE, conn_type VARCHAR(500) NOT NULL,
             description TEXT, host VARCHAR(500), "schema" VARCHAR(500), login TEXT, password TEXT,
@@ -84,15 +91,17 @@ class SampleMetadataDatabase:
 
 
 def create_sample_database(url: str, *, layout: str = "3", fernet_keys: list[str]) -> SampleMetadataDatabase:
-    """Create Airflow's connection and variable tables at `url` (an empty SQLite file or PostgreSQL database)."""
+    """Create Airflow's tables at `url` (a new SQLite file, its folder made if needed, or an empty PostgreSQL database)."""
     if layout not in AIRFLOW_LAYOUTS:
         raise ValueError(f"Unknown Airflow layout {layout!r}; use one of {AIRFLOW_LAYOUTS}.")
     if url.startswith("sqlite"):
-        conn, engine = sqlite3.connect(url.split("://", 1)[1][1:]), "sqlite"
+        path = Path(url.split("://", 1)[1][1:])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn, engine = sqlite3.connect(path), "sqlite"
     else:
         conn, engine = psycopg.connect("postgresql://" + url.split("://", 1)[1]), "postgresql"
     database = SampleMetadataDatabase(conn, engine, fernet_keys)
     for statement in _ddl(layout, engine):
         database.execute(statement)
-    database.execute("INSERT INTO alembic_version (version_num) VALUES (%s)", ("sample-" + layout,))
+    database.execute("INSERT INTO alembic_version (version_num) VALUES (%s)", (ALEMBIC_REVISIONS[layout],))
     return database

@@ -21,6 +21,15 @@ class DeploymentSettingsForm(forms.Form):
     )
     clear_fernet_keys = forms.BooleanField(label="Remove the stored keys", required=False)
 
+    SECRET_FIELDS = ("metadata_db_url", "clear_metadata_db_url", "fernet_keys", "clear_fernet_keys")
+
+    def __init__(self, data=None, *, initial=None, can_set_metadata_db: bool):
+        super().__init__(data, initial=initial)
+        self.can_set_metadata_db = can_set_metadata_db
+        if not can_set_metadata_db:  # Owners only: the URL and keys reach into Airflow's own database
+            for name in self.SECRET_FIELDS:
+                del self.fields[name]
+
     def clean(self):
         cleaned = super().clean()
         for name in ("metadata_db_url", "fernet_keys"):
@@ -31,8 +40,10 @@ class DeploymentSettingsForm(forms.Form):
     def update_kwargs(self) -> dict:
         """Return the arguments of `deployment_update`; empty secrets keep what is stored (None)."""
         data = self.cleaned_data
-        return {
-            "name": data["name"], "execution_mode": data["execution_mode"],
-            "metadata_db_url": data["metadata_db_url"] or None, "fernet_keys": data["fernet_keys"] or None,
-            "clear_metadata_db_url": data["clear_metadata_db_url"], "clear_fernet_keys": data["clear_fernet_keys"],
-        }
+        kwargs = {"name": data["name"], "execution_mode": data["execution_mode"]}
+        if self.can_set_metadata_db:
+            kwargs.update(
+                metadata_db_url=data["metadata_db_url"] or None, fernet_keys=data["fernet_keys"] or None,
+                clear_metadata_db_url=data["clear_metadata_db_url"], clear_fernet_keys=data["clear_fernet_keys"],
+            )
+        return kwargs

@@ -8,9 +8,9 @@ from envmanager.kinds import Kind
 class MigrationRun(models.Model):
     """One *Migrate from Airflow* run on a Deployment.
 
-    At most one unfinished run per Deployment (a conditional unique constraint): that is what stops two
-    people from migrating the same Deployment at once. `heartbeat_at` lets a later run take over from one
-    whose process died.
+    At most one unfinished run per Deployment (a conditional unique constraint), and a run holds its
+    Deployment's migration lock (`services/migration_lock.py`) while its process lives: that is what stops two
+    people from migrating the same Deployment at once, and lets a run start at once after a process died.
     """
 
     class State(models.TextChoices):
@@ -24,10 +24,9 @@ class MigrationRun(models.Model):
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     started_by_name = models.CharField(max_length=150)
     # From the confirmation form: a repeated POST (double click, retry) finds the first run instead of a second.
-    request_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    request_key = models.CharField(max_length=64, null=True, blank=True)
     state = models.CharField(max_length=20, choices=State.choices, default=State.RUNNING)
     started_at = models.DateTimeField(auto_now_add=True)
-    heartbeat_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True)
 
@@ -36,6 +35,10 @@ class MigrationRun(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["deployment"], condition=Q(finished_at__isnull=True), name="migrationrun_one_active_per_deployment"
+            ),
+            models.UniqueConstraint(
+                fields=["deployment", "request_key"], condition=Q(request_key__isnull=False),
+                name="migrationrun_request_key_unique_per_deployment",
             ),
             models.CheckConstraint(
                 condition=Q(finished_at__isnull=True, state="running") | Q(finished_at__isnull=False) & ~Q(state="running"),

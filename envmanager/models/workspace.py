@@ -46,6 +46,9 @@ class Deployment(models.Model):
     execution_mode = models.CharField(max_length=20, choices=ExecutionMode.choices, default=ExecutionMode.STANDARD)
     # Both are secrets (credentials and the key to every Airflow secret): Fernet tokens, or "".
     metadata_db_url_encrypted = models.TextField(blank=True, default="")
+    # What names the metadata database whatever URL reaches it (`MetadataDatabase.identity`): unique, so one
+    # Airflow metadata database belongs to one Deployment across every Workspace.
+    metadata_db_identity = models.CharField(max_length=200, null=True, blank=True, editable=False)
     fernet_keys_encrypted = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -54,11 +57,13 @@ class Deployment(models.Model):
         permissions = [
             ("deployment_get", "deployment.get"),
             ("deployment_update", "deployment.update"),
+            ("deployment_metadatadb_update", "deployment.metadataDatabase.update"),
             ("deployment_delete", "deployment.delete"),
             ("deployment_apitokens_manage", "deployment.apiTokens.manage"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["workspace", "name"], name="deployment_unique_name_in_workspace"),
+            models.UniqueConstraint(fields=["metadata_db_identity"], name="deployment_one_per_metadata_database"),
             models.CheckConstraint(condition=Q(name__regex=r"\S"), name="deployment_name_not_blank"),
             models.CheckConstraint(
                 condition=Q(execution_mode__in=ExecutionMode.values), name="deployment_execution_mode_valid"

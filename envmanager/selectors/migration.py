@@ -1,7 +1,9 @@
 """What *Migrate from Airflow* would do for one Deployment and one type: the plan, row by row."""
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from envmanager.airflow_db.confinement import ALREADY_CLAIMED
 from envmanager.airflow_db.database import MetadataDatabase, MetadataDatabaseError, open_metadata_database
 from envmanager.airflow_db.objects import TABLES, AirflowObject, read_airflow_objects
 from envmanager.kinds import Kind
@@ -64,11 +66,32 @@ def migration_unavailable_reason(deployment: Deployment) -> str | None:
     return None
 
 
+def check_database_identity(deployment: Deployment, identity: str) -> None:
+    """Refuse a database that is not the one the Deployment claimed when its URL was set."""
+    if deployment.metadata_db_identity == identity:
+        return
+    if deployment.metadata_db_identity is not None:
+        raise MetadataDatabaseError(
+            "The metadata database URL now reaches another database than the one it reached when it was set "
+            "(replaced or restored?); an Owner must set the URL again."
+        )
+    # Set before envmanager recorded identities: usable while no other Deployment claims that database.
+    if Deployment.objects.filter(metadata_db_identity=identity).exclude(pk=deployment.pk).exists():
+        raise MetadataDatabaseError(ALREADY_CLAIMED)
+
+
+@contextmanager
 def open_deployment_database(deployment: Deployment, *, read_only: bool):
-    """Open the Deployment's metadata database; MigrationNotPossible if it has none usable."""
+    """Open the Deployment's own metadata database; MigrationNotPossible if it has none usable.
+
+    Confined (`airflow_db.confinement`), checked to be Airflow's, and checked to be the database this
+    Deployment claimed, before the caller reads a single row.
+    """
     if reason := migration_unavailable_reason(deployment):
         raise MigrationNotPossible(reason)
-    return open_metadata_database(deployment.reveal_metadata_db_url(), read_only=read_only)
+    with open_metadata_database(deployment.reveal_metadata_db_url(), read_only=read_only) as database:
+        check_database_identity(deployment, database.identity())
+        yield database
 
 
 def plan_items(

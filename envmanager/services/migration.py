@@ -8,17 +8,25 @@ Nothing is lost and nothing doubles, whatever happens in between:
 - copies are upserts on the unique (Workspace, type, key) and (object, Deployment) keys, so a run interrupted
   anywhere can be run again and converges;
 - one unfinished `MigrationRun` per Deployment, enforced by a unique constraint, keeps two people from
-  migrating the same Deployment at once.
+  migrating the same Deployment at once; the run holds the Deployment's migration lock, which belongs to
+  its live process (a PostgreSQL session advisory lock, or an OS file lock on SQLite), so a run whose
+  process died is taken over at once by the next;
+- one Deployment per metadata database (`Deployment.metadata_db_identity` is unique), so no two
+  Deployments' runs can ever delete from the same database.
 """
 
-import time
-from collections.abc import Callable
+import fcntl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
+from envmanager.airflow_db.confinement import ALREADY_CLAIMED
+from envmanager.airflow_db.database import MetadataDatabaseError
 from envmanager.airflow_db.objects import read_airflow_objects
 from envmanager.kinds import Kind
 from envmanager.models import AuditEntry, Deployment, EnvObject, Link, MigrationRun
@@ -28,9 +36,8 @@ from envmanager.services.env_objects import apply_field_values
 from envmanager.services.overrides import link_showing_values
 
 BATCH_SIZE = 200
-HEARTBEAT_SECONDS = 5
-# A run whose process has not reported for this long is taken to be dead and may be taken over.
-STALE_AFTER = timedelta(minutes=5)
+# First key of the PostgreSQL advisory locks envmanager takes ("envm"); the second is the Deployment id.
+ADVISORY_LOCK_NAMESPACE = 0x656E766D
 
 ProgressCallback = Callable[[str, str | None], None]
 
@@ -72,30 +79,80 @@ class MigrationResult:
         )
 
 
-def _claim_run(*, deployment: Deployment, kind: Kind, actor, request_key: str | None) -> MigrationRun:
-    """Start a run, or raise MigrationInProgress; take over a run whose process died."""
-    for _ in range(2):
+@contextmanager
+def deployment_migration_lock(deployment: Deployment) -> Iterator[bool]:
+    """Hold `deployment`'s migration lock for the block; yield False (and hold nothing) if a live process has it.
+
+    The lock belongs to the process, not to a row: on PostgreSQL a session advisory lock on a connection of
+    its own, on SQLite an OS lock on a file in VAR_DIR. When the process dies the server or the kernel
+    releases it, so the next run can start at once.
+    """
+    if connection.vendor == "postgresql":
+        session = connections.create_connection(DEFAULT_DB_ALIAS)
         try:
-            with transaction.atomic():
-                return MigrationRun.objects.create(
-                    deployment=deployment, kind=kind, started_by=actor, started_by_name=actor_label(actor),
-                    request_key=request_key,
+            with session.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, deployment.pk & 0x7FFFFFFF]
                 )
-        except IntegrityError:
-            active = MigrationRun.objects.filter(deployment=deployment, finished_at__isnull=True).first()
-            if active is None:
-                continue  # it finished in between (or the request key was reused: checked by the caller)
-            cutoff = timezone.now() - STALE_AFTER
-            taken_over = MigrationRun.objects.filter(
-                pk=active.pk, finished_at__isnull=True, heartbeat_at__lt=cutoff
-            ).update(state=MigrationRun.State.ABANDONED, finished_at=timezone.now())
-            if not taken_over:
-                raise MigrationInProgress(
-                    f"{active.started_by_name} is already migrating {active.get_kind_display().lower()} from "
-                    f"Deployment '{deployment.name}' (started {active.started_at:%Y-%m-%d %H:%M:%S} UTC). "
-                    "Wait for it to finish, then run it again."
-                ) from None
-    raise MigrationInProgress("Could not start the migration; try again.")
+                locked = cursor.fetchone()[0]
+            yield locked
+        finally:
+            session.close()  # ends the session, and with it the lock
+        return
+    path = Path(settings.VAR_DIR) / "locks" / f"migration-deployment-{deployment.pk}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _in_progress(deployment: Deployment) -> MigrationInProgress:
+    active = MigrationRun.objects.filter(deployment=deployment, finished_at__isnull=True).first()
+    who = f"{active.started_by_name} is" if active else "Someone is"
+    since = f" (started {active.started_at:%Y-%m-%d %H:%M:%S} UTC)" if active else ""
+    return MigrationInProgress(
+        f"{who} already migrating from Deployment '{deployment.name}'{since}. Wait for it to finish, then run it again."
+    )
+
+
+def _earlier_run(deployment: Deployment, request_key: str | None) -> MigrationRun | None:
+    """Return the run a repeated request (same confirmation form, same Deployment) already started."""
+    if not request_key:
+        return None
+    return MigrationRun.objects.filter(deployment=deployment, request_key=request_key).first()
+
+
+def _claim_run(*, deployment: Deployment, kind: Kind, actor, request_key: str | None) -> MigrationRun:
+    """Start a run; the caller holds the Deployment's migration lock, so an unfinished run is a dead one."""
+    MigrationRun.objects.filter(deployment=deployment, finished_at__isnull=True).update(
+        state=MigrationRun.State.ABANDONED, finished_at=timezone.now()
+    )
+    with transaction.atomic():
+        return MigrationRun.objects.create(
+            deployment=deployment, kind=kind, started_by=actor, started_by_name=actor_label(actor),
+            request_key=request_key,
+        )
+
+
+def _claim_database(deployment: Deployment, identity: str) -> None:
+    """Record the identity of a database whose URL was set before envmanager recorded identities."""
+    if deployment.metadata_db_identity is not None:
+        return
+    try:
+        with transaction.atomic():
+            Deployment.objects.filter(pk=deployment.pk, metadata_db_identity__isnull=True).update(
+                metadata_db_identity=identity
+            )
+    except IntegrityError:  # another Deployment claimed it meanwhile
+        raise MetadataDatabaseError(ALREADY_CLAIMED) from None
+    deployment.metadata_db_identity = identity
 
 
 def _new_objects(items: list[PlanItem], *, deployment: Deployment) -> list[EnvObject]:
@@ -192,13 +249,24 @@ def airflow_migration_apply(
     kind = Kind(kind)
     if kind not in MIGRATABLE_KINDS:
         raise MigrationNotPossible("Only connections and Airflow variables can be migrated from Airflow.")
-    if request_key and (earlier := MigrationRun.objects.filter(request_key=request_key).first()):
+    if earlier := _earlier_run(deployment, request_key):
         return MigrationResult.from_run(earlier)
-    progress = on_progress or (lambda event, key: None)
-    run = _claim_run(deployment=deployment, kind=kind, actor=actor, request_key=request_key)
+    with deployment_migration_lock(deployment) as locked:
+        if not locked:
+            raise _in_progress(deployment)
+        if earlier := _earlier_run(deployment, request_key):  # the first request finished just before
+            return MigrationResult.from_run(earlier)
+        run = _claim_run(deployment=deployment, kind=kind, actor=actor, request_key=request_key)
+        return _migrate(run, deployment=deployment, kind=kind, source_ids=source_ids, actor=actor,
+                        progress=on_progress or (lambda event, key: None))
+
+
+def _migrate(run: MigrationRun, *, deployment: Deployment, kind: Kind, source_ids: list[int], actor,
+             progress: ProgressCallback) -> MigrationResult:
     result = MigrationResult(run=run)
     try:
         with open_deployment_database(deployment, read_only=False) as database:
+            _claim_database(deployment, database.identity())
             layout, sources = read_airflow_objects(
                 database, kind, deployment.reveal_fernet_keys(), ids=sorted(set(source_ids))
             )
@@ -211,7 +279,6 @@ def airflow_migration_apply(
                 if item.status == MigrationStatus.CANNOT:
                     result.skipped.append((item.key, item.reason))
             movable = [item for item in items if item.selectable]
-            last_heartbeat = time.monotonic()
             for start in range(0, len(movable), BATCH_SIZE):
                 copied = _copy_batch(
                     movable[start:start + BATCH_SIZE], deployment=deployment, kind=kind, actor=actor, result=result
@@ -233,9 +300,6 @@ def airflow_migration_apply(
                             "value. Run the migration again to move the new value.",
                         ))
                     progress("deleted", item.key)
-                if time.monotonic() - last_heartbeat > HEARTBEAT_SECONDS:
-                    MigrationRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
-                    last_heartbeat = time.monotonic()
     except BaseException:
         _finish(run, result, MigrationRun.State.FAILED)
         raise

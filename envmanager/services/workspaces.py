@@ -6,6 +6,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts import permissions
 from envmanager import crypto
+from envmanager.airflow_db.confinement import ALREADY_CLAIMED
+from envmanager.airflow_db.database import MetadataDatabaseError, open_metadata_database
 from envmanager.models import Deployment, ExecutionMode, IdeProject, Workspace
 from envmanager.models.workspace import NAME_MAX_LENGTH
 from envmanager.services.audit import audit_record
@@ -51,14 +53,33 @@ def _clean_fernet_keys(fernet_keys: str) -> str:
     return ",".join(keys)
 
 
-def _clean_metadata_db_url(url: str) -> str:
-    url = url.strip()
-    scheme = url.split("://", 1)[0].split("+", 1)[0].lower() if "://" in url else ""
-    if scheme not in ("postgres", "postgresql", "sqlite"):
-        raise ValidationError(
-            {"metadata_db_url": "The Airflow metadata database URL must start with postgresql:// or sqlite://."}
+@sensitive_variables("url")
+def _set_metadata_db_url(deployment: Deployment, url: str) -> None:
+    """Store `url` on the (unsaved) `deployment` once it is known to reach an Airflow metadata database
+    that envmanager may open and that no other Deployment claims; record that database's identity.
+    """
+    try:
+        with open_metadata_database(url) as database:  # confined, read-only, refused unless Airflow's
+            identity = database.identity()
+    except MetadataDatabaseError as exc:
+        raise ValidationError({"metadata_db_url": str(exc)}) from None
+    if Deployment.objects.filter(metadata_db_identity=identity).exclude(pk=deployment.pk).exists():
+        raise ValidationError({"metadata_db_url": ALREADY_CLAIMED})
+    deployment.metadata_db_url_encrypted = crypto.encrypt(url)
+    deployment.metadata_db_identity = identity
+
+
+def _save(deployment: Deployment, duplicate_name: ValidationError) -> None:
+    """Save; a racing insert of the same name or a racing claim of the same database is a friendly error."""
+    try:
+        with transaction.atomic():
+            deployment.save()
+    except IntegrityError:
+        claimed = deployment.metadata_db_identity and (
+            Deployment.objects.filter(metadata_db_identity=deployment.metadata_db_identity)
+            .exclude(pk=deployment.pk).exists()
         )
-    return url
+        raise (ValidationError({"metadata_db_url": ALREADY_CLAIMED}) if claimed else duplicate_name) from None
 
 
 @sensitive_variables("metadata_db_url", "fernet_keys")
@@ -81,15 +102,11 @@ def deployment_create(
     if workspace.deployments.filter(name=name).exists():
         raise ValidationError({"name": f"Workspace '{workspace.name}' already has a Deployment named '{name}'."})
     deployment = Deployment(workspace=workspace, name=name, execution_mode=execution_mode)
-    if metadata_db_url:
-        deployment.metadata_db_url_encrypted = crypto.encrypt(_clean_metadata_db_url(metadata_db_url))
     if fernet_keys:
         deployment.fernet_keys_encrypted = crypto.encrypt(_clean_fernet_keys(fernet_keys))
-    try:
-        with transaction.atomic():
-            deployment.save()
-    except IntegrityError:
-        raise ValidationError({"name": f"Workspace '{workspace.name}' already has a Deployment named '{name}'."}) from None
+    if metadata_db_url:
+        _set_metadata_db_url(deployment, metadata_db_url)
+    _save(deployment, ValidationError({"name": f"Workspace '{workspace.name}' already has a Deployment named '{name}'."}))
     permissions.deployment_permissions_grant(deployment=deployment)
     audit_record(
         actor=actor, action="deployment.create", workspace=workspace, target_type="deployment",
@@ -120,7 +137,14 @@ def deployment_update(
     clear_metadata_db_url: bool = False,
     clear_fernet_keys: bool = False,
 ) -> Deployment:
-    """Change a Deployment. None (or "") for a secret keeps the stored value; `clear_*` removes it."""
+    """Change a Deployment. None (or "") for a secret keeps the stored value; `clear_*` removes it.
+
+    The metadata database URL and Fernet keys are changed by Owners only (`actor` None: a command run by
+    the server's administrator). A new URL is opened once to check that it reaches an Airflow metadata
+    database that no other Deployment claims.
+    """
+    if actor is not None and (metadata_db_url or fernet_keys or clear_metadata_db_url or clear_fernet_keys):
+        permissions.require(actor, permissions.DEPLOYMENT_METADATA_DB_UPDATE, deployment)
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
     before = _deployment_snapshot(deployment)
     if name is not None:
@@ -135,14 +159,14 @@ def deployment_update(
             )
         deployment.execution_mode = execution_mode
     if clear_metadata_db_url:
-        deployment.metadata_db_url_encrypted = ""
+        deployment.metadata_db_url_encrypted, deployment.metadata_db_identity = "", None
     elif metadata_db_url:
-        deployment.metadata_db_url_encrypted = crypto.encrypt(_clean_metadata_db_url(metadata_db_url))
+        _set_metadata_db_url(deployment, metadata_db_url)
     if clear_fernet_keys:
         deployment.fernet_keys_encrypted = ""
     elif fernet_keys:
         deployment.fernet_keys_encrypted = crypto.encrypt(_clean_fernet_keys(fernet_keys))
-    deployment.save()
+    _save(deployment, ValidationError({"name": f"This Workspace already has a Deployment named '{deployment.name}'."}))
     secrets_written = [
         label for label, given, cleared in (
             ("metadata_db_url", metadata_db_url, clear_metadata_db_url),

@@ -70,7 +70,8 @@ def deployment_settings(request, workspace_id, deployment_id):
     deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
     back = reverse("envmanager:deployment-detail", args=[workspace.pk, deployment.pk])
     initial = {"name": deployment.name, "execution_mode": deployment.execution_mode}
-    form = DeploymentSettingsForm(request.POST or None, initial=initial)
+    can_set_metadata_db = permissions.user_can(request.user, permissions.DEPLOYMENT_METADATA_DB_UPDATE, deployment)
+    form = DeploymentSettingsForm(request.POST or None, initial=initial, can_set_metadata_db=can_set_metadata_db)
     if request.method == "POST" and form.is_valid():
         try:
             deployment_services.deployment_update(deployment=deployment, actor=request.user, **form.update_kwargs())

@@ -11,6 +11,7 @@ from envmanager.admin.base import WriteOnlyTextarea
 from envmanager.models import Deployment, EnvObject, IdeProject, Link
 from envmanager.services import links as link_services
 from envmanager.services import workspaces as workspace_services
+from tests.conftest import airflow_url
 from tests.factories import (
     ConnectionFactory,
     EnvVarFactory,
@@ -107,7 +108,7 @@ class SecretWorld:
 def secret_world(workspace, dev, prod, owner) -> SecretWorld:
     fernet_key = Fernet.generate_key().decode()
     staging = workspace_services.deployment_create(
-        workspace=workspace, name="staging", metadata_db_url=f"postgresql://airflow:{MARKER}@db:5432/airflow",
+        workspace=workspace, name="staging", metadata_db_url=airflow_url(f"staging-{MARKER}"),
         fernet_keys=fernet_key,
     )
     connection = ConnectionFactory(

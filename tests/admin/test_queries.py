@@ -3,9 +3,17 @@
 import pytest
 
 from accounts.models import Membership, Role, WorkspaceRoleGroup
-from envmanager.models import AuditEntry, Deployment, EnvObject, IdeProject, Link, Workspace
+from envmanager.models import (
+    AuditEntry,
+    Deployment,
+    EnvObject,
+    IdeProject,
+    Link,
+    Workspace,
+)
 from envmanager.services import links as link_services
 from tests.admin.conftest import admin_url
+from tests.conftest import airflow_url
 from tests.factories import (
     ConnectionFactory,
     DeploymentFactory,
@@ -35,7 +43,7 @@ def _populate(n: int) -> None:
     """Make n Workspaces with a row of every kind each, secrets and overrides included."""
     for i in range(n):
         workspace = WorkspaceFactory(name=f"Team {i}")
-        deployment = DeploymentFactory(workspace=workspace, metadata_db_url="sqlite:///airflow.db")
+        deployment = DeploymentFactory(workspace=workspace, metadata_db_url=airflow_url(f"team-{i}"))
         ide_project = IdeProjectFactory(workspace=workspace)
         MembershipFactory(workspace=workspace, user=UserFactory(), role=Role.OPERATOR)
         connection = ConnectionFactory(workspace=workspace, fields={"conn_type": "http", "password": "pw"})

@@ -6,10 +6,22 @@ import pytest
 from cryptography.fernet import Fernet
 
 from accounts.models import WorkspaceRoleGroup
-from envmanager.models import AuditEntry, Deployment, ExecutionMode, IdeProject, Workspace
+from envmanager.models import (
+    AuditEntry,
+    Deployment,
+    ExecutionMode,
+    IdeProject,
+    Workspace,
+)
 from envmanager.services import workspaces as workspace_services
 from tests.admin.conftest import MARKER, admin_url, change_form_data, form_errors
-from tests.factories import ConnectionFactory, IdeProjectFactory, MembershipFactory, UserFactory
+from tests.conftest import airflow_url
+from tests.factories import (
+    ConnectionFactory,
+    IdeProjectFactory,
+    MembershipFactory,
+    UserFactory,
+)
 
 
 def _only_new_audit_entry(before_count: int) -> AuditEntry:
@@ -75,7 +87,7 @@ def test_workspace_list_counts_each_workspaces_rows(su_client, workspace, other_
 
 def test_add_deployment_with_write_only_secrets(su_client, superuser, workspace):
     fernet_key = Fernet.generate_key().decode()
-    url = f"postgresql://airflow:{MARKER}@db/airflow"
+    url = airflow_url(f"prod-{MARKER}")
 
     response = su_client.post(admin_url(Deployment, "add"), {
         "workspace": workspace.pk, "name": "prod", "execution_mode": "standard",
@@ -115,7 +127,7 @@ def test_add_deployment_with_bad_input_creates_nothing(su_client, workspace, dev
 @pytest.fixture
 def staging(workspace):
     return workspace_services.deployment_create(
-        workspace=workspace, name="staging", metadata_db_url=f"postgresql://a:{MARKER}@db/airflow",
+        workspace=workspace, name="staging", metadata_db_url=airflow_url(f"staging-{MARKER}"),
         fernet_keys=Fernet.generate_key().decode(),
     )
 
@@ -148,7 +160,7 @@ def test_deployment_change_replaces_and_clears_secrets(su_client, staging):
 
     staging.refresh_from_db()
     assert staging.reveal_fernet_keys() == [new_key]
-    assert staging.reveal_metadata_db_url().startswith("postgresql://a:")
+    assert staging.reveal_metadata_db_url().startswith("sqlite:///")
 
     audit_count = AuditEntry.objects.count()
     su_client.post(admin_url(staging, "change"), change_form_data(su_client, staging, clear_metadata_db_url="on"))

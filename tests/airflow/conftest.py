@@ -7,6 +7,7 @@ import pytest
 
 from envmanager.services import links as link_services
 from tests.airflow import airflow_venv
+
 # The marker secrets live beside the shared `warehouse` fixture; the Airflow tests import them from here.
 from tests.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD  # noqa: F401
 from tests.factories import VariableFactory
@@ -67,8 +68,8 @@ def backend_package(tmp_path):
 
 @pytest.fixture
 def airflow_home(tmp_path, airflow_db_template):
-    home = tmp_path / "airflow-home"
-    home.mkdir()
+    home = tmp_path / "airflow" / "home"  # under <VAR_DIR>/airflow/: envmanager may open its database
+    home.mkdir(parents=True)
     shutil.copy(airflow_db_template, home / "airflow.db")
     return home
 

@@ -14,7 +14,7 @@ KEY = Fernet.generate_key().decode()
 
 
 def test_owner_migrates_two_connections_through_the_confirmation_dialog(page, owner, workspace, dev, tmp_path):
-    url = f"sqlite:///{tmp_path}/airflow.db"
+    url = f"sqlite:///{tmp_path}/airflow/airflow.db"
     db = create_sample_database(url, fernet_keys=[KEY])
     db.add_connection("warehouse", "postgres", host="db.dev", password="pw")
     db.add_connection("s3_logs", "aws", login="AKIA")

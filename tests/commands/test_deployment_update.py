@@ -3,13 +3,14 @@ from cryptography.fernet import Fernet
 from django.core.management.base import CommandError
 
 from envmanager.models import Deployment
+from tests.conftest import airflow_url
 
 from .conftest import MARKER, db_state
 
 
 def test_sets_secrets_from_stdin_without_printing_them(run, workspace, dev):
     key = Fernet.generate_key().decode()
-    url = f"postgresql://airflow:{MARKER}@db/airflow"
+    url = airflow_url(f"dev-{MARKER}")
 
     output = run("deployment_update", "--deployment", "dev", "--metadata-db-url", "-", "--fernet-key", "-",
                  stdin=f"{url}\n{key}\n")
@@ -21,7 +22,7 @@ def test_sets_secrets_from_stdin_without_printing_them(run, workspace, dev):
 
 
 def test_rename_mode_and_clear(run, workspace, dev):
-    run("deployment_update", "--deployment", "dev", "--metadata-db-url", "sqlite:////tmp/x.db")
+    run("deployment_update", "--deployment", "dev", "--metadata-db-url", airflow_url())
 
     run("deployment_update", "--deployment", "dev", "--rename", "development",
         "--execution-mode", "remote_execution", "--clear-metadata-db-url")

@@ -54,9 +54,9 @@ def test_refuses_without_confirmation_when_not_on_a_terminal(run, airflow_db):
     assert airflow_db_keys(airflow_db, "variable") == {"region", "shared"}
 
 
-def test_an_unreadable_database_is_a_one_line_error(run, workspace, dev, tmp_path):
-    deployment_update(deployment=dev, metadata_db_url=f"sqlite:///{tmp_path}/missing.db")
-    with pytest.raises(CommandError, match="Cannot open the Airflow metadata database.*Nothing changed"):
+def test_an_unreadable_database_is_a_one_line_error(run, workspace, airflow_db, tmp_path):
+    (tmp_path / "airflow" / "airflow.db").unlink()  # gone since the URL was set
+    with pytest.raises(CommandError, match="There is no SQLite database file at .*Nothing changed"):
         run("migrate_from_airflow", "--deployment", "dev", "--yes")
 
 
@@ -79,7 +79,8 @@ def test_objects_that_fail_make_the_command_exit_non_zero(run, airflow_db, monke
 
 def test_a_migration_already_running_is_refused(run, airflow_db, dev):
     from envmanager.models import MigrationRun
+    from envmanager.services.migration import deployment_migration_lock
 
     MigrationRun.objects.create(deployment=dev, kind="variable", started_by_name="alice")
-    with pytest.raises(CommandError, match="alice is already migrating"):
+    with deployment_migration_lock(dev), pytest.raises(CommandError, match="alice is already migrating"):
         run("migrate_from_airflow", "--deployment", "dev", "--type", "variables", "--yes")

@@ -8,8 +8,13 @@ from envmanager.models import AuditEntry, Deployment, EnvObject, Link
 from envmanager.services import links as link_services
 from envmanager.services import rotation
 from tests.commands.conftest import MARKER
-from tests.conftest import TEST_ENCRYPTION_KEY
-from tests.factories import ConnectionFactory, DeploymentFactory, VariableFactory, WorkspaceFactory
+from tests.conftest import TEST_ENCRYPTION_KEY, airflow_url
+from tests.factories import (
+    ConnectionFactory,
+    DeploymentFactory,
+    VariableFactory,
+    WorkspaceFactory,
+)
 
 NEW_KEY = Fernet.generate_key().decode()
 AIRFLOW_FERNET_KEY = Fernet.generate_key().decode()
@@ -40,7 +45,7 @@ def stored_secrets(db):
     """Secrets in every column that holds them, all under the test key; return their plaintexts."""
     workspace = WorkspaceFactory(name="Rotation")
     prod = DeploymentFactory(
-        workspace=workspace, name="prod", metadata_db_url=f"postgresql://airflow:{MARKER}@db/airflow",
+        workspace=workspace, name="prod", metadata_db_url=airflow_url(f"prod-{MARKER}"),
         fernet_keys=AIRFLOW_FERNET_KEY,
     )
     DeploymentFactory(workspace=workspace, name="edge")  # no secrets: read, never rewritten
@@ -82,7 +87,7 @@ def test_old_key_can_be_removed_after_rotation(run, settings, stored_secrets):
     settings.ENVMANAGER_ENCRYPTION_KEYS = [NEW_KEY]
 
     assert Link.objects.get().reveal_override("password") == "prod-pw"
-    assert Deployment.objects.get(name="prod").reveal_metadata_db_url().startswith("postgresql://airflow:")
+    assert Deployment.objects.get(name="prod").reveal_metadata_db_url().startswith("sqlite:///")
 
 
 def test_rotation_writes_one_audit_entry_with_counts_only(run, settings, stored_secrets):

@@ -1,8 +1,15 @@
 import pytest
 from django.core.management.base import CommandError
 
-from envmanager.models import AuditEntry, Deployment, ExecutionMode, IdeProject, Workspace
+from envmanager.models import (
+    AuditEntry,
+    Deployment,
+    ExecutionMode,
+    IdeProject,
+    Workspace,
+)
 from tests.commands.conftest import MARKER, audit_text, db_state
+from tests.conftest import airflow_url
 from tests.factories import WorkspaceFactory
 
 FERNET_KEY = "Z2xvYmFsLWZlcm5ldC1rZXktZm9yLXRlc3RzLTMyYj0="  # 32 url-safe base64 bytes
@@ -46,7 +53,7 @@ def test_workspace_create_refuses_a_blank_name(run):
 
 
 def test_deployment_create_stores_secrets_encrypted_and_never_prints_them(run, workspace):
-    url = f"postgresql://airflow:{MARKER}@db.internal/airflow"
+    url = airflow_url(f"prod-{MARKER}")
 
     result = run(
         "deployment_create", workspace="Data Platform", name="prod", metadata_db_url=url, fernet_keys=FERNET_KEY
@@ -64,7 +71,7 @@ def test_deployment_create_stores_secrets_encrypted_and_never_prints_them(run, w
 
 
 def test_deployment_create_reads_both_secrets_from_stdin_one_line_each(run, workspace):
-    url = f"postgresql://airflow:{MARKER}@db.internal/airflow"
+    url = airflow_url(f"prod-{MARKER}")
 
     result = run(
         "deployment_create", name="prod", metadata_db_url="-", fernet_keys="-", stdin=f"{url}\n{FERNET_KEY}\n"

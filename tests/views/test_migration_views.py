@@ -3,6 +3,7 @@
 import pytest
 
 from envmanager.models import EnvObject, MigrationRun
+from envmanager.services.migration import deployment_migration_lock
 from envmanager.services.workspaces import deployment_update
 from tests.conftest import AIRFLOW_DB_SECRET, airflow_db_keys
 from tests.factories import VariableFactory
@@ -33,7 +34,7 @@ def test_action_is_dimmed_with_the_reason(client, workspace, dev, owner, airflow
     empty = client.get(url("migration-action", workspace.pk, dev.pk, "variables"), headers=htmx_headers())
     assert "disabled" in empty.text and "holds no Airflow variables" in empty.text
 
-    deployment_update(deployment=dev, metadata_db_url=f"sqlite:///{tmp_path}/missing.db")
+    (tmp_path / "airflow" / "airflow.db").unlink()  # gone since the URL was set
     unreadable = client.get(url("migration-action", workspace.pk, dev.pk, "connections"), headers=htmx_headers())
     assert "disabled" in unreadable.text and "cannot be read" in unreadable.text
 
@@ -103,9 +104,10 @@ def test_apply_from_the_dialog_redirects_the_whole_page(client, workspace, dev, 
 def test_a_running_migration_is_reported_and_changes_nothing(client, workspace, dev, owner, airflow_db):
     MigrationRun.objects.create(deployment=dev, kind="variable", started_by_name="alice")
     client.force_login(owner)
-    response = client.post(
-        url("migration-plan", workspace.pk, dev.pk, "variables"), {"step": "apply", "source": ["1"]}, follow=True
-    )
+    with deployment_migration_lock(dev):  # alice's process, still alive
+        response = client.post(
+            url("migration-plan", workspace.pk, dev.pk, "variables"), {"step": "apply", "source": ["1"]}, follow=True
+        )
     assert "alice is already migrating" in response.text
     assert airflow_db_keys(airflow_db, "variable") == {"region", "shared"}
 

@@ -6,7 +6,13 @@ import pytest
 from envmanager.models import EnvObject
 from envmanager.services import links as link_services
 from envmanager.services import workspaces as workspace_services
-from tests.factories import ConnectionFactory, EnvVarFactory, MetricsExportFactory, VariableFactory
+from tests.conftest import airflow_url
+from tests.factories import (
+    ConnectionFactory,
+    EnvVarFactory,
+    MetricsExportFactory,
+    VariableFactory,
+)
 from tests.views.conftest import htmx_headers, sign_in, url
 
 MARKER = "CANARY-b7e1c4d2"
@@ -36,7 +42,7 @@ def secrets_everywhere(workspace, dev, prod, ide):
         "auth_type": "basic", "username": "u", "password": MARKER, "headers": {"X-Key": MARKER},
     })
     workspace_services.deployment_update(
-        deployment=dev, actor=None, metadata_db_url=f"postgresql://airflow:{MARKER}@db/airflow",
+        deployment=dev, actor=None, metadata_db_url=airflow_url(f"dev-{MARKER}"),
     )
     return {"conn": conn, "variable": variable, "env": env, "metrics": metrics}
 

@@ -2,13 +2,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from django.conf import settings
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from accounts import services as account_services
 from accounts.models import Role
+from envmanager.airflow_db.confinement import airflow_files_folder
 from envmanager.airflow_db.sample import create_sample_database
 from envmanager import crypto
 from envmanager.kinds import Kind
@@ -193,7 +193,8 @@ class Command(cli.EnvManagerCommand):
             count = objects_create(places)
             passwords = members_set(places.workspace)
             if not dry_run:
-                airflow_demo_create(places, Path(settings.VAR_DIR) / "demo-airflow-prod.sqlite3")
+                # In <VAR_DIR>/airflow/: the folder the default ENVMANAGER_METADATA_DB_ALLOWED lets SQLite files be opened in.
+                airflow_demo_create(places, airflow_files_folder() / "demo-prod.sqlite3")
         summary = (
             f"Workspace '{DEMO_WORKSPACE}': Deployments 'dev' and 'prod', IDE project '{places.ide.name}', "
             f"{cli.plural(count, 'environment object')} and {cli.plural(len(passwords), 'user')}."

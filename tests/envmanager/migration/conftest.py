@@ -28,7 +28,7 @@ def make_airflow_db(tmp_path):
     def make(engine="sqlite", layout="3", keys=None):
         keys = keys if keys is not None else [AIRFLOW_FERNET_KEY]
         if engine == "sqlite":
-            url = f"sqlite:///{tmp_path}/airflow-{uuid.uuid4().hex[:8]}.db"
+            url = f"sqlite:///{tmp_path}/airflow/airflow-{uuid.uuid4().hex[:8]}.db"
         else:
             if not _postgres_available():
                 pytest.skip("PostgreSQL is not reachable for an Airflow metadata database")

@@ -7,7 +7,11 @@ from envmanager.kinds import Kind
 from envmanager.models import AuditEntry, EnvObject, Link, MigrationRun
 from envmanager.selectors.environment import deployment_effective_environment
 from envmanager.services import links as link_services
-from envmanager.services.migration import MigrationInProgress, airflow_migration_apply
+from envmanager.services.migration import (
+    MigrationInProgress,
+    airflow_migration_apply,
+    deployment_migration_lock,
+)
 from envmanager.services.overrides import plaintext_values
 from tests.factories import ConnectionFactory, VariableFactory
 
@@ -167,19 +171,17 @@ def test_a_second_migration_while_one_runs_is_refused(source_deployment, seeded,
     _, _, ids = seeded
     MigrationRun.objects.create(deployment=source_deployment, kind=Kind.CONNECTION, started_by_name="alice")
 
-    with pytest.raises(MigrationInProgress, match="alice is already migrating"):
-        _apply(source_deployment, ids.values(), actor=owner)
+    with deployment_migration_lock(source_deployment) as locked:  # alice's process, alive
+        assert locked
+        with pytest.raises(MigrationInProgress, match="alice is already migrating"):
+            _apply(source_deployment, ids.values(), actor=owner)
     assert not EnvObject.objects.filter(key="new_db").exists()
 
 
-def test_a_run_whose_process_died_is_taken_over(source_deployment, seeded):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
+def test_a_run_whose_process_died_is_taken_over_at_once(source_deployment, seeded):
+    """The run row is unfinished, but no live process holds the lock: the next run starts, no waiting."""
     _, _, ids = seeded
     dead = MigrationRun.objects.create(deployment=source_deployment, kind=Kind.CONNECTION, started_by_name="cron")
-    MigrationRun.objects.filter(pk=dead.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
 
     result = _apply(source_deployment, ids.values())
 

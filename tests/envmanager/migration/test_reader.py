@@ -2,11 +2,17 @@
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core.exceptions import ValidationError
 
 from envmanager.airflow_db.database import MetadataDatabaseError, open_metadata_database
 from envmanager.airflow_db.objects import read_airflow_objects
 from envmanager.kinds import Kind
-from envmanager.selectors.migration import MigrationNotPossible, MigrationStatus, airflow_migration_plan
+from envmanager.models import Deployment
+from envmanager.selectors.migration import (
+    MigrationNotPossible,
+    MigrationStatus,
+    airflow_migration_plan,
+)
 from envmanager.services.workspaces import deployment_update
 from tests.factories import ConnectionFactory, VariableFactory
 
@@ -118,43 +124,42 @@ def test_plan_query_count_does_not_grow_with_rows(workspace, source_deployment, 
 
 def test_unknown_layout_is_refused_with_a_clear_message(make_airflow_db, engine, dev):
     url, db = make_airflow_db(engine=engine)
-    db.execute("ALTER TABLE variable RENAME COLUMN val TO value_text")
     dev = deployment_update(deployment=dev, metadata_db_url=url, fernet_keys=AIRFLOW_FERNET_KEY)
+    db.execute("ALTER TABLE variable RENAME COLUMN val TO value_text")  # changed after the URL was set
 
     with pytest.raises(MetadataDatabaseError, match=r"unknown layout \(missing val\)"):
-        airflow_migration_plan(deployment=dev, kind=Kind.VARIABLE)
+        airflow_migration_plan(deployment=dev, kind=Kind.CONNECTION)  # refused before a single connection is read
 
 
 def test_database_without_airflow_tables_is_refused(tmp_path, dev):
     import sqlite3
 
-    path = tmp_path / "empty.db"
+    path = tmp_path / "airflow" / "empty.db"
+    path.parent.mkdir()
     sqlite3.connect(path).close()
-    dev = deployment_update(deployment=dev, metadata_db_url=f"sqlite:///{path}")
-    with pytest.raises(MetadataDatabaseError, match="no 'connection' table"):
-        airflow_migration_plan(deployment=dev, kind=Kind.CONNECTION)
+    with pytest.raises(ValidationError, match="no 'alembic_version' table"):
+        deployment_update(deployment=dev, metadata_db_url=f"sqlite:///{path}")
+    assert not Deployment.objects.get(pk=dev.pk).has_metadata_db_url
 
 
 def test_unreachable_database_is_a_clear_error_without_the_password(dev):
-    dev = deployment_update(deployment=dev, metadata_db_url="postgresql://airflow:hunter2-secret@127.0.0.1:1/airflow")
-    with pytest.raises(MetadataDatabaseError) as error:
-        airflow_migration_plan(deployment=dev, kind=Kind.CONNECTION)
-    assert "Cannot open the Airflow metadata database" in str(error.value)
+    with pytest.raises(ValidationError) as error:
+        deployment_update(deployment=dev, metadata_db_url="postgresql://airflow:hunter2-secret@127.0.0.1:1/airflow")
+    assert "Could not connect to an Airflow metadata database at postgresql://airflow@127.0.0.1:1/airflow" in str(error.value)
     assert "hunter2-secret" not in str(error.value)
 
 
 def test_missing_sqlite_file_is_not_created(tmp_path, dev):
-    path = tmp_path / "missing.db"
-    dev = deployment_update(deployment=dev, metadata_db_url=f"sqlite:///{path}")
-    with pytest.raises(MetadataDatabaseError, match="Cannot open"):
-        airflow_migration_plan(deployment=dev, kind=Kind.CONNECTION)
+    path = tmp_path / "airflow" / "missing.db"
+    with pytest.raises(ValidationError, match="There is no SQLite database file"):
+        deployment_update(deployment=dev, metadata_db_url=f"sqlite:///{path}")
     assert not path.exists()
 
 
 def test_remote_execution_and_unconfigured_deployments_are_refused(workspace, dev):
     with pytest.raises(MigrationNotPossible, match="no Airflow metadata database URL"):
         airflow_migration_plan(deployment=dev, kind=Kind.CONNECTION)
-    dev = deployment_update(deployment=dev, execution_mode="remote_execution", metadata_db_url="sqlite:////tmp/x.db")
+    dev = deployment_update(deployment=dev, execution_mode="remote_execution")
     with pytest.raises(MigrationNotPossible, match="Remote execution Deployments are not supported"):
         airflow_migration_plan(deployment=dev, kind=Kind.CONNECTION)
 

@@ -4,7 +4,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from envmanager.airflow_db.confinement import ALREADY_CLAIMED
-from envmanager.airflow_db.database import MetadataDatabase, MetadataDatabaseError, open_metadata_database
+from envmanager.airflow_db.database import (
+    MetadataDatabase,
+    MetadataDatabaseError,
+    open_metadata_database,
+)
 from envmanager.airflow_db.objects import TABLES, AirflowObject, read_airflow_objects
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject

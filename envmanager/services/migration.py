@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
 from django.utils import timezone
 
 from envmanager.airflow_db.confinement import ALREADY_CLAIMED
@@ -30,8 +36,21 @@ from envmanager.airflow_db.database import MetadataDatabaseError
 from envmanager.airflow_db.objects import read_airflow_objects
 from envmanager.kinds import Kind
 from envmanager.models import AuditEntry, Deployment, EnvObject, Link, MigrationRun
-from envmanager.selectors.migration import MIGRATABLE_KINDS, MigrationNotPossible, MigrationStatus, PlanItem, open_deployment_database, plan_items
-from envmanager.services.audit import actor_label, audit_entry, audit_record, env_object_label, env_object_snapshot
+from envmanager.selectors.migration import (
+    MIGRATABLE_KINDS,
+    MigrationNotPossible,
+    MigrationStatus,
+    PlanItem,
+    open_deployment_database,
+    plan_items,
+)
+from envmanager.services.audit import (
+    actor_label,
+    audit_entry,
+    audit_record,
+    env_object_label,
+    env_object_snapshot,
+)
 from envmanager.services.env_objects import apply_field_values
 from envmanager.services.overrides import link_showing_values
 

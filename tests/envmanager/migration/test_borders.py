@@ -20,7 +20,12 @@ from envmanager.models import Deployment, EnvObject
 from envmanager.selectors.migration import MigrationNotPossible, airflow_migration_plan
 from envmanager.services.migration import airflow_migration_apply
 from envmanager.services.workspaces import deployment_update
-from tests.factories import DeploymentFactory, MembershipFactory, UserFactory, WorkspaceFactory
+from tests.factories import (
+    DeploymentFactory,
+    MembershipFactory,
+    UserFactory,
+    WorkspaceFactory,
+)
 
 from .conftest import AIRFLOW_FERNET_KEY, PG_SERVER, _postgres_available
 
@@ -168,7 +173,7 @@ def test_a_database_that_stops_being_airflows_is_refused_before_any_key_is_liste
 
 
 def test_a_replaced_database_file_is_refused_until_the_url_is_set_again(make_airflow_db, dev):
-    url, db = make_airflow_db(engine="sqlite")
+    url, _ = make_airflow_db(engine="sqlite")
     dev = deployment_update(deployment=dev, metadata_db_url=url)
     path = url.removeprefix("sqlite:///")
     os.replace(make_airflow_db(engine="sqlite")[0].removeprefix("sqlite:///"), path)  # another file, same name

@@ -17,7 +17,12 @@ from envmanager.kinds import (
 )
 from envmanager.models import Deployment, EnvObject, Link, Workspace
 from envmanager.selectors.env_objects import scope_label
-from envmanager.services.audit import audit_record, changed_secret_names, env_object_label, env_object_snapshot
+from envmanager.services.audit import (
+    audit_record,
+    changed_secret_names,
+    env_object_label,
+    env_object_snapshot,
+)
 
 
 def _duplicate_error(kind: Kind, key: str, deployment: Deployment | None) -> ValidationError:
@@ -123,12 +128,37 @@ def env_object_lock(env_object: EnvObject) -> EnvObject:
         raise ValidationError(f"{env_object.get_kind_display()} '{env_object.key}' no longer exists.") from None
 
 
-def _move_value_secrecy(plain: dict, sealed: dict, *, to_secret: bool) -> None:
-    """Move the 'value' field between plain and sealed storage when the secret flag changes."""
-    if to_secret and "value" in plain:
+def _seal_value(plain: dict, sealed: dict) -> None:
+    """Move a plain 'value' into sealed storage (the secret flag was ticked)."""
+    if "value" in plain:
         sealed["value"] = crypto.seal_value(plain.pop("value"))
-    elif not to_secret and "value" in sealed:
-        plain["value"] = crypto.unseal_value(sealed.pop("value"))
+
+
+def _make_value_plain(env_object: EnvObject, *, fields: dict, clear: tuple[str, ...]) -> None:
+    """Untick the secret flag: only with a new value, and never by unsealing a stored secret.
+
+    The object's sealed value is dropped (the new value replaces it). An override that holds a secret value
+    for a Deployment or IDE project would become readable, so it has to be removed first.
+    """
+    if fields.get("value") is None and "value" not in clear:
+        raise ValidationError({
+            "value": "To make the value plain, enter its new value: a secret is never turned back into plain text."
+        })
+    env_object.secrets.pop("value", None)
+    for link in env_object.links.select_for_update().select_related("deployment", "ide_project"):
+        if "value" not in link.override_secrets:
+            continue
+        if link.override_secrets["value"] is not None:
+            target = f"Deployment '{link.deployment.name}'" if link.deployment_id else f"IDE project '{link.ide_project.name}'"
+            raise ValidationError({
+                "is_secret": f"{target} overrides the secret value; remove that override before making the value "
+                "plain (its secret is never turned into plain text)."
+            })
+        # An override "to empty" holds no secret: it stays an override to empty.
+        override_secrets = {k: v for k, v in link.override_secrets.items() if k != "value"}
+        Link.objects.filter(pk=link.pk).update(
+            override_data={**link.override_data, "value": None}, override_secrets=override_secrets
+        )
 
 
 @sensitive_variables("fields")
@@ -146,17 +176,20 @@ def env_object_update(
     before = env_object_snapshot(env_object)
     before_tokens = dict(env_object.secrets)
     kind = Kind(env_object.kind)
-    plain, sealed = dict(env_object.data), dict(env_object.secrets)
 
     if is_secret is not None and is_secret != env_object.is_secret:
         if not env_object.spec.has_secret_flag:
             raise ValidationError({"is_secret": f"{kind.label}s have no secret flag."})
-        _move_value_secrecy(plain, sealed, to_secret=is_secret)
-        for link in env_object.links.select_for_update():
-            link_plain, link_sealed = dict(link.override_data), dict(link.override_secrets)
-            _move_value_secrecy(link_plain, link_sealed, to_secret=is_secret)
-            Link.objects.filter(pk=link.pk).update(override_data=link_plain, override_secrets=link_sealed)
+        if is_secret:
+            _seal_value(env_object.data, env_object.secrets)
+            for link in env_object.links.select_for_update():
+                link_plain, link_sealed = dict(link.override_data), dict(link.override_secrets)
+                _seal_value(link_plain, link_sealed)
+                Link.objects.filter(pk=link.pk).update(override_data=link_plain, override_secrets=link_sealed)
+        else:
+            _make_value_plain(env_object, fields=fields or {}, clear=clear)
         env_object.is_secret = is_secret
+    plain, sealed = dict(env_object.data), dict(env_object.secrets)
 
     apply_field_values(
         kind=kind, is_secret_flag=env_object.is_secret, plain=plain, sealed=sealed, fields=fields or {}, clear=clear

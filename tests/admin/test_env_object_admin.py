@@ -352,3 +352,12 @@ def test_secret_textareas_do_not_echo_what_was_typed(su_client, workspace, conne
     assert MARKER not in change.content.decode()
     assert MARKER not in add.content.decode()
     assert connection.reveal("extra") == {"token": MARKER}
+
+
+def test_unticking_secret_without_a_new_value_is_refused(su_client, workspace):
+    api_key = VariableFactory(workspace=workspace, key="api_key_2", is_secret=True, fields={"value": "old-secret-7f2a"})
+    response = su_client.post(admin_url(api_key, "change"), change_form_data(su_client, api_key, is_secret=None))
+
+    assert response.status_code == 200 and "enter its new value" in response.text
+    assert EnvObject.objects.get(pk=api_key.pk).is_secret
+    assert "old-secret-7f2a" not in repr(list(EnvObject.objects.values_list("data", flat=True)))

@@ -1,0 +1,160 @@
+"""The secret flag only tightens without a new value: unticking it never unseals a stored secret (issue #10,
+finding 5), in the service and in the interfaces that reach it (the admin: tests/admin/test_env_object_admin.py)."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from envmanager.kinds import Kind
+from envmanager.models import AuditEntry, EnvObject, Link
+from envmanager.selectors.environment import deployment_effective_environment
+from envmanager.services import env_objects as env_object_services
+from envmanager.services import links as link_services
+from envmanager.services.audit import SECRET_SET
+from tests.factories import EnvVarFactory, VariableFactory
+from tests.views.conftest import sign_in, url
+
+OLD_SECRET = "old-secret-7f2a"
+OVERRIDE_SECRET = "override-secret-91cc"
+
+
+@pytest.fixture
+def api_key(workspace, dev):
+    """A secret Workspace variable linked to dev."""
+    variable = VariableFactory(workspace=workspace, key="api_key", is_secret=True, fields={"value": OLD_SECRET})
+    link_services.link_create(env_object=variable, actor=None, deployment=dev)
+    return variable
+
+
+def _stored(env_object) -> EnvObject:
+    return EnvObject.objects.get(pk=env_object.pk)
+
+
+def _nowhere_plain(secret: str) -> None:
+    """The secret is in no plain column and no audit entry."""
+    assert secret not in repr(list(EnvObject.objects.values_list("data", flat=True)))
+    assert secret not in repr(list(Link.objects.values_list("override_data", flat=True)))
+    assert secret not in repr(list(AuditEntry.objects.values_list("changes", flat=True)))
+
+
+def test_unticking_secret_without_a_new_value_is_refused(api_key, author):
+    with pytest.raises(ValidationError, match="enter its new value"):
+        env_object_services.env_object_update(env_object=api_key, actor=None, is_secret=False)
+    stored = _stored(api_key)
+    assert stored.is_secret and stored.reveal("value") == OLD_SECRET and stored.data == {}
+    _nowhere_plain(OLD_SECRET)
+
+
+def test_unticking_secret_with_a_new_value_stores_only_the_new_value(api_key, dev):
+    env_object_services.env_object_update(env_object=api_key, actor=None, is_secret=False, fields={"value": "public"})
+
+    stored = _stored(api_key)
+    assert (stored.is_secret, stored.data, stored.secrets) == (False, {"value": "public"}, {})
+    [entry] = deployment_effective_environment(deployment=dev)
+    assert entry.reveal()["value"] == "public"
+    audit = AuditEntry.objects.filter(action="env_object.update").get()
+    assert audit.changes["before"]["fields"]["value"] == SECRET_SET and audit.changes["after"]["fields"]["value"] == "public"
+    _nowhere_plain(OLD_SECRET)
+
+
+def test_an_override_holding_a_secret_value_blocks_making_it_plain(api_key, dev):
+    link_services.link_set_override(env_object=api_key, actor=None, deployment=dev, fields={"value": OVERRIDE_SECRET})
+
+    with pytest.raises(ValidationError, match="Deployment 'dev' overrides the secret value"):
+        env_object_services.env_object_update(env_object=api_key, actor=None, is_secret=False, fields={"value": "x"})
+    assert _stored(api_key).is_secret
+    assert Link.objects.get(env_object=api_key).reveal_override("value") == OVERRIDE_SECRET
+    _nowhere_plain(OLD_SECRET)
+    _nowhere_plain(OVERRIDE_SECRET)
+
+
+def test_the_edit_form_asks_for_the_new_value(client, operator, workspace, api_key):
+    sign_in(client, operator)
+    response = client.post(url("env-object-edit", workspace.pk, api_key.pk), {"value": ""})  # "Secret" unticked
+
+    assert response.status_code == 200 and "enter its new value" in response.text
+    assert OLD_SECRET not in response.text and _stored(api_key).is_secret
+    client.post(url("env-object-edit", workspace.pk, api_key.pk), {"value": "typed-plain"})
+    assert _stored(api_key).data == {"value": "typed-plain"}
+    _nowhere_plain(OLD_SECRET)
+
+
+def test_env_set_no_secret_needs_a_value(workspace, dev):
+    EnvVarFactory(workspace=workspace, deployment=dev, key="DB_PASSWORD", is_secret=True, fields={"value": OLD_SECRET})
+    with pytest.raises(CommandError, match="enter its new value"):
+        call_command("env_set", type="env", key="DB_PASSWORD", deployment="dev", is_secret=False)
+    call_command("env_set", type="env", key="DB_PASSWORD", deployment="dev", is_secret=False, value="plain-now")
+    assert EnvObject.objects.get(key="DB_PASSWORD").data == {"value": "plain-now"}
+    _nowhere_plain(OLD_SECRET)
+
+
+# --- The data migration ---------------------------------------------------------------------------------
+
+
+def _redact():
+    return importlib.import_module("envmanager.migrations.0006_redact_formerly_secret_audit_values").redact
+
+
+def test_the_data_migration_removes_plaintext_the_old_code_wrote(workspace, dev):
+    """Entries as the old `env_object_update(is_secret=False)` left them: the unsealed value in `after`."""
+    variable = VariableFactory(workspace=workspace, key="token", fields={"value": "plain-before"})
+    base = {"kind": "variable", "key": "token", "scope": "workspace", "deployment": None, "linked_to_all": False}
+
+    def entry(action, before, after, **extra):
+        return AuditEntry.objects.create(
+            workspace=workspace, actor_name="system", action=action, target_type="env_object",
+            target_id=variable.pk, target_label="Airflow variable 'token'",
+            changes={"before": before, "after": after, **extra},
+        )
+
+    secret = {**base, "is_secret": True, "fields": {"value": SECRET_SET, "description": None}}
+    leaked = {**base, "is_secret": False, "fields": {"value": OLD_SECRET, "description": None}}
+    unsealed = entry("env_object.update", secret, leaked, secrets_written=["value"])
+    edited = entry("env_object.update", leaked, {**leaked, "fields": {"value": OLD_SECRET, "description": "d"}})
+    override = entry("link.override", None, {"target": "dev", "target_type": "deployment", "excluded": False,
+                                             "override": {"value": OVERRIDE_SECRET}})
+    plain_again = {**base, "is_secret": False, "fields": {"value": "new-plain", "description": "d"}}
+    later = entry("env_object.update", edited.changes["after"], plain_again)
+    untouched = entry("env_object.update", {**base, "is_secret": False, "fields": {"value": "plain-before"}},
+                      {**base, "is_secret": False, "fields": {"value": "plain-after"}})
+    untouched.created_at = unsealed.created_at.replace(year=2000)
+    untouched.save(update_fields=["created_at"])
+
+    _redact()(apps, None)
+
+    for item in (unsealed, edited, override, later, untouched):
+        item.refresh_from_db()
+    assert OLD_SECRET not in repr(unsealed.changes) and OLD_SECRET not in repr(edited.changes)
+    assert OVERRIDE_SECRET not in repr(override.changes)
+    assert unsealed.changes["before"]["fields"]["value"] == SECRET_SET  # what was redacted stays as it was
+    assert later.changes["after"]["fields"]["value"] == "new-plain"  # typed later as plain: kept
+    assert untouched.changes["after"]["fields"]["value"] == "plain-after"  # before the secret: kept
+    assert edited.changes["after"]["fields"]["description"] == "d"
+
+
+def test_the_data_migration_leaves_other_entries_alone(workspace):
+    entry = AuditEntry.objects.create(
+        workspace=workspace, actor_name="system", action="workspace.create", target_type="workspace",
+        target_id=workspace.pk, target_label="Workspace", changes={"after": {"name": "x"}},
+    )
+    _redact()(apps, None)
+    entry.refresh_from_db()
+    assert entry.changes == {"after": {"name": "x"}}
+
+
+@pytest.mark.parametrize("kind", [Kind.VARIABLE, Kind.ENV])
+def test_making_a_value_secret_still_works_without_a_new_value(workspace, dev, kind):
+    factory = VariableFactory if kind == Kind.VARIABLE else EnvVarFactory
+    env_object = factory(workspace=workspace, key="K1", fields={"value": "was-plain"})
+    link_services.link_create(env_object=env_object, actor=None, deployment=dev)
+    link_services.link_set_override(env_object=env_object, actor=None, deployment=dev, fields={"value": "dev-plain"})
+
+    env_object_services.env_object_update(env_object=env_object, actor=None, is_secret=True)
+
+    stored = _stored(env_object)
+    assert stored.is_secret and stored.data == {} and stored.reveal("value") == "was-plain"
+    assert Link.objects.get(env_object=env_object).reveal_override("value") == "dev-plain"

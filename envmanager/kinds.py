@@ -210,6 +210,24 @@ def clean_field_value(spec: FieldSpec, value):
     return value
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_text(value) -> bool:
+    """Return whether `value` (text, or JSON of any depth) holds a NUL or a lone surrogate.
+
+    Neither can be stored (PostgreSQL refuses NUL in text and JSON; lone surrogates are not UTF-8), so such a
+    value is refused as it is given rather than failing in the database.
+    """
+    if isinstance(value, str):
+        return bool(_UNSTORABLE.search(value))
+    if isinstance(value, dict):
+        return any(unstorable_text(key) or unstorable_text(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(unstorable_text(item) for item in value)
+    return False
+
+
 def clean_fields(kind: Kind, fields: dict) -> dict:
     """Validate every given field of `kind`; collect all errors before raising."""
     spec = KIND_SPECS[kind]
@@ -217,6 +235,9 @@ def clean_fields(kind: Kind, fields: dict) -> dict:
     for name, value in fields.items():
         try:
             cleaned[name] = clean_field_value(spec.field(name), value)
+            if unstorable_text(cleaned[name]):
+                raise ValidationError({name: f"{spec.field(name).label} contains a NUL character or an invalid "
+                                             "Unicode character (a lone surrogate), which cannot be stored."})
         except ValidationError as exc:
             errors.update(exc.message_dict)
     if errors:

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from django import forms
 from django.core.exceptions import ValidationError
 
-from envmanager.forms.fields import JSONObjectField, KeyValueField, KeyValueWidget, SecretInput, SecretTextarea
+from envmanager.forms.fields import (
+    IdMultipleChoiceField,
+    JSONObjectField,
+    KeyValueField,
+    KeyValueWidget,
+    SecretInput,
+    SecretTextarea,
+)
 from envmanager.kinds import COMMON_CONN_TYPES, KEY_MAX_LENGTH, KIND_SPECS, FieldSpec, Kind, clean_field_value, key_error
 from envmanager.models import EnvObject, Link
 
@@ -341,10 +348,10 @@ class LinksForm(forms.Form):
 
     def __init__(self, data=None, *, deployments, ide_projects, initial=None):
         super().__init__(data, initial=initial)
-        self.fields["deployments"] = forms.ModelMultipleChoiceField(
+        self.fields["deployments"] = IdMultipleChoiceField(
             queryset=deployments, required=False, widget=forms.CheckboxSelectMultiple, label="Linked Deployments"
         )
-        self.fields["ide_projects"] = forms.ModelMultipleChoiceField(
+        self.fields["ide_projects"] = IdMultipleChoiceField(
             queryset=ide_projects, required=False, widget=forms.CheckboxSelectMultiple, label="Linked IDE projects"
         )
 

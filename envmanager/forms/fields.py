@@ -125,3 +125,24 @@ class KeyValueField(forms.Field):
 
     def has_changed(self, initial, data):
         return self.to_python(data) != (initial or None)
+
+
+# The range of a database id (a signed 64-bit integer); nothing outside it can name a row.
+ID_MIN, ID_MAX = -(2**63), 2**63 - 1
+
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A multiple choice of rows by id where an id outside the database's range is an invalid choice.
+
+    Django would pass it to the database, where SQLite raises OverflowError (an HTTP 500).
+    """
+
+    def _check_values(self, value):
+        for pk in value or ():
+            try:
+                in_range = ID_MIN <= int(str(pk)) <= ID_MAX
+            except ValueError:
+                in_range = True  # not a number: Django's own check names it
+            if not in_range:
+                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk})
+        return super()._check_values(value)

@@ -5,6 +5,7 @@ kept; the plain token exists in the response to the one request (or command) tha
 """
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from envmanager.services.audit import audit_record
 
 TOKEN_PREFIX = "emt_"
 TOKEN_LENGTH = len(TOKEN_PREFIX) + 43  # token_urlsafe(32) is 43 characters
+TOKEN_SHAPE = re.compile(rf"{TOKEN_PREFIX}[A-Za-z0-9_-]{{{TOKEN_LENGTH - len(TOKEN_PREFIX)}}}")  # url-safe base64
 SHOWN_PREFIX_LENGTH = len(TOKEN_PREFIX) + 6
 # last_used_at is a hint for people ("is this token still in use?"), not an access log: writing it
 # on every request would turn each read into a write.
@@ -154,7 +156,7 @@ def api_token_authenticate(*, plain: str) -> ApiToken | None:
     `last_used_at`: enough for the read API, and never saved.
     Plus, at most once a minute per token, a conditional UPDATE of `last_used_at`.
     """
-    if not plain or len(plain) != TOKEN_LENGTH or not plain.startswith(TOKEN_PREFIX):
+    if not plain or not TOKEN_SHAPE.fullmatch(plain):
         return None  # not even shaped like a token: no query
     sql = _AUTHENTICATE_SQL.format(
         tokens=ApiToken._meta.db_table, workspaces=Workspace._meta.db_table,

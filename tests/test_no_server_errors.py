@@ -1,0 +1,221 @@
+"""No input answers HTTP 500 (issue #10, finding 6): every page, form, admin page and API path gets
+out-of-range ids, NUL bytes, lone surrogates and oversized values, and answers a form error, 400 or 404.
+The read API answers every error, middleware's and URL resolution's included, in its JSON shape.
+
+Hypothesis, bounded and deterministic (derandomized, no example database), a few seconds per path.
+"""
+
+import json
+import re
+from urllib.parse import quote
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from envmanager.kinds import Kind
+from envmanager.models import MigrationRun
+from envmanager.services import links as link_services
+from envmanager.services import tokens as token_services
+from tests.conftest import airflow_url
+from tests.factories import (
+    ConnectionFactory,
+    DeploymentFactory,
+    EnvVarFactory,
+    IdeProjectFactory,
+    MetricsExportFactory,
+    VariableFactory,
+)
+
+HUGE_IDS = ("9223372036854775808", "18446744073709551616", "99999999999999999999999999999")
+NASTY = [
+    "\x00", "a\x00b", *HUGE_IDS, "-9223372036854775809", "1e309", "-1", "0", "", " ", "\ufffd", "é\u202e",
+    '{"a": "\\u0000"}', '{"a": "\\ud800"}', '{"\\udfff": 1}', '["x"]', "null", "x" * 5000, "%00",
+    "../../etc/passwd", "sqlite:////etc/passwd", "sqlite:///x.db?mode=rwc", "postgresql://a:b@127.0.0.1:1/x",
+    "\ud800", "a\udfffb",
+]
+VALUES = st.one_of(st.sampled_from(NASTY), st.text(max_size=12))
+FUZZ = settings(
+    max_examples=8, derandomize=True, database=None, deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+QUERY_NAMES = ["q", "sort", "page", "scope", "actor", "action", "next", "o", "p", "workspace__id__exact", "e"]
+
+
+def _encode(pairs) -> str:
+    # surrogatepass: what a client can put on the wire (lone surrogates arrive as invalid UTF-8).
+    return "&".join(f"{quote(k.encode('utf-8', 'surrogatepass'))}={quote(v.encode('utf-8', 'surrogatepass'))}"
+                    for k, v in pairs)
+
+
+@pytest.fixture
+def world(workspace, dev, prod, owner, tmp_path):
+    """Something of everything, so every page has rows, forms and ids to work on."""
+    from envmanager.services.workspaces import deployment_update
+
+    deployment_update(deployment=dev, metadata_db_url=airflow_url("fuzz"))
+    conn = ConnectionFactory(workspace=workspace, key="warehouse", fields={"conn_type": "postgres", "password": "pw"})
+    link_services.link_create(env_object=conn, actor=None, deployment=dev)
+    VariableFactory(workspace=workspace, key="region", is_secret=True, fields={"value": "eu"})
+    EnvVarFactory(workspace=workspace, deployment=dev, key="TZ")
+    MetricsExportFactory(workspace=workspace, key="prom")
+    ide = IdeProjectFactory(workspace=workspace, name="notebooks")
+    link_services.link_create(env_object=conn, actor=None, ide_project=ide)
+    token = token_services.api_token_create(actor=None, name="airflow", deployment=dev)
+    run = MigrationRun.objects.create(deployment=dev, kind=Kind.CONNECTION, started_by_name="x", state="finished",
+                                      finished_at="2026-01-01T00:00:00Z")
+    ids = {"workspace_id": workspace.pk, "deployment_id": dev.pk, "object_id": conn.pk, "ide_project_id": ide.pk,
+           "token_id": token.api_token.pk, "run_id": run.pk, "object_id_admin": conn.pk}
+    return {"ids": ids, "token": token.plain, "other": DeploymentFactory(workspace=workspace, name="stage")}
+
+
+def _patterns(resolver=None, prefix=""):
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from _patterns(entry, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def _concrete(route: str, ids: dict, bad_id: str | None = None) -> str | None:
+    """Turn a route into a path with real ids (or `bad_id` for every id); None when it cannot be filled."""
+    route = route.lstrip("^").rstrip("$").replace("\\Z", "")
+    if "(?P<" in route:  # regex routes: the API catch-all, admin's; only the simple ones
+        route = re.sub(r"\(\?P<path>\.\*\)", "no/such/path", route)
+        route = re.sub(r"\(\?P<app_label>[^)]*\)", "envmanager", route)
+        if "(?P<" in route or "(" in route:
+            return None
+    values = {"kind": "connections", "export_format": "dotenv", "conn_id": "warehouse", "key": "region"}
+
+    def fill(match):
+        converter, name = match.group(1), match.group(2)
+        if name.endswith("_id"):
+            return bad_id or str(ids.get(name, ids["object_id"]))
+        return values.get(name, "warehouse")
+
+    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", fill, route)
+
+
+ROUTES = [(route, entry.name) for route, entry in _patterns()]
+
+
+def _field_names(html: str) -> list[str]:
+    names = set(re.findall(r'name="([^"]+)"', html)) - {"csrfmiddlewaretoken"}
+    return sorted(names) or ["name", "key", "value"]
+
+
+@pytest.fixture
+def staff_client(client, world, owner):
+    owner.is_staff = owner.is_superuser = True
+    owner.save(update_fields=["is_staff", "is_superuser"])
+    client.force_login(owner)
+    return client
+
+
+def _no_server_error(response, path):
+    assert response.status_code < 500, f"{response.status_code} from {path}"
+    if path.startswith("/api/") and response.status_code >= 400:
+        body = json.loads(response.content)
+        assert set(body) == {"message", "extra"}, f"{path}: {body}"
+
+
+@pytest.mark.parametrize("route, name", ROUTES, ids=[r for r, _ in ROUTES])
+@FUZZ
+@given(data=st.data())
+def test_no_input_answers_500(staff_client, world, route, name, data):
+    if route.startswith("admin/") and not re.match(r"admin/(envmanager|accounts|axes)/", route) or name == "logout":
+        return
+    if route.startswith("admin/") and ("delete" in route or "history" in route):
+        return
+    path = _concrete(route, world["ids"])
+    if path is None:
+        return
+    headers = {"Authorization": f"Bearer {world['token']}"} if path.startswith("/api/") else {}
+    page = staff_client.get(path, headers=headers)
+    _no_server_error(page, path)
+    names = _field_names(page.content.decode(errors="replace")) if page.status_code == 200 else ["name"]
+    query = data.draw(st.lists(st.tuples(st.sampled_from(QUERY_NAMES), VALUES), max_size=3))
+    response = staff_client.get(f"{path}?{_encode(query)}", headers=headers)
+    _no_server_error(response, path)
+    # Drawn independently of the page (whose fields change as the data does): one value per field, cycling.
+    values = data.draw(st.lists(VALUES, min_size=6, max_size=6))
+    form = {name: values[position % len(values)] for position, name in enumerate(names)}
+    body = _encode([*form.items(), *[(n, "1") for n in ("step",) if n not in form]])
+    response = staff_client.post(path, body, content_type="application/x-www-form-urlencoded", headers=headers)
+    _no_server_error(response, path)
+
+
+@pytest.mark.parametrize("route, name", [r for r in ROUTES if "_id>" in r[0]], ids=[r for r, _ in ROUTES if "_id>" in r])
+@pytest.mark.parametrize("bad_id", HUGE_IDS)
+def test_out_of_range_ids_in_paths_are_404(staff_client, world, route, name, bad_id):
+    path = _concrete(route, world["ids"], bad_id=bad_id)
+    if path is None:
+        return
+    for response in (staff_client.get(path), staff_client.post(path, {"step": "apply"})):
+        assert response.status_code in (302, 401, 403, 404, 405), f"{response.status_code} from {path}"
+
+
+@FUZZ
+@given(key=VALUES, etag=VALUES)
+def test_the_read_api_answers_json_for_any_key_and_header(client, world, key, etag):
+    headers = {"Authorization": f"Bearer {world['token']}"}
+    encoded = quote(key.encode("utf-8", "surrogatepass"), safe="")
+    for path in (f"/api/v1/connections/{encoded}", f"/api/v1/variables/{encoded}", f"/api/v1/{encoded}"):
+        response = client.get(path, headers=headers)
+        _no_server_error(response, path)
+        assert response["Content-Type"].startswith("application/json"), path
+    response = client.get("/api/v1/environment", headers={**headers, "If-None-Match": etag.encode("utf-8", "surrogatepass").decode("latin-1")})
+    _no_server_error(response, "/api/v1/environment")
+    response = client.get("/api/v1/environment", headers={"Authorization": f"Bearer {key}"[:2000].encode("utf-8", "surrogatepass").decode("latin-1")})
+    _no_server_error(response, "/api/v1/environment")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/connections/a%00b", "/api/v1/variables/%ED%A0%80", "/api/v1/%00"])
+def test_api_errors_from_bad_paths_are_json(client, world, path):
+    response = client.get(path, headers={"Authorization": f"Bearer {world['token']}"})
+    assert 400 <= response.status_code < 500
+    assert set(json.loads(response.content)) == {"message", "extra"}
+
+
+def test_api_errors_from_the_middleware_are_json(client, world, settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    response = client.get("/api/v1/environment", headers={"Host": "evil.example"})
+    assert response.status_code == 400 and set(json.loads(response.content)) == {"message", "extra"}
+
+
+def test_huge_ids_in_the_links_form_and_migrate_apply_are_form_errors(client, world, owner):
+    client.force_login(owner)
+    ids = world["ids"]
+    links = f"/workspaces/{ids['workspace_id']}/objects/{ids['object_id']}/links/"
+    response = client.post(links, {"mode": "selected", "deployments": HUGE_IDS, "ide_projects": ["-1", "x"]})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    migrate = f"/workspaces/{ids['workspace_id']}/deployments/{ids['deployment_id']}/migrate/connections/"
+    response = client.post(migrate, {"step": "apply", "source": HUGE_IDS}, follow=True)
+    assert response.status_code == 200 and "Migrated 0" in response.content.decode()
+
+
+def test_a_nul_in_any_form_field_is_a_400_that_changes_nothing(client, world, owner):
+    client.force_login(owner)
+    ids = world["ids"]
+    migrate = f"/workspaces/{ids['workspace_id']}/deployments/{ids['deployment_id']}/migrate/connections/"
+    response = client.post(migrate, {"step": "apply", "source": ["1"], "request_key": "a\x00b"})
+    assert response.status_code == 400 and "NUL" in response.content.decode()
+    assert MigrationRun.objects.count() == 1
+
+
+@pytest.mark.parametrize("fields", [
+    {"conn_type": "http", "extra": '{"a": "\\u0000"}'},
+    {"conn_type": "http", "extra": '{"\\ud800": "x"}'},
+    {"conn_type": "http", "host": "a\x00b"},
+    {"conn_type": "http", "login": "a\udfffb"},
+])
+def test_unstorable_text_is_a_validation_error_on_every_database(workspace, fields):
+    from django.core.exceptions import ValidationError
+
+    from envmanager.models import EnvObject
+    from envmanager.services import env_objects as env_object_services
+
+    with pytest.raises(ValidationError, match="NUL character or an invalid Unicode character"):
+        env_object_services.env_object_create(workspace=workspace, actor=None, kind=Kind.CONNECTION, key="c", fields=fields)
+    assert not EnvObject.objects.filter(key="c").exists()

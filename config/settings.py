@@ -7,6 +7,7 @@ For a first run without any, a secret key and an encryption key are generated on
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -44,6 +45,14 @@ DEBUG = _env_bool("DEBUG")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
+# Which Airflow metadata databases a Deployment's URL may reach: comma-separated patterns such as
+# postgres://*.airflow.internal:5432/*,sqlite:///var/lib/airflow/*.db (`*` within one path segment, `**`
+# across). Empty: PostgreSQL on any host except envmanager's own database, SQLite under <VAR_DIR>/airflow/.
+# See envmanager/airflow_db/confinement.py.
+ENVMANAGER_METADATA_DB_ALLOWED = [
+    p.strip() for p in os.environ.get("ENVMANAGER_METADATA_DB_ALLOWED", "").split(",") if p.strip()
+]
+
 # Comma-separated Fernet keys, newest first: the first encrypts, all of them decrypt.
 ENVMANAGER_ENCRYPTION_KEYS = [
     k.strip() for k in (os.environ.get("ENVMANAGER_ENCRYPTION_KEYS") or _dev["ENCRYPTION_KEYS"]).split(",") if k.strip()
@@ -59,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "django_htmx",
+    "axes",
     "accounts",
     "envmanager",
 ]
@@ -75,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it turns a lock-out into the lock-out page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -119,6 +130,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: a locked-out user or address is refused before the password is checked
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -130,6 +142,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# Sign-in throttling (django-axes): after this many failures in a row, the username and the address are
+# each locked out for the cool-off time. Admins unlock in the admin or with `manage.py user_unlock`.
+AXES_FAILURE_LIMIT = int(os.environ.get("ENVMANAGER_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("ENVMANAGER_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_ip"
+AXES_VERBOSE = False
+# The read API: failed token attempts per address within the window, then 429 until it ends.
+ENVMANAGER_API_FAILURE_LIMIT = int(os.environ.get("ENVMANAGER_API_FAILURE_LIMIT", "20"))
+ENVMANAGER_API_FAILURE_WINDOW_SECONDS = int(os.environ.get("ENVMANAGER_API_FAILURE_WINDOW_SECONDS", "300"))
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
@@ -147,6 +172,25 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+# Behind TLS (ENVMANAGER_HTTPS=1): cookies only over HTTPS, HSTS, and HTTP redirected to HTTPS.
+ENVMANAGER_HTTPS = _env_bool("ENVMANAGER_HTTPS")
+# A reverse proxy that sets X-Forwarded-Proto (and X-Forwarded-For) and strips what clients send.
+ENVMANAGER_TRUSTED_PROXY = _env_bool("ENVMANAGER_TRUSTED_PROXY")
+if ENVMANAGER_HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("ENVMANAGER_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("ENVMANAGER_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_bool("ENVMANAGER_HSTS_PRELOAD")
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is a promise to browser vendors an administrator makes on purpose (ENVMANAGER_HSTS_PRELOAD=1).
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+if ENVMANAGER_TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Messages live in the session, never in a cookie of their own.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie; kept default
@@ -166,6 +210,11 @@ SECURE_CSP = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"forbidden_one_line": {"()": "envmanager.logs.ForbiddenOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["forbidden_one_line"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Debug pages (DEBUG=1) hide envmanager's secrets too: every value in envmanager's own frames.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "envmanager.logs.SecretSafeExceptionReporterFilter"

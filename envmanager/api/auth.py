@@ -2,9 +2,11 @@
 
 from functools import wraps
 
+from django.conf import settings
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
+from accounts.signin import api_client_throttled, api_failure_record
 from envmanager.api.responses import api_error, api_unauthorized
 from envmanager.crypto import SecretDecryptionError
 from envmanager.services import tokens as token_services
@@ -33,11 +35,16 @@ def api_view(view):
             response = api_error(f"Method {request.method} is not allowed here; use GET.", status=405)
             response["Allow"] = "GET, HEAD"
             return response
+        if api_client_throttled(request):
+            response = api_error("Too many requests with invalid API tokens from this address; try again later.", status=429)
+            response["Retry-After"] = str(settings.ENVMANAGER_API_FAILURE_WINDOW_SECONDS)
+            return response
         plain = bearer_token(request)
         if plain is None:
             return api_unauthorized("Missing API token: send the header 'Authorization: Bearer <token>'.")
         api_token = token_services.api_token_authenticate(plain=plain)
         if api_token is None:
+            api_failure_record(request)
             return api_unauthorized("The API token is not valid or has been revoked.")
         request.api_token = api_token
         try:

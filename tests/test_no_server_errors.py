@@ -89,7 +89,7 @@ def _concrete(route: str, ids: dict, bad_id: str | None = None) -> str | None:
     values = {"kind": "connections", "export_format": "dotenv", "conn_id": "warehouse", "key": "region"}
 
     def fill(match):
-        converter, name = match.group(1), match.group(2)
+        name = match.group(2)
         if name.endswith("_id"):
             return bad_id or str(ids.get(name, ids["object_id"]))
         return values.get(name, "warehouse")

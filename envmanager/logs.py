@@ -27,7 +27,7 @@ class SecretSafeExceptionReporterFilter(SafeExceptionReporterFilter):
     `sensitive_variables` names the variables it knows about; this covers the ones nobody listed.
     """
 
-    hidden_settings = re.compile(r"API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|DATABASE|URL|FERNET", flags=re.I)
+    hidden_settings = re.compile(r"API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|DATABASE|URL|FERNET", flags=re.IGNORECASE)
 
     def get_post_parameters(self, request):
         if request is None:

@@ -115,7 +115,8 @@ def test_a_trusted_proxy_names_the_client_address(client, dev_token, settings):
 
 
 def _settings_process(env: dict, *args) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("ENVMANAGER_", "DEBUG"))}
+    # A production environment: none of envmanager's settings, and not the browser tests' async switch.
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("ENVMANAGER_", "DEBUG", "DJANGO_ALLOW_ASYNC"))}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
         env={**base, "SECRET_KEY": secrets.token_urlsafe(50), "ENVMANAGER_ENCRYPTION_KEYS": "x" * 43 + "=", **env},

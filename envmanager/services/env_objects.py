@@ -145,7 +145,7 @@ def _make_value_plain(env_object: EnvObject, *, fields: dict, clear: tuple[str, 
             "value": "To make the value plain, enter its new value: a secret is never turned back into plain text."
         })
     env_object.secrets.pop("value", None)
-    for link in env_object.links.select_for_update().select_related("deployment", "ide_project"):
+    for link in env_object.links.select_for_update(of=("self",)).select_related("deployment", "ide_project"):
         if "value" not in link.override_secrets:
             continue
         if link.override_secrets["value"] is not None:

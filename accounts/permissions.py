@@ -161,6 +161,10 @@ class WorkspaceAccess:
         return ENVOBJECTS_MIGRATE in self.permissions
 
     @property
+    def can_update_members(self) -> bool:
+        return WORKSPACE_MEMBERS_UPDATE in self.permissions
+
+    @property
     def can_view_audit(self) -> bool:
         return AUDITLOGS_GET in self.permissions
 

@@ -219,3 +219,42 @@ def test_unstorable_text_is_a_validation_error_on_every_database(workspace, fiel
     with pytest.raises(ValidationError, match="NUL character or an invalid Unicode character"):
         env_object_services.env_object_create(workspace=workspace, actor=None, kind=Kind.CONNECTION, key="c", fields=fields)
     assert not EnvObject.objects.filter(key="c").exists()
+
+
+def _findings(ids):
+    """Each input the audit saw answer HTTP 500, as (method, path, data)."""
+    w, d = ids["workspace_id"], ids["deployment_id"]
+    return [
+        ("get", f"/workspaces/{w}/environment/connections/?q=a%00b", None),
+        ("get", f"/workspaces/{w}/deployments/{d}/environment/variables/?q=%00", None),
+        ("get", f"/workspaces/{w}/audit/?actor=%00&action=x", None),
+        ("get", f"/workspaces/{w}/audit/?q=a%00", None),
+        ("post", f"/workspaces/{w}/deployments/{d}/api-tokens/", {"name": "airflow\x00"}),
+        ("post", f"/workspaces/{w}/environment/metrics-exports/new/", {
+            "key": "m2", "endpoint": "https://m.example.com", "exporter_type": "prometheus_remote_write",
+            "auth_type": "none", "labels_key": ["team\x00"], "labels_value": ["x"]}),
+        ("post", f"/workspaces/{w}/deployments/{d}/migrate/connections/", {"step": "apply", "request_key": "k\x00"}),
+        ("get", "/api/v1/variables/a%00b", None),
+        ("get", "/api/v1/connections/%00", None),
+    ]
+
+
+@pytest.mark.parametrize("finding", range(9))
+def test_each_input_that_answered_500_now_answers_400(client, world, owner, finding):
+    client.force_login(owner)
+    method, path, data = _findings(world["ids"])[finding]
+    headers = {"Authorization": f"Bearer {world['token']}"} if path.startswith("/api/") else {}
+    response = getattr(client, method)(path, data, headers=headers) if data else getattr(client, method)(path, headers=headers)
+    assert response.status_code == 400, (path, response.status_code)
+    if path.startswith("/api/"):
+        assert set(json.loads(response.content)) == {"message", "extra"}
+
+
+def test_a_lone_surrogate_in_a_connection_field_is_a_form_error(client, world, owner, workspace):
+    from envmanager.models import EnvObject
+
+    client.force_login(owner)
+    response = client.post(f"/workspaces/{workspace.pk}/environment/connections/new/",
+                           {"key": "lone", "conn_type": "http", "extra": '{"token": "\\ud800"}'})
+    assert response.status_code == 200 and "lone surrogate" in response.content.decode()
+    assert not EnvObject.objects.filter(key="lone").exists()

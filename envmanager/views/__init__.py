@@ -23,6 +23,7 @@ from envmanager.views.workspaces import (
     deployment_settings,
     ide_project_detail,
     ide_project_list,
+    member_lockouts,
     workspace_detail,
 )
 
@@ -43,6 +44,7 @@ __all__ = [
     "ide_project_detail",
     "ide_project_environment",
     "ide_project_list",
+    "member_lockouts",
     "migration_action",
     "migration_plan",
     "migration_result",

@@ -1,5 +1,6 @@
 """Workspace pages: overview, Deployments, IDE projects and the audit log."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
@@ -7,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import permissions
+from accounts import permissions, signin
 from accounts.permissions import deployment_for_user, workspace_access, workspace_for_user
 from envmanager.forms.deployments import DeploymentSettingsForm
 from envmanager.forms.environment import add_service_error
@@ -123,3 +124,23 @@ def audit_list(request, workspace_id):
         "list_url": reverse("envmanager:audit-list", args=[workspace.pk]),
     }
     return render_page(request, "envmanager/audit_list.html", context, fragment="audit-table")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def member_lockouts(request, workspace_id):
+    """List the Workspace's members locked out of signing in; an Owner unlocks one (POST `username`)."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.WORKSPACE_MEMBERS_UPDATE)
+    back = reverse("envmanager:member-lockouts", args=[workspace.pk])
+    if request.method == "POST":
+        username = request.POST.get("username", "")
+        try:
+            signin.member_sign_in_unlock(workspace=workspace, username=username, actor=request.user)
+        except ValidationError as exc:
+            return action_done(request, " ".join(exc.messages), redirect_to=back, level=messages.ERROR)
+        return action_done(request, f"'{username}' can sign in again.", redirect_to=back)
+    context = {
+        "workspace": workspace, "access": workspace_access(request.user, workspace),
+        "lockouts": signin.workspace_locked_out_members(workspace=workspace),
+    }
+    return render_page(request, "envmanager/member_lockouts.html", context)

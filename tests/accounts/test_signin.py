@@ -161,3 +161,45 @@ def test_messages_are_never_kept_in_a_cookie(client, workspace, dev, owner, airf
         reverse("envmanager:migration-plan", args=[workspace.pk, dev.pk, "variables"]), {"step": "apply", "source": ["1"]}
     )
     assert response.status_code == 302 and "messages" not in response.cookies
+
+
+def test_an_owner_unlocks_a_member_of_their_workspace(client, workspace, owner, author, outsider, settings):
+    from envmanager.models import AuditEntry
+
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in(client, "author", WRONG, ip=f"10.0.4.{attempt}")
+    page = reverse("envmanager:member-lockouts", args=[workspace.pk])
+    client.force_login(owner)
+    assert "author" in client.get(page).text
+
+    response = client.post(page, {"username": "author"})
+
+    assert response.status_code == 302
+    assert "No member of this Workspace is locked out" in client.get(page).text
+    assert AuditEntry.objects.filter(action="user.sign_in_unlock", actor=owner).count() == 1
+    client.logout()
+    assert _sign_in(client, "author", "pw-for-tests").status_code == 302
+
+
+def test_only_owners_see_lockouts_and_only_of_their_members(client, workspace, owner, operator, outsider, settings):
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in(client, "outsider", WRONG, ip=f"10.0.5.{attempt}")
+    page = reverse("envmanager:member-lockouts", args=[workspace.pk])
+    client.force_login(owner)
+    assert "outsider" not in client.get(page).text
+    client.post(page, {"username": "outsider"})
+    client.logout()
+    assert _sign_in(client, "outsider", "pw-for-tests").status_code == 429  # still locked: not this Owner's member
+
+    client.force_login(operator)
+    assert client.get(page).status_code == 403
+    client.force_login(outsider)
+    assert client.get(page).status_code == 404
+
+
+def test_the_workspace_page_links_owners_to_the_lockouts(client, workspace, owner, operator):
+    client.force_login(owner)
+    page = reverse("envmanager:member-lockouts", args=[workspace.pk])
+    assert page in client.get(reverse("envmanager:workspace-detail", args=[workspace.pk])).text
+    client.force_login(operator)
+    assert page not in client.get(reverse("envmanager:workspace-detail", args=[workspace.pk])).text

@@ -421,3 +421,25 @@ def test_psycopg_reads_no_password_file_of_the_server_account(monkeypatch, tmp_p
     _refusal(f"{PG_SERVER.replace('postgres://', 'postgresql://')}/no_such_airflow_db", dev)
     assert captured["passfile"].startswith("/nonexistent/") and captured["gssencmode"] == "disable"
     assert "options" in captured and "statement_timeout" in captured["options"]
+
+
+@pytest.mark.skipif(not _postgres_available(), reason="needs a PostgreSQL server for an Airflow database")
+def test_the_identity_falls_back_to_the_server_address_without_pg_control_system(make_airflow_db, monkeypatch):
+    from envmanager.airflow_db.database import MetadataDatabase, open_metadata_database
+
+    url, _ = make_airflow_db(engine="postgresql")
+    with open_metadata_database(url) as database:
+        preferred = database.identity()
+    real_execute = MetadataDatabase.execute
+
+    def execute(self, sql, params=()):
+        if "pg_control_system" in sql:
+            raise MetadataDatabaseError("The Airflow metadata database refused a query: permission denied")
+        return real_execute(self, sql, params)
+
+    monkeypatch.setattr(MetadataDatabase, "execute", execute)
+    with open_metadata_database(url) as database:
+        fallback = database.identity()
+    name = url.rsplit("/", 1)[1]
+    assert preferred.startswith("postgresql:") and preferred.endswith(f"/{name}")
+    assert fallback == f"postgresql:127.0.0.1:5432/{name}"

@@ -9,13 +9,23 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import permissions, signin
-from accounts.permissions import deployment_for_user, workspace_access, workspace_for_user
+from accounts.permissions import (
+    deployment_for_user,
+    workspace_access,
+    workspace_for_user,
+)
 from envmanager.forms.deployments import DeploymentSettingsForm
 from envmanager.forms.environment import add_service_error
 from envmanager.models import IdeProject
 from envmanager.selectors import listing
 from envmanager.services import workspaces as deployment_services
-from envmanager.views.base import KIND_MENU_LABELS, KIND_SLUGS, action_done, render_page, wants_fragment
+from envmanager.views.base import (
+    KIND_MENU_LABELS,
+    KIND_SLUGS,
+    action_done,
+    render_page,
+    wants_fragment,
+)
 
 
 @require_GET

@@ -199,6 +199,25 @@ def test_a_repeated_request_returns_the_first_result(source_deployment, seeded):
     assert MigrationRun.objects.count() == 1
 
 
+def test_a_request_key_belongs_to_its_deployment(source_deployment, seeded, make_airflow_db, other_workspace):
+    """Another Deployment's request with the same key is a run of its own, not the first Deployment's result."""
+    from envmanager.services.workspaces import deployment_update
+    from tests.factories import DeploymentFactory
+
+    from .conftest import AIRFLOW_FERNET_KEY
+
+    _, _, ids = seeded
+    first = _apply(source_deployment, ids.values(), request_key="form-123")
+    url, db = make_airflow_db(engine="sqlite")
+    other = deployment_update(deployment=DeploymentFactory(workspace=other_workspace, name="b"), metadata_db_url=url,
+                              fernet_keys=AIRFLOW_FERNET_KEY)
+    other_id = db.add_connection("b_conn", "http", host="h")
+
+    second = _apply(other, [other_id], request_key="form-123")
+
+    assert second.run.pk != first.run.pk and second.run.deployment_id == other.pk and second.migrated == ["b_conn"]
+
+
 def test_variables_migrate_with_their_secret_flag(workspace, source_deployment, airflow):
     _, db = airflow
     ids = [db.add_variable("region", "eu"), db.add_variable("slack_token", "xoxb-1")]

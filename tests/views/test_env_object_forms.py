@@ -21,7 +21,15 @@ VALID = [
          "login": "loader", "password": "pw-1", "extra": '{"warehouse": "LOAD_WH"}', "description": "Main"},
         {"conn_type": "snowflake", "host": "acct.snowflakecomputing.com", "port": 443, "login": "loader",
          "description": "Main"},
-        {"password": "pw-1", "extra": {"warehouse": "LOAD_WH"}},
+        {"password": "pw-1", "extra": '{"warehouse": "LOAD_WH"}'},  # extra: the JSON text as typed
+    ),
+    (
+        "connections",
+        # Keys Airflow accepts (RE_SANITIZE_CONN_ID); values with whitespace around them are kept as typed.
+        {"key": "соединение:бд#(1)", "conn_type": "postgres", "login": " lead", "password": "  spaced pw  ",
+         "extra": '{ "b": 1,  "a": "x" }\n'},
+        {"conn_type": "postgres", "login": " lead"},
+        {"password": "  spaced pw  ", "extra": '{ "b": 1,  "a": "x" }\n'},
     ),
     (
         "connections",
@@ -36,6 +44,7 @@ VALID = [
         {},
     ),
     ("variables", {"key": "api.key", "value": "s3cret", "is_secret": "on"}, {}, {"value": "s3cret"}),
+    ("variables", {"key": "ключ_переменной", "value": "line one\n  line two\n\n"}, {"value": "line one\n  line two\n\n"}, {}),
     ("environment-variables", {"key": "AIRFLOW__CORE__PARALLELISM", "value": "32"}, {"value": "32"}, {}),
     (
         "metrics-exports",
@@ -101,7 +110,11 @@ BAD = [
     ("connections", {"key": "c", "conn_type": "http", "port": "eighty"}, "Enter a whole number."),
     ("connections", {"key": "c", "conn_type": "http", "port": "70000"}, "less than or equal to 65535"),
     ("connections", {"key": "c", "conn_type": ""}, "This field is required."),
-    ("connections", {"key": "bad key!", "conn_type": "http"}, "is not a valid key"),
+    ("connections", {"key": "bad key!", "conn_type": "http"},
+     "is not a valid Airflow connection id: a space at position 4 is not allowed"),
+    ("connections", {"key": " padded", "conn_type": "http"}, "a space at the start is not allowed"),
+    ("variables", {"key": "slash/key", "value": "x"}, "Airflow's rule (KEY_REGEX)"),
+    ("variables", {"key": "nul", "value": "a\x00b"}, "Null characters are not allowed."),
     ("environment-variables", {"key": "1ABC", "value": "x"}, "is not a valid environment variable name"),
     ("environment-variables", {"key": "MY-VAR", "value": "x"}, "is not a valid environment variable name"),
     ("metrics-exports", {"key": "m", "endpoint": "ftp://x", "exporter_type": "statsd", "auth_type": "none"},
@@ -176,7 +189,7 @@ def test_edit_with_empty_secret_keeps_it(client, operator, workspace, conn):
     conn.refresh_from_db()
     assert conn.data == {"conn_type": "postgres", "host": "new.internal", "port": 5433}  # login emptied: removed
     assert conn.reveal("password") == "hunter2-pw"
-    assert conn.reveal("extra") == {"sslmode": "require"}
+    assert conn.reveal("extra") == '{"sslmode": "require"}'
 
 
 def test_edit_replaces_or_clears_a_secret(client, operator, workspace, conn):

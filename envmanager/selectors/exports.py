@@ -226,7 +226,7 @@ def dotenv_quote(value: str) -> tuple[str, bool]:
        quotes).
     4. Else double quotes with `\\`, `"` and carriage returns escaped (`\\r`): python-dotenv opens the
        file with universal newlines, which would turn a literal carriage return into a newline.
-    Shells read cases 3 and 4 differently; the file says so.
+    A shell reads cases 3 and 4 (and the lines after them) differently; the file says so.
     """
     if "\r" in value:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r") + '"', False
@@ -250,12 +250,12 @@ def _dotenv(entries: list[EffectiveEntry], options: ExportOptions) -> Rendered:
         quoted, shell_reads_it = dotenv_quote(variable.value)
         sections[variable.kind].append(f"{variable.name}={quoted}")
         if not shell_reads_it:
-            notes.append(f"{variable.name}: a POSIX shell would read this value differently; load the file with python-dotenv.")
+            notes.append(f"{variable.name}: a POSIX shell would read this value (and the lines after it) differently; load the file with python-dotenv.")
         if _DOTENV_EXPANDS.search(variable.value):
             notes.append(f"{variable.name}: python-dotenv expands the ${{...}} in it unless read with interpolate=False.")
     lines = [
         "# For python-dotenv (dotenv_values, `dotenv run`), which reads every value back exactly. A POSIX",
-        "# shell (set -a; . file) reads the same values, except those listed under Notes.",
+        "# shell (set -a; . file) reads the same values too unless Notes below lists one it reads differently.",
     ]
     for kind, section in sections.items():
         if section:

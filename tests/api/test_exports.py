@@ -1,8 +1,10 @@
 import base64
 import io
 import json
+import os
 import re
 import subprocess
+import sys
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -108,7 +110,7 @@ def test_values_a_shell_would_misread_are_named_in_the_file(workspace, dev):
 
     export = environment_export(export_format="dotenv", deployment=dev)
 
-    assert "BOTH_QUOTES: a POSIX shell would read this value differently" in export.content
+    assert "BOTH_QUOTES: a POSIX shell would read this value (and the lines after it) differently" in export.content
     assert "TEMPLATE: python-dotenv expands the ${...} in it unless read with interpolate=False." in export.content
     assert len(export.notes) == 2
     read_back = dotenv_values(stream=io.StringIO(export.content), interpolate=False)
@@ -244,3 +246,25 @@ def test_k8s_secret_name_is_a_dns_subdomain_made_from_the_target(workspace, name
 
     assert manifest["metadata"]["name"] == expected.format(pk=deployment.pk)
     assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", manifest["metadata"]["name"])
+
+
+def test_a_dotenv_file_without_shell_notes_is_read_alike_by_a_posix_shell(workspace, dev, tmp_path):
+    """Where no value needs python-dotenv's escapes, `set -a; . file` gets exactly what python-dotenv gets."""
+    for key, value in [("PADDED", "  x  "), ("QUOTE", "it's"), ("DOLLAR", "$HOME and `id`"), ("LINES", "a\n b\n")]:
+        EnvVarFactory(workspace=workspace, deployment=dev, key=key, fields={"value": value})
+    export = environment_export(export_format="dotenv", deployment=dev)
+    env_file = tmp_path / export.filename
+    env_file.write_bytes(export.content.encode())
+    dumper = "import json, os; print(json.dumps(dict(os.environ)))"
+
+    result = subprocess.run(
+        ["bash", "-c", 'set -a; . "$1"; set +a; exec "$2" -c "$3"', "_", str(env_file), sys.executable, dumper],
+        capture_output=True, timeout=60, env={"PATH": os.environ["PATH"], "HOME": "/nonexistent"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert not [note for note in export.notes if "POSIX shell" in note]
+    read_back = dotenv_values(env_file)
+    shell = json.loads(result.stdout)
+    assert {name: shell.get(name) for name in read_back} == read_back
+    assert read_back["DOLLAR"] == "$HOME and `id`" and read_back["LINES"] == "a\n b\n"

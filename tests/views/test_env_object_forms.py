@@ -85,6 +85,43 @@ def test_create_through_htmx_answers_with_a_message_and_an_event(client, owner, 
     assert EnvObject.objects.filter(key="FOO").exists()
 
 
+def test_values_with_whitespace_around_them_are_kept_and_the_form_says_so(client, operator, workspace):
+    sign_in(client, operator)
+    post = {"key": "padded", "conn_type": "http", "login": " lead", "password": "  pw  ", "host": "h\n"}
+
+    response = client.post(create_url(workspace, "connections"), post, follow=True)
+
+    obj = EnvObject.objects.get(key="padded")
+    assert (obj.data["login"], obj.data["host"], obj.reveal("password")) == (" lead", "h\n", "  pw  ")
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown[1:] == [
+        "Host ends with a line break; it is kept as is.",
+        "Login starts with a space; it is kept as is.",
+        "Password starts with a space and ends with a space; it is kept as is.",
+    ]
+    assert "  pw  " not in response.content.decode()  # the notice names the field, never the secret
+
+
+def test_the_edit_form_points_out_a_stored_value_with_whitespace_around_it(client, operator, workspace):
+    variable = VariableFactory(workspace=workspace, key="padded", fields={"value": "  x  ", "description": "plain"})
+    sign_in(client, operator)
+
+    html = client.get(url("env-object-edit", workspace.pk, variable.pk)).content.decode()
+
+    assert html.count('class="notice"') == 1
+    assert "This value starts with a space and ends with a space; it is kept as is." in html
+    assert ">\n  x  </textarea>" in html  # shown exactly as stored (HTML drops the newline after the tag)
+
+
+def test_the_list_shows_values_with_their_whitespace(client, operator, workspace):
+    VariableFactory(workspace=workspace, key="padded", fields={"value": "  x\n y  "})
+    sign_in(client, operator)
+
+    html = client.get(url("workspace-environment", workspace.pk, "variables")).content.decode()
+
+    assert '<span class="value">  x\n y  </span>' in html
+
+
 def test_create_linked_to_all(client, operator, workspace, dev, prod):
     sign_in(client, operator)
     client.post(create_url(workspace, "variables"), {"key": "everyone", "value": "x", "linked_to_all": "on"})

@@ -80,5 +80,5 @@ def _write_private(path: Path, content: str) -> None:
     """Write `content` to `path` readable by its owner only: the file holds secrets."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # an existing file keeps its mode on O_CREAT; tighten it
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:  # the exact bytes, no newline translation
         handle.write(content)

@@ -100,7 +100,7 @@ def describe_character(character: str) -> str:
     if character in names:
         return names[character]
     if character.isprintable() and not character.isspace():
-        return f"'{character}'"
+        return '"\'"' if character == "'" else f"'{character}'"
     return f"U+{ord(character):04X} ({unicodedata.name(character, 'unnamed character')})"
 
 

@@ -14,6 +14,8 @@ Unicode 15.0 are therefore not accepted in keys. Regenerate with a newer Python 
 migration: `python -m envmanager.word_characters > ranges.txt`.
 """
 
+from functools import cache
+
 # (first, last) code points, inclusive, ascending and disjoint.
 WORD_RANGES: tuple[tuple[int, int], ...] = (
     (0x0030, 0x0039), (0x0041, 0x005A), (0x005F, 0x005F), (0x0061, 0x007A), (0x00AA, 0x00AA), (0x00B2, 0x00B3),
@@ -152,6 +154,7 @@ def _escape(code_point: int, *, json_schema: bool) -> str:
     return chr(code_point) if json_schema else f"\\U{code_point:08X}"
 
 
+@cache
 def word_class(*, json_schema: bool = False) -> str:
     """Return the body of a bracket expression (no brackets) matching exactly the characters of `\\w`.
 

@@ -14,6 +14,9 @@ Behaviour Airflow relies on:
   meanwhile, so a blip of envmanager does not fail Dags that were just reading it.
 - Answers (found and not found) are cached in the process for `cache_ttl_seconds` (default 5):
   a value changed or migrated in envmanager reaches Dags within that time.
+- Values come back exactly as stored (no trimming); keys are sent URL-encoded, whatever they hold.
+- `team_name` (Airflow 3 multi-team) is accepted and ignored: envmanager has no teams, so every team of
+  the Deployment gets the same answer for a key (team-scoped rows are therefore not migrated).
 
 Standard library only; importable without Django and, for tests, without Airflow.
 """

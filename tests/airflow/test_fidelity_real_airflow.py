@@ -1,7 +1,7 @@
 """What Airflow stores is what Airflow reads back after Migrate from Airflow, byte for byte (Airflow 3.3 and 2.10).
 
-A metadata database made by each version's own `airflow` CLI (and, for connection ids its CLI refuses
-but its model stores, by its `Connection` model) holds padded passwords, a multi-line variable and
+A metadata database made by each version's own `airflow` CLI (`connections add`, `variables import`;
+and, for connection ids its CLI refuses but its model stores, its `Connection` model) holds padded passwords, a multi-line variable and
 Unicode keys. After the migration Airflow's rows are gone and `BaseHook.get_connection` /
 `Variable.get`, now answered by envmanager's secrets backend, return exactly what Airflow had.
 """
@@ -102,8 +102,9 @@ def test_values_made_by_the_airflow_cli_come_back_identical_through_the_backend(
     connections = dict(CLI_CONNECTIONS, **(UNICODE_CONNECTIONS if real_airflow.major >= 3 else {}))
     for conn_id, options in connections.items():
         run("connections", "add", conn_id, *options)
-    for key, value in CLI_VARIABLES.items():
-        run("variables", "set", key, value)
+    variables_file = tmp_path / "variables.json"  # one CLI call for all of them: each costs seconds
+    variables_file.write_text(json.dumps(CLI_VARIABLES), encoding="utf-8")
+    run("variables", "import", str(variables_file))
     airflow_venv.run_python(real_airflow.venv, ADD_MODEL_SNIPPET.format(rows=json.dumps(MODEL_CONNECTIONS)), env)
     stored = snippet_result(airflow_venv.run_python(real_airflow.venv, STORED_SNIPPET, env).stdout)
     assert set(stored["connections"]) == set(connections) | set(MODEL_CONNECTIONS)
@@ -131,11 +132,12 @@ def test_values_made_by_the_airflow_cli_come_back_identical_through_the_backend(
     assert served == stored
 
 
-def test_team_scoped_rows_stay_in_airflow_3(airflow_venv_path, airflow_home, dev):
+def test_team_scoped_rows_stay_in_airflow_3(airflow_venv_path, airflow_home, dev, tmp_path):
     """A variable limited to one team (Airflow 3 multi-team) is not offered: every team would receive it."""
     env = airflow_venv.airflow_env(airflow_home, extra={"AIRFLOW__CORE__FERNET_KEY": FERNET_KEY})
-    airflow_venv.run_airflow(airflow_venv_path, ["variables", "set", "team_only", "t"], env)
-    airflow_venv.run_airflow(airflow_venv_path, ["variables", "set", "everyone", "e"], env)
+    variables_file = tmp_path / "variables.json"
+    variables_file.write_text(json.dumps({"team_only": "t", "everyone": "e"}))
+    airflow_venv.run_airflow(airflow_venv_path, ["variables", "import", str(variables_file)], env)
     db_path = airflow_home / "airflow.db"
     with sqlite3.connect(db_path) as conn:
         conn.execute("INSERT INTO team (name) VALUES ('analytics')")

@@ -80,7 +80,7 @@ print({RESULT_PREFIX!r} + json.dumps({{"connections": connections, "variables": 
 
 def test_connections_and_variables_exports_import_into_airflow_and_round_trip(tricky, tmp_path, real_airflow):
     dev = tricky
-    home = real_airflow.home(tmp_path / "airflow-home")
+    home = real_airflow.home(tmp_path / "airflow" / "home")
     env = airflow_venv.airflow_env(home)  # no envmanager backend: Airflow's own metastore only
     options = ExportOptions(airflow_version=real_airflow.major)
     files = {}

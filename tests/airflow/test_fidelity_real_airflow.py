@@ -96,7 +96,7 @@ def _metastore_keys(db_path):
 def test_values_made_by_the_airflow_cli_come_back_identical_through_the_backend(
     real_airflow, tmp_path, dev, live_server, token_file, backend_package
 ):
-    home = real_airflow.home(tmp_path / "airflow-home")
+    home = real_airflow.home(tmp_path / "airflow" / "home")
     env = airflow_venv.airflow_env(home, extra={"AIRFLOW__CORE__FERNET_KEY": FERNET_KEY})
     run = lambda *args: airflow_venv.run_airflow(real_airflow.venv, list(args), env)  # noqa: E731
     connections = dict(CLI_CONNECTIONS, **(UNICODE_CONNECTIONS if real_airflow.major >= 3 else {}))

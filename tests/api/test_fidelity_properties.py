@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import transaction
 from dotenv import dotenv_values
@@ -83,7 +84,9 @@ def _backend_through(client, issued) -> EnvmanagerSecretsBackend:
 def test_what_airflow_holds_is_what_the_read_api_and_the_backend_serve(
     client, tmp_path, dev, conn_id, variable_key, password, login, host, extra, value, description
 ):
-    url = f"sqlite:///{tmp_path}/airflow-{uuid.uuid4().hex}.db"
+    folder = django_settings.VAR_DIR / "airflow"  # where the default allow-list lets envmanager open SQLite files
+    folder.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{folder}/airflow-{uuid.uuid4().hex}.db"
     airflow = create_sample_database(url, fernet_keys=[AIRFLOW_DB_FERNET_KEY])
     airflow.add_connection(conn_id, "postgres", host=host, login=login, password=password, extra=extra,
                            description=description)

@@ -7,13 +7,14 @@ full page without JavaScript.
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
+from envmanager.forms.exports import ExportOptionsForm
 from envmanager.models import ApiToken, IdeProject
 from envmanager.selectors.exports import EXPORT_FORMATS
 from envmanager.services import exports as export_services
@@ -102,7 +103,14 @@ def _revoke(request, workspace, target, token_id):
 
 
 def _export(request, target, export_format):
-    export = export_services.environment_export_record(actor=request.user, export_format=export_format, **target)
+    form = ExportOptionsForm(request.POST)
+    if not form.is_valid():
+        return _no_store(HttpResponseBadRequest("Unknown export options: " + " ".join(
+            message for messages in form.errors.values() for message in messages
+        ), content_type="text/plain; charset=utf-8"))
+    export = export_services.environment_export_record(
+        actor=request.user, export_format=export_format, options=form.options(), **target
+    )
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response["X-Content-Type-Options"] = "nosniff"

@@ -14,6 +14,9 @@ Behaviour Airflow relies on:
   meanwhile, so a blip of envmanager does not fail Dags that were just reading it.
 - Answers (found and not found) are cached in the process for `cache_ttl_seconds` (default 5):
   a value changed or migrated in envmanager reaches Dags within that time.
+- Values come back exactly as stored (no trimming); keys are sent URL-encoded, whatever they hold.
+- `team_name` (Airflow 3 multi-team) is accepted and ignored: envmanager has no teams, so every team of
+  the Deployment gets the same answer for a key (team-scoped rows are therefore not migrated).
 
 Standard library only; importable without Django and, for tests, without Airflow.
 """
@@ -207,7 +210,7 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
 
     def _fetch(self, collection: str, key: str):
         """Return the entry dict, or None for 404; raise _Unavailable for anything else."""
-        url = f"{self.api_url}/{collection}/{urllib.parse.quote(key, safe='')}"
+        url = f"{self.api_url}/{collection}/{quote_key(key)}"
         request = urllib.request.Request(
             url,
             headers={
@@ -244,6 +247,17 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
         with self._lock:
             self._cache.clear()
             self._skip_until = 0.0
+
+
+def quote_key(key: str) -> str:
+    """Return `key` as one URL path segment: UTF-8, every byte but A-Z a-z 0-9 _ . - ~ percent-encoded.
+
+    Connection ids may hold '/', ':', '#', '(' and Unicode letters; '/' becomes %2F so the key stays one
+    segment. A key of only dots ('.', '..') is written %2E...: a proxy or client would otherwise resolve
+    it as a relative path segment. envmanager decodes the path before matching, so it reads the key back.
+    """
+    quoted = urllib.parse.quote(key, safe="")
+    return quoted.replace(".", "%2E") if set(key) <= {"."} else quoted
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

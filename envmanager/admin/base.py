@@ -80,6 +80,10 @@ class ServiceModelForm(forms.ModelForm):
         """Call the service; return the object it made or changed, or None when nothing changed."""
         raise NotImplementedError
 
+    def notices(self) -> list[str]:
+        """Say which saved values start or end with whitespace (kept as is); names fields, never values."""
+        return []
+
     def _post_clean(self):
         # No model validation here on purpose: it would duplicate the service's rules with vaguer
         # messages (and the admin passes the model's field names, not ours).
@@ -129,7 +133,9 @@ class ServiceModelAdmin(admin.ModelAdmin):
         return type(form.__name__, (form,), {"actor": request.user})
 
     def save_model(self, request, obj, form, change):
-        """Nothing to do: the form's service call already saved `obj`."""
+        """Nothing to save: the form's service call already saved `obj`. Show the form's notices."""
+        for notice in form.notices():
+            self.message_user(request, notice, messages.WARNING)
 
     def save_related(self, request, form, formsets, change):
         """Nothing to do: services save related rows themselves."""

@@ -20,7 +20,7 @@ from envmanager.admin.base import (
     secret_status,
 )
 from envmanager.admin.workspaces import InWorkspaceChoiceField
-from envmanager.kinds import KIND_SPECS, FieldSpec, Kind, parse_kind
+from envmanager.kinds import KIND_SPECS, FieldSpec, Kind, parse_kind, value_notices
 from envmanager.models import Deployment, EnvObject, IdeProject, Link, Workspace
 from envmanager.services import env_objects as env_object_services
 from envmanager.services import links as link_services
@@ -29,7 +29,8 @@ from envmanager.services import links as link_services
 SECRET_CAPABLE_FIELDS = tuple(
     sorted({f.name for spec in KIND_SPECS.values() for f in spec.fields if f.secret or f.secret_when_flagged})
 )
-MULTILINE_TYPES = ("json_object", "json_or_text")
+MULTILINE_TYPES = ("json_object", "json_text", "json_or_text")
+JSON_TYPES = ("json_object", "json_text")
 JSON_HELP = 'A JSON object, like {"key": "value"}.'
 
 
@@ -37,14 +38,14 @@ def _display_value(spec: FieldSpec, value) -> str | None:
     """Return a stored plain value as the text a user edits."""
     if value is None:
         return None
-    if spec.type == "json_object":
+    if isinstance(value, dict):
         return json.dumps(value, indent=2, sort_keys=True)
     return str(value)
 
 
 def _plain_form_field(spec: FieldSpec, *, required: bool, initial, help_text: str = "") -> forms.Field:
     """Return the input for a plain field; its value is validated by the service, through `kinds`."""
-    if spec.type == "json_object":
+    if spec.type in JSON_TYPES:
         help_text = f"{JSON_HELP} {help_text}".strip()
     if spec.choices:
         choices = [("", "---------")] if not required else []
@@ -54,13 +55,14 @@ def _plain_form_field(spec: FieldSpec, *, required: bool, initial, help_text: st
         )
     widget = {
         "json_object": forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        "json_text": forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
         "json_or_text": forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
         "url": forms.URLInput(),
         "int": forms.TextInput(attrs={"inputmode": "numeric"}),
     }.get(spec.type, forms.TextInput())
     return forms.CharField(
         label=spec.label, required=required, widget=widget, initial=_display_value(spec, initial),
-        help_text=help_text, strip=spec.type != "json_or_text",
+        help_text=help_text, strip=False,  # values are stored exactly as typed
     )
 
 
@@ -74,7 +76,7 @@ def _spec_form_fields(kind: Kind, *, secret, plain_values: dict, secret_tokens: 
     fields, secret_names = {}, []
     for spec in KIND_SPECS[kind].fields:
         if secret(spec.name):
-            extra = JSON_HELP if spec.type == "json_object" else ""
+            extra = JSON_HELP if spec.type in JSON_TYPES else ""
             if override:
                 extra = f"{extra} Empty and not set: the Workspace value applies.".strip()
             is_set = spec.name in secret_tokens
@@ -140,6 +142,10 @@ class EnvObjectAdminForm(ServiceModelForm):
         model = EnvObject
         fields = ()
 
+    def notices(self) -> list[str]:
+        fields, _ = values_for_service(self, KIND_SPECS[self.kind].field_names, only_changed=False)
+        return value_notices(self.kind, fields)
+
     def save_through_service(self):
         data = self.cleaned_data
         if self.instance.pk is None:
@@ -177,7 +183,7 @@ def env_object_form(*, kind: Kind, env_object: EnvObject | None) -> type[EnvObje
             Deployment.objects.select_related("workspace"), label="Deployment", required=False,
             help_text="Leave empty for a Workspace object; choose one for a Deployment-scoped object.",
         )
-        attrs["key"] = forms.CharField(label="Key")
+        attrs["key"] = forms.CharField(label="Key", strip=False, help_text=spec.key_rule.description + ".")
     if spec.has_secret_flag:
         attrs["is_secret"] = forms.BooleanField(
             label="Secret", required=False, initial=env_object.is_secret if env_object else False,
@@ -329,6 +335,12 @@ class LinkOverrideForm(ServiceModelForm):
     class Meta:
         model = Link
         fields = ()
+
+    def notices(self) -> list[str]:
+        if self.instance.excluded:
+            return []
+        fields, _ = values_for_service(self, self.instance.env_object.spec.field_names, empty_clears=True)
+        return value_notices(Kind(self.instance.env_object.kind), fields)
 
     def save_through_service(self):
         link = self.instance

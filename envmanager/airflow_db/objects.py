@@ -48,13 +48,14 @@ def _decrypted(row: dict, column: str, flag_column: str, key_set) -> str | None:
 
 
 def _connection_fields(row: dict, key_set) -> dict:
+    """Return the connection's values exactly as Airflow holds them (`extra` stays its JSON text)."""
     extra = _decrypted(row, "extra", "is_extra_encrypted", key_set)
     if extra not in (None, ""):
         try:
-            extra = json.loads(extra)
+            parsed = json.loads(extra)
         except json.JSONDecodeError:
             raise ValidationError({"extra": "not valid JSON"}) from None
-        if not isinstance(extra, dict):
+        if not isinstance(parsed, dict):
             raise ValidationError({"extra": "not a JSON object"})
     return {
         "conn_type": row["conn_type"],
@@ -64,7 +65,7 @@ def _connection_fields(row: dict, key_set) -> dict:
         "login": row["login"],
         "password": _decrypted(row, "password", "is_encrypted", key_set),
         "port": row["port"],
-        "extra": extra or None,
+        "extra": extra,
     }
 
 
@@ -72,13 +73,28 @@ def _variable_fields(row: dict, key_set) -> dict:
     return {"value": _decrypted(row, "val", "is_encrypted", key_set), "description": row.get("description")}
 
 
+TEAM_SCOPED = (
+    "Cannot be migrated: team-scoped (Airflow multi-team); envmanager would serve it to every team of this "
+    "Deployment."
+)
+
+
+def _is_team_scoped(row: dict) -> bool:
+    # Airflow 3 multi-team: `team_name` (3.1+; `team_id` in early 3.x layouts) limits a row to one team,
+    # and Airflow's metastore lookup serves it to that team's tasks only. envmanager has no teams.
+    return row.get("team_name") is not None or row.get("team_id") is not None
+
+
 def _to_object(kind: Kind, row: dict, key_set) -> AirflowObject:
     key = row["conn_id"] if kind == Kind.CONNECTION else row["key"]
     item = AirflowObject(source_id=row["id"], kind=kind, key=key or "", raw=row)
     if kind == Kind.VARIABLE:
         item.is_secret = is_sensitive_key(item.key)
+    if _is_team_scoped(row):
+        item.problem = TEAM_SCOPED
+        return item
     if error := key_error(kind, item.key):
-        item.problem = error
+        item.problem = error  # names Airflow's rule: such a row stays in Airflow
         return item
     try:
         values = _connection_fields(row, key_set) if kind == Kind.CONNECTION else _variable_fields(row, key_set)

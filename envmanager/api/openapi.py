@@ -16,6 +16,8 @@ _FIELD_VALUE_TYPES = {
     "url": {"type": ["string", "null"], "format": "uri"},
     "int": {"type": ["integer", "null"]},
     "json_object": {"type": ["object", "null"]},
+    # A connection's `extra`: the JSON object exactly as text, as Airflow stores it.
+    "json_text": {"type": ["string", "null"], "contentMediaType": "application/json"},
     "json_or_text": {"type": ["string", "null"]},
 }
 _SOURCES = [Source.DEPLOYMENT, Source.WORKSPACE, Source.OVERRIDE]
@@ -82,6 +84,7 @@ _UNAUTHORIZED = {
 
 
 def _lookup_path(kind: Kind, parameter: str, summary: str) -> dict:
+    rule = KIND_SPECS[kind].key_rule
     return {
         "get": {
             "operationId": f"get_{kind.value}",
@@ -90,7 +93,14 @@ def _lookup_path(kind: Kind, parameter: str, summary: str) -> dict:
             "parameters": [
                 {
                     "name": parameter, "in": "path", "required": True,
-                    "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+$"},
+                    "description": (
+                        f"The {rule.noun}, URL-encoded as UTF-8 (every character but A-Z a-z 0-9 _ . - ~ "
+                        f"percent-encoded, '/' as %2F). {rule.description}."
+                    ),
+                    "schema": {
+                        "type": "string", "minLength": 1, "maxLength": rule.max_length,
+                        "pattern": rule.json_schema_pattern,
+                    },
                 }
             ],
             "responses": {

@@ -17,7 +17,18 @@ from envmanager.forms.fields import (
     SecretInput,
     SecretTextarea,
 )
-from envmanager.kinds import COMMON_CONN_TYPES, KEY_MAX_LENGTH, KIND_SPECS, FieldSpec, Kind, clean_field_value, key_error
+from envmanager.kinds import (
+    COMMON_CONN_TYPES,
+    KEY_MAX_LENGTH,
+    KIND_SPECS,
+    FieldSpec,
+    Kind,
+    clean_field_value,
+    is_empty,
+    key_error,
+    value_notices,
+    whitespace_notice,
+)
 from envmanager.models import EnvObject, Link
 
 # Fields entered as name/value rows rather than as JSON text.
@@ -48,13 +59,16 @@ def _choices(values) -> list[tuple[str, str]]:
 
 
 def build_field(kind: Kind, spec: FieldSpec, *, secret: bool, required: bool) -> forms.Field:
-    """Return the form field for one field of `kind`; a secret one never renders a value."""
+    """Return the form field for one field of `kind`; a secret one never renders a value.
+
+    Text inputs never strip (`strip=False`): a value is stored exactly as typed.
+    """
     common = {"label": spec.label, "required": required, "help_text": HELP_TEXTS.get((kind, spec.name), "")}
     if (kind, spec.name) in KEY_VALUE_FIELDS:
         key_label, value_label = KEY_VALUE_FIELDS[(kind, spec.name)]
         return KeyValueField(secret=secret, key_label=key_label, value_label=value_label, **common)
-    if spec.type == "json_object":
-        return JSONObjectField(secret=secret, **common)
+    if spec.type in ("json_object", "json_text"):
+        return JSONObjectField(secret=secret, keep_text=spec.type == "json_text", **common)
     if spec.type == "int":
         bounds = {"min_value": 0, "max_value": 65535} if spec.name == "port" else {}
         return forms.IntegerField(**bounds, **common)
@@ -69,12 +83,14 @@ def build_field(kind: Kind, spec: FieldSpec, *, secret: bool, required: bool) ->
     if secret:
         return forms.CharField(widget=SecretInput(), strip=False, **common)
     if spec.type == "url":
-        return forms.CharField(widget=forms.URLInput(attrs={"placeholder": "https://"}), **common)
+        return forms.CharField(widget=forms.URLInput(attrs={"placeholder": "https://"}), strip=False, **common)
     if spec.name == "description":
-        return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), **common)
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), strip=False, **common)
     if (kind, spec.name) == (Kind.CONNECTION, "conn_type"):
-        return forms.CharField(widget=forms.TextInput(attrs={"list": CONN_TYPE_DATALIST, "autocomplete": "off"}), **common)
-    return forms.CharField(**common)
+        return forms.CharField(
+            widget=forms.TextInput(attrs={"list": CONN_TYPE_DATALIST, "autocomplete": "off"}), strip=False, **common
+        )
+    return forms.CharField(strip=False, **common)
 
 
 @dataclass(frozen=True)
@@ -92,6 +108,7 @@ class FieldRow:
     overridden: bool = False
     workspace_value: object = None
     wide: bool = False  # takes the whole width of a two-column form
+    notice: str = ""  # e.g. "This value starts with a space; it is kept as is."
 
     @property
     def auth_types_attr(self) -> str:
@@ -106,7 +123,15 @@ def _is_wide(field: forms.Field) -> bool:
 
 
 def _is_empty(value) -> bool:
-    return value is None or value == "" or value == {} or value == []
+    return is_empty(value) or value == {} or value == []
+
+
+def _shown_value_notice(bound: forms.BoundField, *, secret: bool) -> str:
+    """Return the whitespace notice for the value a plain input shows (as posted, or as stored)."""
+    if secret:
+        return ""
+    value = bound.data if bound.form.is_bound else bound.initial
+    return whitespace_notice(value) or ""
 
 
 class EnvObjectForm(forms.Form):
@@ -123,8 +148,10 @@ class EnvObjectForm(forms.Form):
         self.masked = stored_secret or posted_secret
 
         if env_object is None:
+            # Not stripped: a key with a space around it is an error naming the rule, never trimmed.
             self.fields["key"] = forms.CharField(
-                label=self._key_label(), max_length=KEY_MAX_LENGTH, widget=forms.TextInput(attrs={"autofocus": True})
+                label=self._key_label(), max_length=KEY_MAX_LENGTH, strip=False,
+                widget=forms.TextInput(attrs={"autofocus": True}),
             )
         for spec in self.spec.fields:
             secret = self.spec.is_secret(spec.name, is_secret_flag=self.masked)
@@ -179,6 +206,7 @@ class EnvObjectForm(forms.Form):
                     auth_types=AUTH_TYPE_FIELDS.get(spec.name, ()) if self.kind == Kind.METRICS else (),
                     datalist=CONN_TYPE_DATALIST if (self.kind, spec.name) == (Kind.CONNECTION, "conn_type") else "",
                     wide=_is_wide(self.fields[spec.name]) or spec.name in WIDE_FIELDS,
+                    notice=_shown_value_notice(self[spec.name], secret=secret),
                 )
             )
         return rows
@@ -187,11 +215,20 @@ class EnvObjectForm(forms.Form):
     def conn_types(self) -> tuple[str, ...]:
         return COMMON_CONN_TYPES
 
+    @property
+    def key_help(self) -> str:
+        return self.spec.key_rule.description + "."
+
     def clean_key(self):
-        key = self.cleaned_data["key"].strip()
+        key = self.cleaned_data["key"]
         if error := key_error(self.kind, key):
             raise ValidationError(error)
         return key
+
+    def notices(self) -> list[str]:
+        """Whitespace notices for the values saved (fields named, never values): shown with the result."""
+        fields, _ = self._fields_and_clear()
+        return value_notices(self.kind, fields)
 
     def clean(self):
         cleaned = super().clean()
@@ -292,6 +329,7 @@ class OverrideForm(forms.Form):
                         if secret else self.env_object.data.get(spec.name)
                     ),
                     datalist=CONN_TYPE_DATALIST if (self.kind, spec.name) == (Kind.CONNECTION, "conn_type") else "",
+                    notice=_shown_value_notice(self[spec.name], secret=secret),
                 )
             )
         return rows
@@ -332,6 +370,10 @@ class OverrideForm(forms.Form):
     def override_kwargs(self) -> dict:
         """Return the arguments of `link_set_override` (besides env_object, target and actor)."""
         return {"fields": dict(self._fields), "clear": tuple(self._clear)}
+
+    def notices(self) -> list[str]:
+        """Whitespace notices for the override values saved (fields named, never values)."""
+        return value_notices(self.kind, self._fields)
 
 
 class LinksForm(forms.Form):

@@ -24,12 +24,14 @@ class SecretTextarea(forms.Textarea):
 
 
 class JSONObjectField(forms.CharField):
-    """A JSON object typed as text; cleans to a dict, or None when empty."""
+    """A JSON object typed as text; cleans to a dict (or, with `keep_text`, to the text as typed), None when empty."""
 
     widget = forms.Textarea
 
-    def __init__(self, *, secret: bool = False, **kwargs):
+    def __init__(self, *, secret: bool = False, keep_text: bool = False, **kwargs):
         kwargs.setdefault("widget", SecretTextarea(attrs={"rows": 3}) if secret else forms.Textarea(attrs={"rows": 3}))
+        kwargs.setdefault("strip", False)
+        self.keep_text = keep_text
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
@@ -51,7 +53,7 @@ class JSONObjectField(forms.CharField):
             raise ValidationError(
                 f'{self.label} must be a JSON object, like {{"key": "value"}}.', code="json_object"
             )
-        return parsed
+        return value if self.keep_text else parsed
 
 
 class KeyValueWidget(forms.Widget):
@@ -98,7 +100,11 @@ class KeyValueWidget(forms.Widget):
 
 
 class KeyValueField(forms.Field):
-    """Name/value rows that clean to a dict of strings, or None when every row is empty."""
+    """Name/value rows that clean to a dict of strings, or None when every row is empty.
+
+    Names and values are kept exactly as typed; a name with whitespace around it is an error (a
+    header or label name with a stray space is a typo, and names are never trimmed).
+    """
 
     def __init__(self, *, secret: bool = False, key_label: str = "Name", value_label: str = "Value", **kwargs):
         kwargs.setdefault("widget", KeyValueWidget(secret=secret, key_label=key_label, value_label=value_label))
@@ -109,11 +115,15 @@ class KeyValueField(forms.Field):
             return value or None
         result = {}
         for key, item in value or []:
-            key, item = key.strip(), item.strip()
-            if not key and not item:
+            if key == "" and item == "":
                 continue
-            if not key:
+            if not key.strip():
                 raise ValidationError(f"{self.label}: every value needs a name.", code="key_missing")
+            if key != key.strip():
+                raise ValidationError(
+                    f"{self.label}: the name '{key}' starts or ends with whitespace; remove it (names are not trimmed).",
+                    code="key_whitespace",
+                )
             if key in result:
                 raise ValidationError(f"{self.label}: '{key}' is given twice.", code="key_duplicate")
             result[key] = item

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from envmanager import crypto
-from envmanager.kinds import KIND_SPECS, Kind, parse_kind
+from envmanager.kinds import KIND_SPECS, Kind, parse_kind, value_notices
 from envmanager.models import Deployment, EnvObject, IdeProject, Workspace
 from envmanager.selectors.env_objects import env_object_get
 from envmanager.selectors.listing import env_object_usage
@@ -71,8 +71,10 @@ class EnvManagerCommand(BaseCommand):
     def read_secrets(self, values: dict[str, str | None]) -> dict[str, str | None]:
         """Return `values` ({option label: value}) with each `-` replaced by a value read from stdin.
 
-        One `-`: the whole of standard input (a multi-line value works). Several: one line each,
-        in the order given. On a terminal each is asked for without echo.
+        One `-`: the whole of standard input, exactly as read (a multi-line value works; so does a
+        final newline, which is kept: pipe with `printf '%s'` to leave it out). Several: one line
+        each, in the order given, without its line terminator. On a terminal each is asked for
+        without echo.
         """
         wanted = [label for label, value in values.items() if value == STDIN]
         if not wanted:
@@ -82,10 +84,10 @@ class EnvManagerCommand(BaseCommand):
             for label in wanted:
                 read[label] = getpass.getpass(f"{label}: ")
         elif len(wanted) == 1:
-            read[wanted[0]] = _strip_newline(self.stdin.read())
+            read[wanted[0]] = self.stdin.read()
         else:
             for label in wanted:
-                read[label] = _strip_newline(self.stdin.readline())
+                read[label] = self.stdin.readline().removesuffix("\n")
         for label in wanted:
             if not read[label]:
                 raise CommandError(f"Standard input held no value for {label}; pipe the value in, one line each.")
@@ -117,6 +119,11 @@ class EnvManagerCommand(BaseCommand):
             task = bar.add_task(description, total=None)
             yield lambda done, total: bar.update(task, completed=done, total=total)
 
+    def write_notices(self, kind: Kind, fields: dict) -> None:
+        """Say on standard error which given values start or end with whitespace (they are kept as is)."""
+        for notice in value_notices(kind, fields):
+            self.stderr.write(f"Note: {notice}")
+
     def write_json(self, data) -> None:
         self.stdout.write(json.dumps(data, indent=2))
 
@@ -125,10 +132,6 @@ class EnvManagerCommand(BaseCommand):
 
     def dry_run_note(self) -> None:
         self.stdout.write("Dry run: nothing changed.")
-
-
-def _strip_newline(text: str) -> str:
-    return text.removesuffix("\n").removesuffix("\r")
 
 
 def error_line(exc: Exception) -> str:

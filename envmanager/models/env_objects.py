@@ -2,16 +2,20 @@ from django.db import models
 from django.db.models import Q
 
 from envmanager import crypto
-from envmanager.kinds import KEY_MAX_LENGTH, KEY_PATTERNS, KIND_SPECS, Kind, KindSpec
+from envmanager.kinds import KEY_MAX_LENGTH, KIND_SPECS, Kind, KindSpec
 
 KINDS_WITH_SECRET_FLAG = [Kind.VARIABLE, Kind.ENV]
 
 
 def _key_is_valid() -> Q:
-    """The per-type key rule, as a condition the database checks on every write."""
+    """The per-type key rule (`kinds.KeyRule.pattern`), as a condition the database checks on every write.
+
+    The patterns spell Unicode word characters out as code point ranges, so SQLite (Python's `re`)
+    and PostgreSQL (whatever its locale) accept exactly the keys `kinds.key_error` accepts.
+    """
     condition = Q()
-    for kind, pattern in KEY_PATTERNS.items():
-        condition |= Q(kind=kind, key__regex=pattern)
+    for kind, spec in KIND_SPECS.items():
+        condition |= Q(kind=kind, key__regex=spec.key_rule.pattern)
     return condition
 
 

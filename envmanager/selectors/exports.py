@@ -1,10 +1,12 @@
 """Reads for delivery to Airflow: a target's effective environment, its ETag, and the export formats.
 
-A *target* is one Deployment or one IDE project. The export formats are the ones Airflow itself
-reads, so a file can be handed to `airflow connections import`, `airflow variables import`, or
-loaded as environment variables (`AIRFLOW_CONN_<ID>`, `AIRFLOW_VAR_<KEY>`).
+A *target* is one Deployment or one IDE project. The export formats are the ones real consumers
+read back exactly: `airflow connections import`, `airflow variables import` (Airflow 2 and 3), a
+`.env` file for python-dotenv, and a Kubernetes Secret whose entries Airflow reads as environment
+variables (`AIRFLOW_CONN_<ID>`, `AIRFLOW_VAR_<KEY>`).
 """
 
+import base64
 import hashlib
 import json
 import re
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from envmanager.kinds import Kind
+from envmanager.kinds import Kind, is_empty, is_env_name
 from envmanager.models import Deployment, IdeProject
 from envmanager.selectors.environment import (
     EffectiveEntry,
@@ -26,22 +28,35 @@ class ExportFormat:
     CONNECTIONS = "connections"
     VARIABLES = "variables"
     DOTENV = "dotenv"
+    K8S_SECRET = "k8s-secret"
 
 
-EXPORT_FORMATS = (ExportFormat.CONNECTIONS, ExportFormat.VARIABLES, ExportFormat.DOTENV)
-EXPORT_FORMAT_LABELS = {
-    ExportFormat.CONNECTIONS: "Connections (airflow connections import)",
-    ExportFormat.VARIABLES: "Variables (airflow variables import)",
-    ExportFormat.DOTENV: ".env file",
-}
+EXPORT_FORMATS = (ExportFormat.CONNECTIONS, ExportFormat.VARIABLES, ExportFormat.DOTENV, ExportFormat.K8S_SECRET)
 _FORMAT_KINDS = {
     ExportFormat.CONNECTIONS: (Kind.CONNECTION,),
     ExportFormat.VARIABLES: (Kind.VARIABLE,),
     ExportFormat.DOTENV: (Kind.CONNECTION, Kind.VARIABLE, Kind.ENV),
+    ExportFormat.K8S_SECRET: (Kind.CONNECTION, Kind.VARIABLE, Kind.ENV),
 }
+AIRFLOW_VERSIONS = (2, 3)
 # The order of the fields in `airflow connections export`, so files diff cleanly against Airflow's.
 CONNECTION_FIELDS = ("conn_type", "description", "login", "password", "host", "port", "schema", "extra")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# How Airflow's EnvironmentVariablesBackend finds objects (airflow/secrets/environment_variables.py,
+# 2.10 and 3.3 alike): CONN_ENV_PREFIX + conn_id.upper() and VAR_ENV_PREFIX + key.upper().
+CONN_ENV_PREFIX = "AIRFLOW_CONN_"
+VAR_ENV_PREFIX = "AIRFLOW_VAR_"
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Choices some formats take; the others ignore them."""
+
+    airflow_version: int = 3  # variables: the shape that version's `airflow variables import` reads
+    include_airflow_objects: bool = False  # k8s-secret: add AIRFLOW_CONN_<ID> / AIRFLOW_VAR_<KEY> entries
+
+    def __post_init__(self):
+        if self.airflow_version not in AIRFLOW_VERSIONS:
+            raise ValidationError({"airflow": f"Unknown Airflow version '{self.airflow_version}'. Use 2 or 3."})
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,7 @@ class ExportFile:
     content: str = ""
     count: int = 0  # objects written
     skipped: tuple[str, ...] = ()  # one sentence per object left out, with the reason
+    notes: tuple[str, ...] = ()  # what a reader of the file should know (values some readers read differently)
 
     def __repr__(self):  # the content holds secrets
         return f"ExportFile({self.filename!r}, count={self.count}, skipped={len(self.skipped)})"
@@ -92,85 +108,199 @@ def environment_etag(entries: list[EffectiveEntry]) -> str:
 
 
 def connection_airflow_fields(values: dict) -> dict:
-    """Return an effective connection's values as Airflow's Connection fields.
+    """Return an effective connection's values as Airflow's Connection fields; missing values are null.
 
-    `extra` becomes a JSON string, as Airflow stores and exports it; missing values are null.
+    `extra` is the JSON text as stored, which is how Airflow stores and exports it.
     """
     fields = {name: values.get(name) for name in CONNECTION_FIELDS}
     if fields["extra"] is not None and not isinstance(fields["extra"], str):
-        fields["extra"] = json.dumps(fields["extra"], sort_keys=True)
+        fields["extra"] = json.dumps(fields["extra"])
     return fields
 
 
-def _connections_json(entries: list[EffectiveEntry]) -> tuple[str, int, tuple]:
-    connections = {entry.key: connection_airflow_fields(entry.reveal()) for entry in entries}
-    return json.dumps(connections, indent=2, sort_keys=True) + "\n", len(connections), ()
+def connection_json(values: dict) -> str:
+    """Return a connection in Airflow's JSON connection format (Airflow >= 2.3), as `AIRFLOW_CONN_<ID>` holds it.
 
-
-def _variables_json(entries: list[EffectiveEntry]) -> tuple[str, int, tuple]:
-    variables = {}
-    for entry in entries:
-        values = entry.reveal()
-        value = values.get("value")
-        value = "" if value is None else value
-        # Airflow's own `variables export` shape: a bare value, or {value, description} when described.
-        description = values.get("description")
-        variables[entry.key] = {"value": value, "description": description} if description else value
-    return json.dumps(variables, indent=2, sort_keys=True) + "\n", len(variables), ()
-
-
-def dotenv_quote(value: str) -> str:
-    """Return `value` quoted for a .env line that POSIX shells, Docker Compose and python-dotenv read alike.
-
-    Single quotes keep everything literal (no `$` expansion, newlines allowed). A value that holds
-    a single quote is double-quoted with `\\`, `"`, `$` and backtick escaped.
+    Airflow reads it with `Connection.from_json`; fields without a value are left out. The secrets
+    backend (`envmanager_airflow.secrets`, standard library only) builds the same shape itself.
     """
-    if "'" not in value:
-        return f"'{value}'"
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("`", "\\`")
-    return f'"{escaped}"'
+    return json.dumps({name: value for name, value in connection_airflow_fields(values).items() if not is_empty(value)})
 
 
-def _dotenv(entries: list[EffectiveEntry]) -> tuple[str, int, tuple]:
-    sections = {Kind.CONNECTION: [], Kind.VARIABLE: [], Kind.ENV: []}
-    skipped = []
+# content, number of objects written, objects left out (with reasons), notes
+Rendered = tuple[str, int, tuple[str, ...], tuple[str, ...]]
+
+
+def _connections_json(entries: list[EffectiveEntry], options: ExportOptions) -> Rendered:
+    connections = {entry.key: connection_airflow_fields(entry.reveal()) for entry in entries}
+    return json.dumps(connections, indent=2, sort_keys=True) + "\n", len(connections), (), ()
+
+
+def _variables_json(entries: list[EffectiveEntry], options: ExportOptions) -> Rendered:
+    variables, undescribed = {}, []
     for entry in entries:
         values = entry.reveal()
-        if entry.kind == Kind.CONNECTION:
-            name = "AIRFLOW_CONN_" + entry.key.upper()
-            fields = {k: v for k, v in connection_airflow_fields(values).items() if v not in (None, "")}
-            value = json.dumps(fields, sort_keys=True)
-        elif entry.kind == Kind.VARIABLE:
-            name = "AIRFLOW_VAR_" + entry.key.upper()
-            value = values.get("value") or ""
+        value = "" if values.get("value") is None else values["value"]
+        description = values.get("description")
+        if description and options.airflow_version == 3:
+            # Airflow 3's `variables export` shape, which its `variables import` reads back.
+            variables[entry.key] = {"value": value, "description": description}
         else:
-            name = entry.key
-            value = values.get("value") or ""
-        if not _ENV_NAME.match(name):
+            # Airflow 2.10's `variables import` would store a {value, description} dict as JSON text.
+            variables[entry.key] = value
+            if description:
+                undescribed.append(entry.key)
+    notes = ()
+    if undescribed:
+        notes = (
+            "Airflow 2's `variables import` reads no descriptions: the file leaves out the descriptions of "
+            f"{', '.join(undescribed)}.",
+        )
+    return json.dumps(variables, indent=2, sort_keys=True) + "\n", len(variables), (), notes
+
+
+@dataclass(frozen=True)
+class EnvironmentVariable:
+    name: str
+    value: str
+    kind: str
+    key: str
+
+
+def environment_variables(
+    entries: list[EffectiveEntry], *, airflow_objects: bool = True
+) -> tuple[list[EnvironmentVariable], tuple[str, ...]]:
+    """Return the entries as environment variables, the way Airflow reads them, and what was left out.
+
+    Connections become `AIRFLOW_CONN_<ID>` (Airflow's JSON connection format), variables
+    `AIRFLOW_VAR_<KEY>`, upper-cased as Airflow's EnvironmentVariablesBackend looks them up; plain
+    environment variables keep their names. Left out, each with its reason: a name that is not a
+    POSIX environment variable name, and names two entries would share (`a` and `A`, or a variable
+    `x` and an environment variable `AIRFLOW_VAR_X`), since only one value could reach Airflow.
+    """
+    candidates, skipped = [], []
+    for entry in entries:
+        values = entry.reveal()
+        if entry.kind == Kind.ENV:
+            name, value = entry.key, values.get("value") or ""
+        elif not airflow_objects:
+            continue
+        elif entry.kind == Kind.CONNECTION:
+            name, value = CONN_ENV_PREFIX + entry.key.upper(), connection_json(values)
+        elif entry.kind == Kind.VARIABLE:
+            name, value = VAR_ENV_PREFIX + entry.key.upper(), values.get("value") or ""
+        else:
+            continue  # metrics exports are not environment variables
+        if not is_env_name(name):
             skipped.append(
                 f"{Kind(entry.kind).label} '{entry.key}': '{name}' is not a valid environment variable name "
                 "(use letters, digits and '_' in the key)."
             )
             continue
-        sections[entry.kind].append(f"{name}={dotenv_quote(str(value))}")
-    lines = []
-    titles = {
-        Kind.CONNECTION: "Airflow connections", Kind.VARIABLE: "Airflow variables", Kind.ENV: "Environment variables"
-    }
+        candidates.append(EnvironmentVariable(name, str(value), entry.kind, entry.key))
+    by_name: dict[str, list[EnvironmentVariable]] = {}
+    for variable in candidates:
+        by_name.setdefault(variable.name, []).append(variable)
+    for name, sharing in by_name.items():
+        if len(sharing) > 1:
+            labels = " and ".join(f"{Kind(v.kind).label} '{v.key}'" for v in sharing)
+            skipped.append(f"{labels}: each would be '{name}', which holds one value only.")
+    return [v for v in candidates if len(by_name[v.name]) == 1], tuple(skipped)
+
+
+# python-dotenv expands ${NAME} and ${NAME:-default} in every value unless read with interpolate=False
+# (dotenv/variables.py, _posix_variable), and has no escape for them.
+_DOTENV_EXPANDS = re.compile(r"\$\{[^}:]*(?::-[^}]*)?\}")
+
+
+def dotenv_quote(value: str) -> tuple[str, bool]:
+    """Return `value` quoted for a .env line that python-dotenv reads back exactly, and whether a POSIX
+    shell (`set -a; . file`) reads it back exactly too.
+
+    1. Single quotes when the value holds no `'`, `\\\\` or carriage return and does not end with `\\`:
+       literal for python-dotenv and for shells.
+    2. Else double quotes when it holds none of `$`, backtick, `\\`, `"` or a carriage return: nothing
+       to escape for either.
+    3. Else, without carriage returns: single quotes with `\\` and `'` escaped by a backslash, as
+       python-dotenv's own `set_key` writes them (dotenv/parser.py decodes exactly those two in single
+       quotes).
+    4. Else double quotes with `\\`, `"` and carriage returns escaped (`\\r`): python-dotenv opens the
+       file with universal newlines, which would turn a literal carriage return into a newline.
+    A shell reads cases 3 and 4 (and the lines after them) differently; the file says so.
+    """
+    if "\r" in value:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r") + '"', False
+    if "'" not in value and "\\\\" not in value and not value.endswith("\\"):
+        return f"'{value}'", True
+    if not any(character in value for character in '$`\\"'):
+        return f'"{value}"', True
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'", False
+
+
+_DOTENV_TITLES = {
+    Kind.CONNECTION: "Airflow connections", Kind.VARIABLE: "Airflow variables", Kind.ENV: "Environment variables"
+}
+
+
+def _dotenv(entries: list[EffectiveEntry], options: ExportOptions) -> Rendered:
+    variables, skipped = environment_variables(entries)
+    sections: dict[str, list[str]] = {kind: [] for kind in _DOTENV_TITLES}
+    notes = []
+    for variable in variables:
+        quoted, shell_reads_it = dotenv_quote(variable.value)
+        sections[variable.kind].append(f"{variable.name}={quoted}")
+        if not shell_reads_it:
+            notes.append(f"{variable.name}: a POSIX shell would read this value (and the lines after it) differently; load the file with python-dotenv.")
+        if _DOTENV_EXPANDS.search(variable.value):
+            notes.append(f"{variable.name}: python-dotenv expands the ${{...}} in it unless read with interpolate=False.")
+    lines = [
+        "# For python-dotenv (dotenv_values, `dotenv run`), which reads every value back exactly. A POSIX",
+        "# shell (set -a; . file) reads the same values too unless Notes below lists one it reads differently.",
+    ]
     for kind, section in sections.items():
         if section:
-            lines += [f"# {titles[kind]}", *section, ""]
+            lines += ["", f"# {_DOTENV_TITLES[kind]}", *section]
+    if notes:
+        lines += ["", "# Notes:", *(f"#   {note}" for note in notes)]
     if skipped:
-        lines += ["# Left out:", *(f"#   {reason}" for reason in skipped), ""]
-    count = sum(len(section) for section in sections.values())
-    return "\n".join(lines), count, tuple(skipped)
+        lines += ["", "# Left out:", *(f"#   {reason}" for reason in skipped)]
+    return "\n".join(lines) + "\n", len(variables), skipped, tuple(notes)
 
 
-_RENDERERS = {
-    ExportFormat.CONNECTIONS: (_connections_json, "application/json", "connections.json"),
-    ExportFormat.VARIABLES: (_variables_json, "application/json", "variables.json"),
-    ExportFormat.DOTENV: (_dotenv, "text/plain; charset=utf-8", ".env"),
-}
+def kubernetes_name(name: str, *, fallback: str, suffix: str = "") -> str:
+    """Return `name` + `suffix` as a Kubernetes object name (a DNS-1123 subdomain: a-z 0-9 '-' '.', <= 253)."""
+    slug = re.sub(r"[^a-z0-9.]+", "-", name.lower())
+    slug = re.sub(r"[.-]*\.[.-]*", ".", slug)  # no empty labels ('..', '-.', '.-')
+    slug = slug.strip(".-")[: 253 - len(suffix)].rstrip(".-") or fallback
+    return slug + suffix
+
+
+def _yaml_string(value: str) -> str:
+    # A JSON string is a YAML double-quoted scalar: no YAML library, and nothing read as a number or a bool.
+    return json.dumps(value)
+
+
+def _k8s_secret(entries: list[EffectiveEntry], options: ExportOptions, *, name: str, target: str) -> Rendered:
+    variables, skipped = environment_variables(entries, airflow_objects=options.include_airflow_objects)
+    holds = "environment variables, Airflow connections and variables" if options.include_airflow_objects else (
+        "environment variables"
+    )
+    lines = [
+        f"# The {holds} of {target}, for envFrom.secretRef; made by envmanager.",
+        "# data: each value's exact bytes (UTF-8), base64-encoded.",
+        "apiVersion: v1",
+        "kind: Secret",
+        "metadata:",
+        f"  name: {_yaml_string(name)}",
+        "  labels:",
+        f"    {_yaml_string('app.kubernetes.io/managed-by')}: {_yaml_string('envmanager')}",
+        "type: Opaque",
+        "data:" if variables else "data: {}",
+        *(f"  {_yaml_string(v.name)}: {_yaml_string(base64.b64encode(v.value.encode()).decode())}" for v in variables),
+    ]
+    if skipped:
+        lines += ["# Left out:", *(f"#   {reason}" for reason in skipped)]
+    return "\n".join(lines) + "\n", len(variables), skipped, ()
 
 
 def _slug(name: str) -> str:
@@ -178,7 +308,11 @@ def _slug(name: str) -> str:
 
 
 def environment_export(
-    *, export_format: str, deployment: Deployment | None = None, ide_project: IdeProject | None = None
+    *,
+    export_format: str,
+    deployment: Deployment | None = None,
+    ide_project: IdeProject | None = None,
+    options: ExportOptions | None = None,
 ) -> ExportFile:
     """Render the target's effective environment in `export_format`, with secrets in clear.
 
@@ -188,11 +322,26 @@ def environment_export(
         raise ValidationError(
             {"format": f"Unknown export format '{export_format}'. Use one of: {', '.join(EXPORT_FORMATS)}."}
         )
+    options = options or ExportOptions()
     entries = target_effective_environment(
         deployment=deployment, ide_project=ide_project, kinds=_FORMAT_KINDS[export_format]
     )
-    render, content_type, suffix = _RENDERERS[export_format]
-    content, count, skipped = render(entries)
     target = deployment or ide_project
-    filename = f"{_slug(target.name)}-{suffix.lstrip('.')}" if suffix != ".env" else f"{_slug(target.name)}.env"
-    return ExportFile(filename=filename, content_type=content_type, content=content, count=count, skipped=skipped)
+    slug = _slug(target.name)
+    if export_format == ExportFormat.CONNECTIONS:
+        rendered, filename, content_type = _connections_json(entries, options), f"{slug}-connections.json", "application/json"
+    elif export_format == ExportFormat.VARIABLES:
+        suffix = "-airflow2" if options.airflow_version == 2 else ""
+        rendered, filename, content_type = _variables_json(entries, options), f"{slug}-variables{suffix}.json", "application/json"
+    elif export_format == ExportFormat.DOTENV:
+        rendered, filename, content_type = _dotenv(entries, options), f"{slug}.env", "text/plain; charset=utf-8"
+    else:
+        fallback = f"{'deployment' if deployment else 'ide-project'}-{target.pk}"
+        name = kubernetes_name(target.name, fallback=fallback, suffix="-env")
+        label = target_label(deployment=deployment, ide_project=ide_project)
+        rendered = _k8s_secret(entries, options, name=name, target=label)
+        filename, content_type = f"{slug}-secret.yaml", "application/yaml"
+    content, count, skipped, notes = rendered
+    return ExportFile(
+        filename=filename, content_type=content_type, content=content, count=count, skipped=skipped, notes=notes
+    )

@@ -86,8 +86,8 @@ def env_object_create(
 ) -> EnvObject:
     """Create a Workspace-scoped object, or a Deployment-scoped one when `deployment` is given."""
     kind = Kind(kind)
-    key = (key or "").strip()
-    validate_key(kind, key)
+    key = key or ""
+    validate_key(kind, key)  # checked as given: a key is never trimmed or otherwise altered
     if deployment is not None and deployment.workspace_id != workspace.pk:
         raise ValidationError("The Deployment belongs to another Workspace.")
     if is_secret and not KIND_SPECS[kind].has_secret_flag:

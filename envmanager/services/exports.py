@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from envmanager.models import Deployment, IdeProject
-from envmanager.selectors.exports import ExportFile, environment_export, target_label
+from envmanager.selectors.exports import ExportFile, ExportOptions, environment_export, target_label
 from envmanager.services.audit import audit_record
 
 
@@ -14,6 +14,7 @@ def environment_export_record(
     export_format: str,
     deployment: Deployment | None = None,
     ide_project: IdeProject | None = None,
+    options: ExportOptions | None = None,
     channel: str = "web",
 ) -> ExportFile:
     """Render an export of one Deployment or IDE project and record who exported what.
@@ -21,12 +22,18 @@ def environment_export_record(
     The audit entry names the target, the format and how many objects went out, never a value.
     `channel` says where it was asked for ("web" or "command").
     """
-    export = environment_export(export_format=export_format, deployment=deployment, ide_project=ide_project)
+    options = options or ExportOptions()
+    export = environment_export(
+        export_format=export_format, deployment=deployment, ide_project=ide_project, options=options
+    )
     target = deployment or ide_project
     audit_record(
         actor=actor, action="environment.export", workspace=target.workspace,
         target_type="deployment" if deployment else "ide_project", target_id=target.pk,
         target_label=f"{target_label(deployment=deployment, ide_project=ide_project)} as {export_format}",
-        extra={"format": export_format, "objects": export.count, "skipped": len(export.skipped), "channel": channel},
+        extra={
+            "format": export_format, "objects": export.count, "skipped": len(export.skipped), "channel": channel,
+            "airflow_version": options.airflow_version, "include_airflow_objects": options.include_airflow_objects,
+        },
     )
     return export

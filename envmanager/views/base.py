@@ -79,9 +79,14 @@ def safe_next(request, default: str) -> str:
     return default
 
 
-def action_done(request, message: str, *, redirect_to: str, level: int = messages.SUCCESS):
-    """Answer a successful (or refused) action: htmx gets the message and an `env-changed` event, others a redirect."""
+def action_done(request, message: str, *, redirect_to: str, level: int = messages.SUCCESS, notices=()):
+    """Answer a successful (or refused) action: htmx gets the message and an `env-changed` event, others a redirect.
+
+    `notices` (e.g. "Password ends with a space; it is kept as is.") follow the message as warnings.
+    """
     messages.add_message(request, level, message)
+    for notice in notices:
+        messages.warning(request, notice)
     if request.htmx:
         response = render(request, "_partials.html#messages-oob")
         if level == messages.SUCCESS:

@@ -155,7 +155,7 @@ def env_object_create(request, workspace_id, kind, deployment_id=None):
             add_service_error(form, exc)
         else:
             return action_done(
-                request, f"Created {KIND_NOUNS[kind]} '{env_object.key}'.", redirect_to=back
+                request, f"Created {KIND_NOUNS[kind]} '{env_object.key}'.", redirect_to=back, notices=form.notices()
             )
     action = (
         reverse("envmanager:deployment-env-object-create", args=[workspace.pk, deployment.pk, kind])
@@ -203,7 +203,9 @@ def env_object_edit(request, workspace_id, object_id):
         except ValidationError as exc:
             add_service_error(form, exc)
         else:
-            return action_done(request, f"Saved {KIND_NOUNS[kind]} '{env_object.key}'.", redirect_to=back)
+            return action_done(
+                request, f"Saved {KIND_NOUNS[kind]} '{env_object.key}'.", redirect_to=back, notices=form.notices()
+            )
     return _render_form(
         request,
         {

@@ -214,7 +214,8 @@ def override_edit(request, workspace_id, object_id, deployment_id=None, ide_proj
             add_service_error(form, exc)
         else:
             return action_done(
-                request, f"Saved the override of {_label(env_object)} in {target.label}.", redirect_to=target.back_url
+                request, f"Saved the override of {_label(env_object)} in {target.label}.", redirect_to=target.back_url,
+                notices=form.notices(),
             )
     context = {
         "workspace": target.workspace, "target": target, "env_object": env_object, "form": form,

@@ -51,7 +51,7 @@ def test_add_connection_goes_through_the_service(su_client, superuser, workspace
     assert (created.kind, created.deployment, created.linked_to_all) == ("connection", None, False)
     assert created.data == {"conn_type": "postgres", "host": "db.example.com", "port": 5432}
     assert created.reveal("password") == "pw-one"
-    assert created.reveal("extra") == {"sslmode": "require"}
+    assert created.reveal("extra") == '{"sslmode": "require"}'  # the JSON text as typed
     entry = _only_new_audit_entry(audit_count)
     assert (entry.action, entry.actor, entry.target_id) == ("env_object.create", superuser, created.pk)
     assert entry.changes["after"]["fields"]["password"] == "[secret: set]"
@@ -85,10 +85,24 @@ def test_add_metrics_export_with_json_fields(su_client, workspace):
     assert created.reveal("headers") == {"X-Scope": "team"}
 
 
+def test_values_are_saved_as_typed_and_whitespace_is_pointed_out(su_client, workspace):
+    response = su_client.post(add_url("connection"), {
+        "workspace": workspace.pk, "deployment": "", "key": "padded", "conn_type": "postgres",
+        "login": " lead", "password": "  spaced pw  ",
+    }, follow=True)
+
+    created = EnvObject.objects.get(key="padded")
+    assert (created.data["login"], created.reveal("password")) == (" lead", "  spaced pw  ")
+    shown = [str(message) for message in response.context["messages"]]
+    assert "Login starts with a space; it is kept as is." in shown
+    assert "Password starts with a space and ends with a space; it is kept as is." in shown
+
+
 @pytest.mark.parametrize(
     ("kind", "post", "field", "message"),
     [
-        ("connection", {"key": "bad key!", "conn_type": "postgres"}, "key", "is not a valid key"),
+        ("connection", {"key": "bad key!", "conn_type": "postgres"}, "key", "is not a valid Airflow connection id"),
+        ("variable", {"key": "trailing ", "value": "x"}, "key", "a space at position 9 is not allowed"),
         ("env", {"key": "1_STARTS_WITH_DIGIT", "value": "x"}, "key", "not a valid environment variable name"),
         ("connection", {"key": "c1", "conn_type": "postgres", "extra": "{not json"}, "extra", "not valid JSON"),
         ("connection", {"key": "c1", "conn_type": "postgres", "extra": "[1, 2]"}, "extra", "must be a JSON object"),
@@ -165,7 +179,7 @@ def test_empty_secret_input_keeps_the_stored_secret(su_client, superuser, connec
     assert connection.data["host"] == "db2"
     assert connection.secrets == token_before
     assert connection.reveal("password") == MARKER
-    assert connection.reveal("extra") == {"token": MARKER}
+    assert connection.reveal("extra") == json.dumps({"token": MARKER})
     entry = _only_new_audit_entry(audit_count)
     assert (entry.action, entry.actor) == ("env_object.update", superuser)
     assert entry.changes["before"]["fields"]["host"] == "db.example.com"
@@ -181,7 +195,7 @@ def test_new_secret_value_replaces_the_stored_one(su_client, connection):
 
     connection.refresh_from_db()
     assert connection.reveal("password") == "pw-two"
-    assert connection.reveal("extra") == {"token": MARKER}
+    assert connection.reveal("extra") == json.dumps({"token": MARKER})
     entry = _only_new_audit_entry(audit_count)
     assert entry.changes["secrets_written"] == ["password"]
     assert "pw-two" not in json.dumps(entry.changes)
@@ -197,7 +211,7 @@ def test_clear_checkbox_removes_the_secret(su_client, connection):
     assert response.status_code == 302
     connection.refresh_from_db()
     assert "password" not in connection.secrets
-    assert connection.reveal("extra") == {"token": MARKER}
+    assert connection.reveal("extra") == json.dumps({"token": MARKER})
     entry = _only_new_audit_entry(audit_count)
     assert entry.changes["secrets_written"] == ["password"]
     assert "password" not in entry.changes["after"]["fields"]
@@ -351,7 +365,7 @@ def test_secret_textareas_do_not_echo_what_was_typed(su_client, workspace, conne
     assert "port" in form_errors(change) and "key" in form_errors(add)
     assert MARKER not in change.content.decode()
     assert MARKER not in add.content.decode()
-    assert connection.reveal("extra") == {"token": MARKER}
+    assert connection.reveal("extra") == json.dumps({"token": MARKER})
 
 
 def test_unticking_secret_without_a_new_value_is_refused(su_client, workspace):

@@ -1,11 +1,15 @@
-"""A real Apache Airflow (3.x) in its own cached virtualenv, for end-to-end tests and benchmarks.
+"""A real Apache Airflow (3.x, and 2.10) in its own cached virtualenv, for end-to-end tests and benchmarks.
 
 Airflow never goes into the app's venv: its dependency tree is large and pins things the app does
-not want. The venv lives under `~/.cache/envmanager/airflow-<version>-py3.12` (override the root
-with `ENVMANAGER_CACHE_DIR`, the version with `ENVMANAGER_AIRFLOW_VERSION`) and is built once, on
-first use, under a file lock so two test runs do not build it twice. Later runs reuse it.
+not want. Each venv lives under `~/.cache/envmanager/airflow-<version>-py3.12` (override the root
+with `ENVMANAGER_CACHE_DIR`, the versions with `ENVMANAGER_AIRFLOW_VERSION` and
+`ENVMANAGER_AIRFLOW_2_VERSION`) and is built once, on first use, under a file lock so two test runs
+do not build it twice. Later runs reuse it.
 
-Usable from tests, benchmarks and a CI step (`python tests/airflow/airflow_venv.py` builds it).
+Airflow 3 installs as `apache-airflow-core`; Airflow 2 as `apache-airflow`, pinned by the
+constraints file in `constraints/` (Airflow's own constraints live on GitHub, out of reach here).
+
+Usable from tests, benchmarks and a CI step (`python tests/airflow/airflow_venv.py` builds both).
 Standard library only, so it imports anywhere.
 """
 
@@ -19,7 +23,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 AIRFLOW_VERSION = os.environ.get("ENVMANAGER_AIRFLOW_VERSION", "3.3.2")
+AIRFLOW_2_VERSION = os.environ.get("ENVMANAGER_AIRFLOW_2_VERSION", "2.10.5")
 PYTHON_VERSION = "3.12"
+CONSTRAINTS_DIR = Path(__file__).resolve().parent / "constraints"
 PYENV_PYTHON_VERSION = "3.12.1"
 BUILD_TIMEOUT_SECONDS = 1800
 # The venv is only reused when this file exists: a build that died half-way is not a venv.
@@ -72,8 +78,21 @@ def is_ready(venv: Path) -> bool:
     return (venv / COMPLETE_MARKER).exists() and venv_bin(venv, "airflow").exists()
 
 
+def major_version(version: str) -> int:
+    return int(version.split(".", 1)[0])
+
+
+def _requirements(version: str) -> list[str]:
+    """Return the `pip install` arguments for Airflow `version`."""
+    if major_version(version) >= 3:
+        return [f"apache-airflow-core=={version}"]
+    constraints = CONSTRAINTS_DIR / f"airflow-{version}-py{PYTHON_VERSION}.txt"
+    pinned = ["-c", str(constraints)] if constraints.exists() else []
+    return [f"apache-airflow=={version}", *pinned]
+
+
 def ensure_airflow_venv(version: str = AIRFLOW_VERSION, *, log=None) -> Path:
-    """Return the path of a venv holding `apache-airflow-core==version`, building it if needed."""
+    """Return the path of a venv holding Airflow `version` (3.x core, or 2.x), building it if needed."""
     venv = venv_path(version)
     if is_ready(venv):
         return venv
@@ -89,7 +108,7 @@ def ensure_airflow_venv(version: str = AIRFLOW_VERSION, *, log=None) -> Path:
         subprocess.run([_base_python(), "-m", "venv", str(venv)], check=True, timeout=120)
         pip = [str(venv_bin(venv, "python")), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         _run_quietly([*pip, "--upgrade", "pip"], timeout=600)
-        _run_quietly([*pip, f"apache-airflow-core=={version}"], timeout=BUILD_TIMEOUT_SECONDS)
+        _run_quietly([*pip, *_requirements(version)], timeout=BUILD_TIMEOUT_SECONDS)
         check = subprocess.run(
             [str(venv_bin(venv, "airflow")), "version"], env=airflow_env(Path(venv, "airflow-home-check")),
             capture_output=True, text=True, timeout=300,
@@ -171,4 +190,5 @@ def metadata_db_create(venv: Path, airflow_home: Path, *, env: dict | None = Non
 
 
 if __name__ == "__main__":
-    print(ensure_airflow_venv())
+    for wanted in (AIRFLOW_VERSION, AIRFLOW_2_VERSION):
+        print(ensure_airflow_venv(wanted))

@@ -1,6 +1,7 @@
 import json
 import logging
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,46 @@ def airflow_db_template(airflow_venv_path, tmp_path_factory):
     """A migrated, empty Airflow SQLite metadata database, copied for each test that needs one."""
     home = tmp_path_factory.mktemp("airflow-template")
     return airflow_venv.metadata_db_create(airflow_venv_path, home)
+
+
+@dataclass(frozen=True)
+class RealAirflow:
+    """One Airflow version's cached venv and an empty, migrated metadata database made by its own CLI."""
+
+    version: str
+    venv: Path
+    template_db: Path
+
+    @property
+    def major(self) -> int:
+        return airflow_venv.major_version(self.version)
+
+    @property
+    def hook_imports(self) -> str:
+        """How Dag code imports BaseHook and Variable in this version."""
+        if self.major >= 3:
+            return "from airflow.sdk import BaseHook, Variable"
+        return "from airflow.hooks.base import BaseHook\nfrom airflow.models import Variable"
+
+    def home(self, folder: Path) -> Path:
+        """Return an AIRFLOW_HOME in `folder` holding a fresh copy of the metadata database."""
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.template_db, folder / "airflow.db")
+        return folder
+
+
+@pytest.fixture(
+    scope="session", params=[airflow_venv.AIRFLOW_VERSION, airflow_venv.AIRFLOW_2_VERSION], ids=lambda v: f"airflow-{v}"
+)
+def real_airflow(request, tmp_path_factory) -> RealAirflow:
+    """Each supported Airflow (3.x and 2.10) in turn: its venv is built on first use (minutes), then reused."""
+    if request.param == airflow_venv.AIRFLOW_VERSION:  # the same venv and database the other tests use
+        return RealAirflow(
+            request.param, request.getfixturevalue("airflow_venv_path"), request.getfixturevalue("airflow_db_template")
+        )
+    venv = airflow_venv.ensure_airflow_venv(request.param)
+    template = airflow_venv.metadata_db_create(venv, tmp_path_factory.mktemp(f"airflow-{request.param}-template"))
+    return RealAirflow(request.param, venv, template)
 
 
 @pytest.fixture

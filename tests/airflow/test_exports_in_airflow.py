@@ -1,10 +1,16 @@
-"""Export files are accepted by a real Airflow (`airflow connections/variables import`, .env) and round-trip."""
+"""Export files are read back exactly by their real consumers: `airflow connections/variables import`
+(Airflow 3.3 and 2.10), python-dotenv feeding Airflow's environment, and a Kubernetes Secret's entries
+as Airflow's AIRFLOW_CONN_<ID> / AIRFLOW_VAR_<KEY> environment variables."""
 
-import subprocess
+import base64
+import json
 
 import pytest
+import yaml
+from dotenv import dotenv_values
 
 from envmanager.selectors.environment import deployment_effective_environment
+from envmanager.selectors.exports import ExportOptions
 from envmanager.services import exports as export_services
 from envmanager.services import links as link_services
 from tests.airflow import airflow_venv
@@ -13,17 +19,17 @@ from tests.factories import ConnectionFactory, EnvVarFactory, VariableFactory
 
 pytestmark = pytest.mark.airflow
 
-TRICKY_PASSWORD = "p'a\"ss $HOME `id` \\back ✓"
-MULTILINE = "line one\nline 'two' with \"quotes\"\n$PATH and \\n literally"
+TRICKY_PASSWORD = "  p'a\"ss $HOME `id` \\back ✓ "
+MULTILINE = "line one\nline 'two' with \"quotes\"\n$PATH and \\n literally\n"
 
 
 @pytest.fixture
 def tricky(workspace, dev):
-    """Objects whose values stress quoting: quotes, `$`, backslashes, newlines, unicode, JSON-looking text."""
+    """Objects whose values stress quoting: quotes, `$`, backslashes, newlines, padding, unicode, JSON-looking text."""
     shared = ConnectionFactory(
         workspace=workspace, key="warehouse", linked_to_all=True,
-        fields={"conn_type": "postgres", "host": "db.internal", "login": "etl", "password": "workspace-pw",
-                "port": 5432, "schema": "analytics", "extra": {"sslmode": "require", "options": {"a": [1, 2]}},
+        fields={"conn_type": "postgres", "host": "db.internal", "login": " etl", "password": "workspace-pw",
+                "port": 5432, "schema": "analytics", "extra": '{ "sslmode": "require",  "options": {"a": [1, 2.50]} }',
                 "description": "Main warehouse"},
     )
     link_services.link_set_override(env_object=shared, actor=None, deployment=dev,
@@ -33,8 +39,8 @@ def tricky(workspace, dev):
     VariableFactory(workspace=workspace, deployment=dev, key="multiline", is_secret=True, fields={"value": MULTILINE})
     VariableFactory(workspace=workspace, deployment=dev, key="json_text", fields={"value": '{"a": 1, "b": [true, null]}'})
     VariableFactory(workspace=workspace, deployment=dev, key="described",
-                    fields={"value": "v", "description": "What it is for"})
-    EnvVarFactory(workspace=workspace, deployment=dev, key="GREETING", fields={"value": "it's a \"test\" $USER"})
+                    fields={"value": "  v  ", "description": "What it is for"})
+    EnvVarFactory(workspace=workspace, deployment=dev, key="GREETING", fields={"value": "it's a \"test\" $USER ${X}"})
     return dev
 
 
@@ -44,6 +50,14 @@ def _expected(dev):
     variables = {key: values for (kind, key), values in entries.items() if kind == "variable"}
     env = {key: values["value"] for (kind, key), values in entries.items() if kind == "env"}
     return connections, variables, env
+
+
+def _as_airflow_reads_it(values: dict) -> dict:
+    return {
+        "conn_type": values["conn_type"], "description": values.get("description"), "login": values.get("login"),
+        "password": values.get("password"), "host": values.get("host"), "port": values.get("port"),
+        "schema": values.get("schema"), "extra": values.get("extra"),
+    }
 
 
 METASTORE_SNIPPET = f"""
@@ -56,7 +70,7 @@ with create_session() as session:
     connections = {{
         c.conn_id: {{"conn_type": c.conn_type, "description": c.description, "login": c.login,
                      "password": c.password, "host": c.host, "port": c.port, "schema": c.schema,
-                     "extra": c.extra_dejson}}
+                     "extra": c.extra}}
         for c in session.scalars(select(Connection))
     }}
     variables = {{v.key: {{"value": v.val, "description": v.description}} for v in session.scalars(select(Variable))}}
@@ -64,35 +78,33 @@ print({RESULT_PREFIX!r} + json.dumps({{"connections": connections, "variables": 
 """
 
 
-def test_connections_and_variables_exports_import_into_airflow_and_round_trip(
-    tricky, tmp_path, airflow_venv_path, airflow_home
-):
+def test_connections_and_variables_exports_import_into_airflow_and_round_trip(tricky, tmp_path, real_airflow):
     dev = tricky
-    env = airflow_venv.airflow_env(airflow_home)  # no envmanager backend: Airflow's own metastore only
+    home = real_airflow.home(tmp_path / "airflow" / "home")
+    env = airflow_venv.airflow_env(home)  # no envmanager backend: Airflow's own metastore only
+    options = ExportOptions(airflow_version=real_airflow.major)
     files = {}
     for export_format in ("connections", "variables"):
-        export = export_services.environment_export_record(actor=None, export_format=export_format, deployment=dev)
+        export = export_services.environment_export_record(
+            actor=None, export_format=export_format, deployment=dev, options=options
+        )
         files[export_format] = tmp_path / export.filename
-        files[export_format].write_text(export.content)
+        files[export_format].write_text(export.content, encoding="utf-8")
 
-    imported_conns = airflow_venv.run_airflow(airflow_venv_path, ["connections", "import", str(files["connections"])], env)
-    imported_vars = airflow_venv.run_airflow(airflow_venv_path, ["variables", "import", str(files["variables"])], env)
-    stored = snippet_result(airflow_venv.run_python(airflow_venv_path, METASTORE_SNIPPET, env).stdout)
+    imported_conns = airflow_venv.run_airflow(real_airflow.venv, ["connections", "import", str(files["connections"])], env)
+    imported_vars = airflow_venv.run_airflow(real_airflow.venv, ["variables", "import", str(files["variables"])], env)
+    stored = snippet_result(airflow_venv.run_python(real_airflow.venv, METASTORE_SNIPPET, env).stdout)
 
     assert "Could not import" not in imported_conns.stdout
     assert "3 of 3 variables successfully updated" in imported_vars.stdout
     connections, variables, _ = _expected(dev)
-    assert set(stored["connections"]) == {"warehouse", "api.v2", "bare"}
-    for conn_id, values in connections.items():
-        got = stored["connections"][conn_id]
-        assert got == {
-            "conn_type": values["conn_type"], "description": values.get("description"), "login": values.get("login"),
-            "password": values.get("password"), "host": values.get("host"), "port": values.get("port"),
-            "schema": values.get("schema"), "extra": values.get("extra") or {},
-        }, conn_id
+    assert stored["connections"] == {conn_id: _as_airflow_reads_it(values) for conn_id, values in connections.items()}
     assert stored["connections"]["warehouse"]["password"] == TRICKY_PASSWORD
+    # Airflow 2's `variables import` reads bare values only: the description stays behind (the export says so).
+    described = real_airflow.major >= 3
     assert stored["variables"] == {
-        key: {"value": values["value"], "description": values.get("description")} for key, values in variables.items()
+        key: {"value": values["value"], "description": values.get("description") if described else None}
+        for key, values in variables.items()
     }
     assert stored["variables"]["multiline"]["value"] == MULTILINE
 
@@ -101,44 +113,64 @@ ENV_SNIPPET = f"""
 import json, os
 from airflow.sdk import BaseHook, Variable
 
-conn = BaseHook.get_connection("warehouse")
-bare = BaseHook.get_connection("bare")
-print({RESULT_PREFIX!r} + json.dumps({{
-    "warehouse": {{"conn_type": conn.conn_type, "description": conn.description, "login": conn.login,
-                   "password": conn.password, "host": conn.host, "port": conn.port, "schema": conn.schema,
-                   "extra": conn.extra_dejson}},
-    "bare_type": bare.conn_type,
-    "variables": {{key: Variable.get(key) for key in ("multiline", "json_text", "described")}},
-    "greeting": os.environ.get("GREETING"),
-}}))
+connections = {{}}
+for conn_id in json.loads(os.environ["WANTED_CONNECTIONS"]):
+    c = BaseHook.get_connection(conn_id)
+    connections[conn_id] = {{"conn_type": c.conn_type, "description": c.description, "login": c.login,
+                             "password": c.password, "host": c.host, "port": c.port, "schema": c.schema,
+                             "extra": c.extra}}
+variables = {{key: Variable.get(key) for key in json.loads(os.environ["WANTED_VARIABLES"])}}
+print({RESULT_PREFIX!r} + json.dumps({{"connections": connections, "variables": variables,
+                                       "greeting": os.environ.get("GREETING")}}))
 """
 
 
-def test_dotenv_export_loads_into_airflow_through_environment_variables(tricky, tmp_path, airflow_venv_path, airflow_home):
+def _read_through_environment(venv, home, values: dict[str, str], *, connections, variables) -> dict:
+    """Run Airflow with `values` as its environment variables; return what BaseHook / Variable.get see."""
+    env = airflow_venv.airflow_env(home)
+    env.update(values)
+    env.update(WANTED_CONNECTIONS=json.dumps(sorted(connections)), WANTED_VARIABLES=json.dumps(sorted(variables)))
+    return snippet_result(airflow_venv.run_python(venv, ENV_SNIPPET, env).stdout)
+
+
+def test_dotenv_export_read_by_python_dotenv_reaches_airflow_exactly(tricky, tmp_path, airflow_venv_path, airflow_home):
     dev = tricky
     export = export_services.environment_export_record(actor=None, export_format="dotenv", deployment=dev)
     env_file = tmp_path / export.filename
-    env_file.write_text(export.content)
-    env = airflow_venv.airflow_env(airflow_home)
-    python = str(airflow_venv.venv_bin(airflow_venv_path, "python"))
+    env_file.write_bytes(export.content.encode())
 
-    # `set -a; . file` is how shells, systemd-less containers and CI load a .env file.
-    result = subprocess.run(
-        ["bash", "-c", 'set -a; . "$1"; set +a; exec "$2" -c "$3"', "_", str(env_file), python, ENV_SNIPPET],
-        env=env, capture_output=True, text=True, timeout=300,
+    # python-dotenv reads the file (as `dotenv run` would) and hands the values to Airflow's process.
+    loaded = dotenv_values(env_file, interpolate=False)
+    connections, variables, env_values = _expected(dev)
+    got = _read_through_environment(
+        airflow_venv_path, airflow_home, loaded, connections=["warehouse", "bare"], variables=variables
     )
 
-    assert result.returncode == 0, result.stderr[-3000:]
-    got = snippet_result(result.stdout)
-    connections, variables, env_values = _expected(dev)
     warehouse = connections["warehouse"]
-    assert got["warehouse"] == {
-        "conn_type": "postgres", "description": warehouse["description"], "login": "etl",
-        "password": TRICKY_PASSWORD, "host": "db-dev.internal", "port": 5432, "schema": "analytics",
-        "extra": warehouse["extra"],
-    }
-    assert got["bare_type"] == "generic"
-    assert got["variables"] == {key: variables[key]["value"] for key in ("multiline", "json_text", "described")}
+    assert got["connections"]["warehouse"] == _as_airflow_reads_it(warehouse)
+    assert got["connections"]["warehouse"]["password"] == TRICKY_PASSWORD
+    assert got["connections"]["bare"]["conn_type"] == "generic"
+    assert got["variables"] == {key: values["value"] for key, values in variables.items()}
     assert got["greeting"] == env_values["GREETING"]
     # 'api.v2' cannot be an environment variable name: left out, and the file says so.
     assert export.skipped and "'api.v2'" in export.skipped[0]
+
+
+def test_k8s_secret_entries_are_what_airflow_reads_from_its_environment(tricky, airflow_venv_path, airflow_home):
+    dev = tricky
+    export = export_services.environment_export_record(
+        actor=None, export_format="k8s-secret", deployment=dev, options=ExportOptions(include_airflow_objects=True)
+    )
+    manifest = yaml.safe_load(export.content)
+    # What Kubernetes puts in the container's environment with envFrom.secretRef: the decoded bytes.
+    values = {name: base64.b64decode(encoded).decode() for name, encoded in manifest["data"].items()}
+
+    connections, variables, env_values = _expected(dev)
+    got = _read_through_environment(
+        airflow_venv_path, airflow_home, values, connections=["warehouse", "bare"], variables=variables
+    )
+
+    assert got["connections"]["warehouse"] == _as_airflow_reads_it(connections["warehouse"])
+    assert got["variables"] == {key: values["value"] for key, values in variables.items()}
+    assert got["greeting"] == env_values["GREETING"]
+    assert [reason.split(":")[0] for reason in export.skipped] == ["Airflow connection 'api.v2'"]

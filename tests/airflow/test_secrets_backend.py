@@ -10,7 +10,7 @@ import pytest
 
 from envmanager.services import env_objects as env_object_services
 from envmanager.services import tokens as token_services
-from envmanager_airflow.secrets import EnvmanagerSecretsBackend
+from envmanager_airflow.secrets import EnvmanagerSecretsBackend, quote_key
 from tests.airflow.conftest import API_KEY_VALUE, REPO_ROOT, WAREHOUSE_DEV_PASSWORD
 
 pytestmark = pytest.mark.usefixtures("delivered")
@@ -62,9 +62,36 @@ def test_unknown_keys_are_none_so_airflow_falls_back(live_server, token_file, ba
     assert backend.get_conn_value("region") is None  # a variable is not a connection
     assert backend.get_variable("key with spaces/and slash") is None
     assert backend.get_config("core__fernet_key") is None
-    # A 404 is routine: neither the backend nor the server warns about an unknown key.
-    warnings = [r for r in backend_logs.records if r.levelname == "WARNING"]
-    assert [r.getMessage() for r in warnings] == ["Not Found: /api/v1/variables/key with spaces/and slash"]
+    # A 404 is routine: neither the backend nor the server warns about an unknown key, whatever it holds.
+    assert [r.getMessage() for r in backend_logs.records if r.levelname == "WARNING"] == []
+
+
+@pytest.mark.parametrize(
+    ("key", "segment"),
+    [
+        ("warehouse", "warehouse"),
+        ("odd:conn#id(1)", "odd%3Aconn%23id%281%29"),
+        ("a/b c%", "a%2Fb%20c%25"),
+        ("ключ", "%D0%BA%D0%BB%D1%8E%D1%87"),
+        ("..", "%2E%2E"),
+        ("a.b", "a.b"),
+    ],
+)
+def test_every_key_is_one_encoded_path_segment(key, segment):
+    assert quote_key(key) == segment
+
+
+def test_keys_airflow_accepts_resolve_through_the_backend(live_server, token_file, workspace, dev):
+    for kind, key in [("connection", "odd:conn#id(1)/x"), ("connection", "соединение_бд"), ("variable", "ключ_переменной")]:
+        fields = {"conn_type": "http", "password": "  pw  "} if kind == "connection" else {"value": "v\n"}
+        env_object_services.env_object_create(
+            workspace=workspace, deployment=dev, actor=None, kind=kind, key=key, fields=fields
+        )
+    backend = _backend(live_server, token_file)
+
+    assert json.loads(backend.get_conn_value("odd:conn#id(1)/x"))["password"] == "  pw  "
+    assert json.loads(backend.get_conn_value("соединение_бд"))["password"] == "  pw  "
+    assert backend.get_variable("ключ_переменной") == "v\n"
 
 
 def test_answers_are_cached_for_the_ttl_then_refreshed(live_server, token_file, dev):

@@ -1,8 +1,10 @@
+import base64
 import io
 import json
 import stat
 
 import pytest
+import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -150,9 +152,34 @@ def test_env_export_will_not_overwrite_a_file_without_yes(tmp_path, dev):
     assert json.loads(target.read_text())["api_key"] == API_KEY_VALUE
 
 
+@pytest.mark.usefixtures("environment")
+def test_env_export_variables_for_airflow_2_say_what_they_leave_out(dev):
+    out, err = _run("env_export", "--deployment", "dev", "--format", "variables", "--airflow", "2")
+
+    assert json.loads(out) == {"api_key": API_KEY_VALUE, "region": "eu-west-1"}
+    assert "Note: Airflow 2's `variables import` reads no descriptions: the file leaves out the descriptions of region." in err
+
+
+@pytest.mark.usefixtures("environment")
+def test_env_export_k8s_secret_with_airflow_objects(dev, workspace):
+    from tests.factories import VariableFactory
+
+    VariableFactory(workspace=workspace, deployment=dev, key="ключ", fields={"value": "x"})
+
+    out, err = _run("env_export", "--deployment", "dev", "--format", "k8s-secret", "--include-airflow-objects")
+
+    data = yaml.safe_load(out)["data"]
+    assert base64.b64decode(data["AIRFLOW_VAR_API_KEY"]).decode() == API_KEY_VALUE
+    assert set(data) == {"AIRFLOW_CONN_WAREHOUSE", "AIRFLOW_VAR_API_KEY", "AIRFLOW_VAR_REGION", "LOG_LEVEL"}
+    assert "Left out Airflow variable 'ключ': 'AIRFLOW_VAR_КЛЮЧ' is not a valid environment variable name" in err
+    assert AuditEntry.objects.get(action="environment.export").changes["include_airflow_objects"] is True
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["--deployment", "dev", "--format", "dotenv", "--include-airflow-objects"],
+         "--include-airflow-objects applies to --format k8s-secret only."),
         (["--deployment", "nope", "--format", "dotenv"], "No Deployment named 'nope'"),
         (["--deployment", "dev", "--format", "dotenv", "--output", "/nonexistent-dir/x.env"], "does not exist"),
     ],
@@ -166,3 +193,5 @@ def test_env_export_bad_input(dev, args, message):
 def test_env_export_unknown_format_is_a_usage_error(dev):
     with pytest.raises(CommandError, match="invalid choice"):
         _run("env_export", "--deployment", "dev", "--format", "yaml")
+    with pytest.raises(CommandError, match="invalid choice: 4"):
+        _run("env_export", "--deployment", "dev", "--format", "variables", "--airflow", "4")

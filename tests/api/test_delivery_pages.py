@@ -1,7 +1,9 @@
+import base64
 import json
 import re
 
 import pytest
+import yaml
 from django.urls import reverse
 
 from envmanager.models import ApiToken, AuditEntry
@@ -116,7 +118,8 @@ def test_anonymous_users_are_sent_to_login(client, workspace, dev):
 @pytest.mark.usefixtures("environment")
 @pytest.mark.parametrize(
     ("export_format", "filename"),
-    [("connections", "dev-connections.json"), ("variables", "dev-variables.json"), ("dotenv", "dev.env")],
+    [("connections", "dev-connections.json"), ("variables", "dev-variables.json"), ("dotenv", "dev.env"),
+     ("k8s-secret", "dev-secret.yaml")],
 )
 @pytest.mark.parametrize("role", ["owner", "operator"])
 def test_owner_and_operator_download_exports(client, request, workspace, dev, role, export_format, filename):
@@ -130,6 +133,8 @@ def test_owner_and_operator_download_exports(client, request, workspace, dev, ro
     assert response["Cache-Control"] == "no-store"
     if export_format == "connections":
         assert json.loads(response.content)["warehouse"]["password"] == WAREHOUSE_DEV_PASSWORD
+    elif export_format == "k8s-secret":
+        assert set(yaml.safe_load(response.content)["data"]) == {"LOG_LEVEL"}  # environment variables only
     else:
         assert API_KEY_VALUE in response.content.decode()
     entry = AuditEntry.objects.get(action="environment.export")
@@ -192,6 +197,30 @@ def test_ide_project_of_another_workspace_is_404(client, owner, workspace, other
     assert client.get(reverse("envmanager:ide-project-tokens", args=[workspace.pk, theirs.pk])).status_code == 404
 
 
+@pytest.mark.usefixtures("environment")
+def test_download_options_choose_airflow_2_variables_and_a_secret_with_airflow_objects(client, owner, workspace, dev):
+    login(client, owner)
+
+    variables = client.post(_export_url(workspace, dev, "variables"), {"airflow": "2"})
+    secret = client.post(_export_url(workspace, dev, "k8s-secret"), {"include_airflow_objects": "on"})
+
+    assert variables["Content-Disposition"] == 'attachment; filename="dev-variables-airflow2.json"'
+    assert json.loads(variables.content) == {"api_key": API_KEY_VALUE, "region": "eu-west-1"}
+    data = yaml.safe_load(secret.content)["data"]
+    assert base64.b64decode(data["AIRFLOW_VAR_API_KEY"]).decode() == API_KEY_VALUE
+    assert "AIRFLOW_CONN_WAREHOUSE" in data
+
+
+def test_unknown_download_options_are_a_clear_400_and_export_nothing(client, owner, workspace, dev):
+    login(client, owner)
+
+    response = client.post(_export_url(workspace, dev, "variables"), {"airflow": "4"})
+
+    assert response.status_code == 400
+    assert "Select a valid choice. 4 is not one of the available choices." in response.content.decode()
+    assert not AuditEntry.objects.filter(action="environment.export").exists()
+
+
 # --- The panels on the Deployment and IDE project pages -------------------------------------------
 
 
@@ -201,7 +230,9 @@ def test_deployment_panel_offers_tokens_and_exports_to_operators_only(client, op
     login(client, operator)
     body = client.get(page).content.decode()
     assert _tokens_url(workspace, dev) in body
-    assert _export_url(workspace, dev, "connections") in body
+    for export_format in ("connections", "variables", "dotenv", "k8s-secret"):
+        assert _export_url(workspace, dev, export_format) in body
+    assert 'name="airflow" value="2"' in body and 'name="include_airflow_objects"' in body
 
     login(client, author)
     body = client.get(page).content.decode()

@@ -1,15 +1,22 @@
+import base64
+import io
 import json
+import os
+import re
 import subprocess
+import sys
 
 import pytest
 from django.core.exceptions import ValidationError
+import yaml
+from dotenv import dotenv_values
 
 from envmanager.models import AuditEntry
-from envmanager.selectors.exports import dotenv_quote, environment_export
+from envmanager.selectors.exports import ExportOptions, dotenv_quote, environment_export
 from envmanager.services import exports as export_services
 from envmanager.services import links as link_services
 from tests.api.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD, WAREHOUSE_PASSWORD
-from tests.factories import ConnectionFactory, EnvVarFactory
+from tests.factories import ConnectionFactory, DeploymentFactory, EnvVarFactory, VariableFactory
 
 pytestmark = pytest.mark.usefixtures("environment")
 
@@ -42,8 +49,8 @@ def test_dotenv_export_has_connections_as_json_variables_and_plain_env(dev):
     lines = [line for line in export.content.splitlines() if line and not line.startswith("#")]
     names = [line.split("=", 1)[0] for line in lines]
     assert names == ["AIRFLOW_CONN_WAREHOUSE", "AIRFLOW_VAR_API_KEY", "AIRFLOW_VAR_REGION", "LOG_LEVEL"]
-    conn_json = lines[0].split("=", 1)[1].strip("'")
-    assert json.loads(conn_json)["password"] == WAREHOUSE_DEV_PASSWORD
+    read_back = dotenv_values(stream=io.StringIO(export.content), interpolate=False)
+    assert json.loads(read_back["AIRFLOW_CONN_WAREHOUSE"])["password"] == WAREHOUSE_DEV_PASSWORD
     assert f"AIRFLOW_VAR_API_KEY='{API_KEY_VALUE}'" in lines
     assert "metrics.example.com" not in export.content  # metrics exports are not Airflow objects
 
@@ -66,24 +73,48 @@ TRICKY = [
     "with space and $HOME and `cmd` and \\backslash",
     "it's got a single quote",
     'both \' and " quotes $PATH \\n',
-    "multi\nline\nvalue",
+    "multi\nline\nvalue\n",
+    "  leading and trailing  ",
+    "# not a comment = not a key",
+    "ends with a backslash\\",
+    "two \\\\ backslashes and \\'",
     "unicode ✓ naïve",
+    "tab\tand\rcarriage",
     "",
 ]
 
 
-@pytest.mark.parametrize("value", TRICKY)
-def test_dotenv_values_read_back_exactly_in_a_posix_shell(tmp_path, value):
-    env_file = tmp_path / "x.env"
-    env_file.write_text(f"THE_VALUE={dotenv_quote(value)}\n")
-
+def _shell_reads(env_file) -> str:
     result = subprocess.run(
         ["bash", "-c", 'set -a; . "$1"; printf "%s" "$THE_VALUE"', "_", str(env_file)],
-        capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+        capture_output=True, timeout=30, env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
     )
-
     assert result.returncode == 0, result.stderr
-    assert result.stdout == value
+    return result.stdout.decode()
+
+
+@pytest.mark.parametrize("value", TRICKY)
+def test_dotenv_values_read_back_exactly_with_python_dotenv_and_where_said_in_a_shell(tmp_path, value):
+    quoted, shell_reads_it = dotenv_quote(value)
+    env_file = tmp_path / "x.env"
+    env_file.write_bytes(f"THE_VALUE={quoted}\n".encode())
+
+    assert dotenv_values(env_file) == {"THE_VALUE": value}
+    if shell_reads_it:
+        assert _shell_reads(env_file) == value
+
+
+def test_values_a_shell_would_misread_are_named_in_the_file(workspace, dev):
+    EnvVarFactory(workspace=workspace, deployment=dev, key="BOTH_QUOTES", fields={"value": "it's \"$HOME\""})
+    EnvVarFactory(workspace=workspace, deployment=dev, key="TEMPLATE", fields={"value": "${NOT_EXPANDED}"})
+
+    export = environment_export(export_format="dotenv", deployment=dev)
+
+    assert "BOTH_QUOTES: a POSIX shell would read this value (and the lines after it) differently" in export.content
+    assert "TEMPLATE: python-dotenv expands the ${...} in it unless read with interpolate=False." in export.content
+    assert len(export.notes) == 2
+    read_back = dotenv_values(stream=io.StringIO(export.content), interpolate=False)
+    assert (read_back["BOTH_QUOTES"], read_back["TEMPLATE"]) == ("it's \"$HOME\"", "${NOT_EXPANDED}")
 
 
 def test_ide_project_export_holds_only_linked_objects(ide_project, environment):
@@ -129,3 +160,111 @@ def test_export_query_count_does_not_grow_with_objects(workspace, dev, n, django
     with django_assert_num_queries(5):
         export = export_services.environment_export_record(actor=None, export_format="dotenv", deployment=dev)
     assert export.count == 4 + n
+
+
+def test_variables_for_airflow_2_are_plain_values_and_say_what_is_left_out(dev):
+    export = environment_export(export_format="variables", deployment=dev, options=ExportOptions(airflow_version=2))
+
+    assert export.filename == "dev-variables-airflow2.json"
+    assert json.loads(export.content) == {"api_key": API_KEY_VALUE, "region": "eu-west-1"}
+    assert export.notes == (
+        "Airflow 2's `variables import` reads no descriptions: the file leaves out the descriptions of region.",
+    )
+
+
+def test_unknown_airflow_version_is_refused():
+    with pytest.raises(ValidationError, match="Unknown Airflow version '4'. Use 2 or 3."):
+        ExportOptions(airflow_version=4)
+
+
+def _secret_data(export) -> dict[str, str]:
+    manifest = yaml.safe_load(export.content)
+    assert (manifest["apiVersion"], manifest["kind"], manifest["type"]) == ("v1", "Secret", "Opaque")
+    return {name: base64.b64decode(encoded).decode() for name, encoded in manifest["data"].items()}
+
+
+def test_k8s_secret_holds_the_environment_variables_as_exact_bytes(workspace, dev):
+    EnvVarFactory(workspace=workspace, deployment=dev, key="PADDED", fields={"value": "  spaced\n\ttabbed ✓ "})
+    EnvVarFactory(workspace=workspace, deployment=dev, key="LOOKS_LIKE_A_BOOL", fields={"value": "true"})
+
+    export = environment_export(export_format="k8s-secret", deployment=dev)
+
+    assert (export.filename, export.content_type) == ("dev-secret.yaml", "application/yaml")
+    assert yaml.safe_load(export.content)["metadata"] == {
+        "name": "dev-env", "labels": {"app.kubernetes.io/managed-by": "envmanager"}
+    }
+    assert _secret_data(export) == {"LOG_LEVEL": "debug", "PADDED": "  spaced\n\ttabbed ✓ ", "LOOKS_LIKE_A_BOOL": "true"}
+    assert export.count == 3
+
+
+def test_k8s_secret_with_airflow_objects_uses_airflows_environment_variable_names(dev):
+    export = environment_export(
+        export_format="k8s-secret", deployment=dev, options=ExportOptions(include_airflow_objects=True)
+    )
+
+    data = _secret_data(export)
+    assert set(data) == {"AIRFLOW_CONN_WAREHOUSE", "AIRFLOW_VAR_API_KEY", "AIRFLOW_VAR_REGION", "LOG_LEVEL"}
+    assert json.loads(data["AIRFLOW_CONN_WAREHOUSE"]) == {
+        "conn_type": "postgres", "description": "Main warehouse", "login": "etl", "password": WAREHOUSE_DEV_PASSWORD,
+        "host": "db-dev.internal", "port": 5432, "schema": "analytics", "extra": '{"sslmode": "require"}',
+    }
+    assert data["AIRFLOW_VAR_API_KEY"] == API_KEY_VALUE
+
+
+def test_k8s_secret_leaves_out_what_cannot_be_an_environment_variable_and_names_that_collide(workspace, dev):
+    ConnectionFactory(workspace=workspace, deployment=dev, key="my-conn.v2", fields={"conn_type": "http"})
+    VariableFactory(workspace=workspace, deployment=dev, key="ключ", fields={"value": "unicode"})
+    VariableFactory(workspace=workspace, deployment=dev, key="Region", fields={"value": "capital"})
+    EnvVarFactory(workspace=workspace, deployment=dev, key="AIRFLOW_VAR_API_KEY", fields={"value": "plain env"})
+
+    export = environment_export(
+        export_format="k8s-secret", deployment=dev, options=ExportOptions(include_airflow_objects=True)
+    )
+
+    assert set(_secret_data(export)) == {"AIRFLOW_CONN_WAREHOUSE", "LOG_LEVEL"}
+    assert sorted(export.skipped) == sorted([
+        "Airflow connection 'my-conn.v2': 'AIRFLOW_CONN_MY-CONN.V2' is not a valid environment variable name "
+        "(use letters, digits and '_' in the key).",
+        "Airflow variable 'ключ': 'AIRFLOW_VAR_КЛЮЧ' is not a valid environment variable name "
+        "(use letters, digits and '_' in the key).",
+        "Airflow variable 'api_key' and Environment variable 'AIRFLOW_VAR_API_KEY': each would be "
+        "'AIRFLOW_VAR_API_KEY', which holds one value only.",
+        "Airflow variable 'Region' and Airflow variable 'region': each would be 'AIRFLOW_VAR_REGION', which holds "
+        "one value only.",
+    ])
+    assert "# Left out:" in export.content
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("Staging", "staging-env"), ("Prod EU (primary)", "prod-eu-primary-env"), ("a..b--c.", "a.b-c-env"), ("прод", "deployment-{pk}-env")],
+)
+def test_k8s_secret_name_is_a_dns_subdomain_made_from_the_target(workspace, name, expected):
+    deployment = DeploymentFactory(workspace=workspace, name=name)
+
+    manifest = yaml.safe_load(environment_export(export_format="k8s-secret", deployment=deployment).content)
+
+    assert manifest["metadata"]["name"] == expected.format(pk=deployment.pk)
+    assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", manifest["metadata"]["name"])
+
+
+def test_a_dotenv_file_without_shell_notes_is_read_alike_by_a_posix_shell(workspace, dev, tmp_path):
+    """Where no value needs python-dotenv's escapes, `set -a; . file` gets exactly what python-dotenv gets."""
+    for key, value in [("PADDED", "  x  "), ("QUOTE", "it's"), ("DOLLAR", "$HOME and `id`"), ("LINES", "a\n b\n")]:
+        EnvVarFactory(workspace=workspace, deployment=dev, key=key, fields={"value": value})
+    export = environment_export(export_format="dotenv", deployment=dev)
+    env_file = tmp_path / export.filename
+    env_file.write_bytes(export.content.encode())
+    dumper = "import json, os; print(json.dumps(dict(os.environ)))"
+
+    result = subprocess.run(
+        ["bash", "-c", 'set -a; . "$1"; set +a; exec "$2" -c "$3"', "_", str(env_file), sys.executable, dumper],
+        capture_output=True, timeout=60, env={"PATH": os.environ["PATH"], "HOME": "/nonexistent"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert not [note for note in export.notes if "POSIX shell" in note]
+    read_back = dotenv_values(env_file)
+    shell = json.loads(result.stdout)
+    assert {name: shell.get(name) for name in read_back} == read_back
+    assert read_back["DOLLAR"] == "$HOME and `id`" and read_back["LINES"] == "a\n b\n"

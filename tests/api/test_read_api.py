@@ -69,7 +69,7 @@ def test_valid_token_reads_its_deployment_with_secrets(client, dev_token, name, 
         assert body["fields"]["password"]["secret"] is True
         assert _field(body, "login") == "etl"
         assert body["fields"]["login"]["source"] == "workspace"
-        assert _field(body, "extra") == {"sslmode": "require"}
+        assert _field(body, "extra") == '{"sslmode": "require"}'  # the JSON text, as Airflow stores it
         assert _field(body, "port") == 5432
     else:
         assert (body["type"], body["key"], body["is_secret"]) == ("variable", "api_key", True)
@@ -181,6 +181,8 @@ def test_other_workspace_token_never_sees_this_workspaces_data(
         ("/api/v1/variables/LOG_LEVEL", "/variables/{key}", "variable", "LOG_LEVEL"),
         ("/api/v1/connections/region", "/connections/{conn_id}", "connection", "region"),
         ("/api/v1/connections/has%20space", "/connections/{conn_id}", "connection", "has space"),
+        ("/api/v1/connections/a%2Fb%2F", "/connections/{conn_id}", "connection", "a/b/"),
+        ("/api/v1/variables/100%25", "/variables/{key}", "variable", "100%"),
     ],
 )
 def test_unknown_key_is_404(client, dev_token, url, doc_path, kind, key):
@@ -192,6 +194,47 @@ def test_unknown_key_is_404(client, dev_token, url, doc_path, kind, key):
     }
     assert response["Cache-Control"] == "no-store"
     assert_matches_openapi(response, doc_path)
+
+
+# Keys Airflow accepts, and how a client writes them in the URL (UTF-8, percent-encoded; '/' as %2F).
+ODD_KEYS = [
+    ("connection", "odd:conn#id(1)", "/api/v1/connections/odd%3Aconn%23id%281%29"),
+    ("connection", "соединение_бд", "/api/v1/connections/%D1%81%D0%BE%D0%B5%D0%B4%D0%B8%D0%BD%D0%B5%D0%BD%D0%B8%D0%B5_%D0%B1%D0%B4"),
+    ("connection", "path/like\\win!", "/api/v1/connections/path%2Flike%5Cwin%21"),
+    ("connection", "..", "/api/v1/connections/%2E%2E"),
+    ("variable", "ключ_переменной", "/api/v1/variables/%D0%BA%D0%BB%D1%8E%D1%87_%D0%BF%D0%B5%D1%80%D0%B5%D0%BC%D0%B5%D0%BD%D0%BD%D0%BE%D0%B9"),
+    ("variable", "𝐦𝐚𝐭𝐡.v-1", "/api/v1/variables/%F0%9D%90%A6%F0%9D%90%9A%F0%9D%90%AD%F0%9D%90%A1.v-1"),
+]
+
+
+@pytest.mark.parametrize(("kind", "key", "url"), ODD_KEYS, ids=[key for _, key, _ in ODD_KEYS])
+def test_keys_airflow_accepts_are_served_url_encoded(client, workspace, dev, dev_token, kind, key, url):
+    fields = {"conn_type": "http", "password": " spaced "} if kind == "connection" else {"value": " spaced "}
+    env_object_services.env_object_create(workspace=workspace, deployment=dev, actor=None, kind=kind, key=key, fields=fields)
+    secret_field = "password" if kind == "connection" else "value"
+
+    response = _get(client, url, dev_token)
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["key"], _field(response.json(), secret_field)) == (key, " spaced ")
+    assert_matches_openapi(response, "/connections/{conn_id}" if kind == "connection" else "/variables/{key}")
+
+
+def test_the_openapi_key_patterns_are_the_key_rules(client):
+    """The documented path patterns accept what envmanager accepts (ECMA-262 syntax, read here by Python)."""
+    import re
+
+    from envmanager.kinds import key_error
+
+    document = client.get("/api/v1/openapi.json").json()
+    patterns = {
+        "connection": document["paths"]["/connections/{conn_id}"]["get"]["parameters"][0]["schema"]["pattern"],
+        "variable": document["paths"]["/variables/{key}"]["get"]["parameters"][0]["schema"]["pattern"],
+    }
+    samples = ["warehouse", "odd:conn#id(1)", "соединение_бд", "𝐦𝐚𝐭𝐡", "a b", "a/b", "a'b", "x" * 250, "x" * 251, "é\u0301", ""]
+    for kind, pattern in patterns.items():
+        for sample in samples:
+            assert bool(re.fullmatch(pattern, sample)) == (key_error(kind, sample) is None), (kind, sample)
 
 
 def test_excluded_deployment_gets_404_for_an_object_linked_to_all(client, dev_token, dev, environment):

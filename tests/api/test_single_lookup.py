@@ -42,6 +42,18 @@ def landscape(workspace, other_workspace, dev, prod):
     VariableFactory(workspace=workspace, deployment=dev, key="shadowed", is_secret=True, fields={"value": "own"})
     link_services.link_create(env_object=shadowed, actor=None, ide_project=project)
 
+    # Keys Airflow accepts beyond ASCII; lookups compare them exactly (no case folding, no normalisation:
+    # "Å" U+00C5 and "Å" U+212B are two keys, as in Airflow's metastore).
+    unicode_var = VariableFactory(workspace=workspace, key="ключ_переменной", fields={"value": " padded\n"})
+    link_services.link_create(env_object=unicode_var, actor=None, deployment=dev)
+    link_services.link_create(env_object=unicode_var, actor=None, ide_project=project)
+    link_services.link_set_override(env_object=unicode_var, actor=None, ide_project=project, fields={"value": "ide "})
+    odd_conn = ConnectionFactory(workspace=workspace, key="соединение:бд#(1)/x", linked_to_all=True,
+                                 fields={"conn_type": "http", "password": "  pw  "})
+    link_services.link_set_override(env_object=odd_conn, actor=None, deployment=dev, fields={"login": " dev"})
+    VariableFactory(workspace=workspace, deployment=dev, key="\u00c5ngstr\u00f6m", fields={"value": "precomposed"})
+    VariableFactory(workspace=workspace, deployment=prod, key="\u212bngstr\u00f6m", fields={"value": "sign"})
+
     MetricsExportFactory(workspace=workspace, deployment=prod, key="prom")
     VariableFactory(workspace=other_workspace, deployment=elsewhere, key="linked", fields={"value": "theirs"})
     ConnectionFactory(workspace=other_workspace, key="to_all", linked_to_all=True, fields={"conn_type": "mysql"})
@@ -51,6 +63,8 @@ def landscape(workspace, other_workspace, dev, prod):
 KEYS = [
     (Kind.VARIABLE, "linked"), (Kind.CONNECTION, "to_all"), (Kind.ENV, "EXCLUDED"), (Kind.CONNECTION, "unlinked"),
     (Kind.VARIABLE, "shadowed"), (Kind.METRICS, "prom"), (Kind.VARIABLE, "to_all"), (Kind.VARIABLE, "absent"),
+    (Kind.VARIABLE, "ключ_переменной"), (Kind.VARIABLE, "КЛЮЧ_ПЕРЕМЕННОЙ"), (Kind.CONNECTION, "соединение:бд#(1)/x"),
+    (Kind.VARIABLE, "\u00c5ngstr\u00f6m"), (Kind.VARIABLE, "\u212bngstr\u00f6m"),
 ]
 
 
@@ -78,6 +92,9 @@ def test_the_landscape_exercises_every_outcome(landscape):
     assert target_effective_entry(kind="variable", key="shadowed", deployment=dev).source == "deployment"
     assert target_effective_entry(kind="variable", key="shadowed", deployment=prod).source == "workspace"
     assert target_effective_entry(kind="connection", key="to_all", deployment=prod).source == "override"
+    assert target_effective_entry(kind="variable", key="ключ_переменной", ide_project=project).reveal()["value"] == "ide "
+    assert target_effective_entry(kind="variable", key="\u00c5ngstr\u00f6m", deployment=prod) is None
+    assert target_effective_entry(kind="variable", key="\u212bngstr\u00f6m", deployment=prod).reveal()["value"] == "sign"
     assert target_effective_entry(kind="env", key="EXCLUDED", deployment=dev) is None
     assert target_effective_entry(kind="env", key="EXCLUDED", deployment=prod) is not None
     assert target_effective_entry(kind="variable", key="linked", ide_project=project).reveal()["value"] == "ide"

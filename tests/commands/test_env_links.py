@@ -162,7 +162,7 @@ def test_override_sets_plain_and_secret_fields_for_one_deployment(run, warehouse
 
     result = run(
         "env_override", "--type", "connection", "--key", "warehouse", "--deployment", "prod",
-        "--set", "host=prod-db.internal", "--set", "password=-", "--set", "port=6432", stdin=MARKER + "\n",
+        "--set", "host=prod-db.internal", "--set", "password=-", "--set", "port=6432", stdin=MARKER,  # the whole of stdin, as is
     )
 
     link = Link.objects.get(env_object=warehouse, deployment=prod)

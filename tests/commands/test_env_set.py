@@ -22,23 +22,34 @@ def test_creates_a_workspace_connection_with_every_field(run, workspace):
         "description": "Main warehouse",
     }
     assert obj.reveal("password") == MARKER
-    assert obj.reveal("extra") == {"sslmode": "require", "token": MARKER}
+    assert json.loads(obj.reveal("extra")) == {"sslmode": "require", "token": MARKER}
     assert "Created Airflow connection 'warehouse' (Workspace):" in result.out
     assert "  password: set" in result.out and "  extra: set" in result.out
     assert MARKER not in result.both
     assert MARKER not in audit_text()
 
 
-def test_reads_one_secret_from_stdin_whole(run, workspace):
+def test_reads_one_secret_from_stdin_whole_byte_for_byte(run, workspace):
     result = run(
         "env_set", type="variable", key="pem", value="-", is_secret=True, stdin=f"line one {MARKER}\nline two\n"
     )
 
     obj = EnvObject.objects.get(key="pem")
     assert obj.is_secret
-    assert obj.reveal("value") == f"line one {MARKER}\nline two"
+    assert obj.reveal("value") == f"line one {MARKER}\nline two\n"  # the final newline is part of the input
     assert "value: set" in result.out
+    assert "Note: Value ends with a line break; it is kept as is." in result.err
     assert MARKER not in result.both
+
+
+def test_values_with_surrounding_whitespace_are_kept_and_the_command_says_so(run, workspace):
+    result = run("env_set", type="connection", key="c", conn_type="http", login=" lead", password="  pw  ")
+
+    obj = EnvObject.objects.get(key="c")
+    assert (obj.data["login"], obj.reveal("password")) == (" lead", "  pw  ")
+    assert "Note: Login starts with a space; it is kept as is." in result.err
+    assert "Note: Password starts with a space and ends with a space; it is kept as is." in result.err
+    assert "  pw  " not in result.both
 
 
 def test_reads_several_secrets_from_stdin_one_line_each(run, workspace):
@@ -48,8 +59,8 @@ def test_reads_several_secrets_from_stdin_one_line_each(run, workspace):
     )
 
     obj = EnvObject.objects.get(key="api")
-    assert obj.reveal("password") == MARKER
-    assert obj.reveal("extra") == {"token": "t"}
+    assert obj.reveal("password") == MARKER  # each line without its line terminator
+    assert obj.reveal("extra") == '{"token": "t"}'
 
 
 def test_updates_only_the_given_fields(run, workspace):
@@ -149,7 +160,9 @@ def test_dry_run_update_changes_nothing(run, workspace):
     [
         ({"type": "queue", "key": "x"}, "Unknown type 'queue'. Use one of: connection, variable, env, metrics."),
         ({"type": "env", "key": "1BAD", "value": "x"}, "'1BAD' is not a valid environment variable name"),
-        ({"type": "connection", "key": "bad key!", "conn_type": "http"}, "'bad key!' is not a valid key"),
+        ({"type": "connection", "key": "bad key!", "conn_type": "http"},
+         "'bad key!' is not a valid Airflow connection id: a space at position 4 is not allowed."),
+        ({"type": "variable", "key": " padded", "value": "x"}, "' padded' is not a valid Airflow variable key"),
         ({"type": "connection", "key": "c", "host": "h"}, "Connection type is required."),
         ({"type": "connection", "key": "c", "conn_type": "http", "extra": "{not json"}, "Extra is not valid JSON"),
         ({"type": "connection", "key": "c", "conn_type": "http", "extra": "[1, 2]"}, "Extra must be a JSON object"),

@@ -13,9 +13,9 @@ def test_lists_the_plan_then_migrates_everything_that_can_be(run, airflow_db):
 
     plan = " ".join(output.out.split())
     assert "new warehouse new Workspace object" in plan
-    assert "cannot bad key 'bad key' is not a valid key" in plan
+    assert "cannot bad key 'bad key' is not a valid Airflow connection id" in plan
     assert "exists shared override: value" in plan
-    assert "Skipped bad key: 'bad key' is not a valid key" in plan
+    assert "Skipped bad key: 'bad key' is not a valid Airflow connection id" in plan
     assert "Airflow connections: migrated 1, overridden 0, skipped 1, failed 0." in output.out
     assert "Airflow variables: migrated 1, overridden 1, skipped 0, failed 0." in output.out
     assert AIRFLOW_DB_SECRET not in output.both

@@ -1,14 +1,23 @@
 """The database itself refuses rows that break envmanager's invariants, whatever code writes them."""
 
-import pytest
-from django.db import IntegrityError, transaction
+import re
+import sys
+import unicodedata
 
-from envmanager.kinds import Kind
+import pytest
+from django.core.management import call_command
+from django.db import DataError, IntegrityError, connection, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from envmanager.kinds import KIND_SPECS, Kind, key_error
 from envmanager.models import EnvObject, Link
+from envmanager.word_characters import WORD_RANGES, WORD_UNICODE_VERSION
 
 
 def _refused(**fields):
-    with pytest.raises(IntegrityError), transaction.atomic():
+    # PostgreSQL refuses a key longer than the column (DataError) before its CHECK constraint runs.
+    with pytest.raises((IntegrityError, DataError)), transaction.atomic():
         EnvObject.objects.create(**fields)
 
 
@@ -31,28 +40,108 @@ def test_same_key_in_other_scopes_and_types_is_allowed(workspace, dev, prod, oth
     assert EnvObject.objects.filter(key="region").count() == 5
 
 
-@pytest.mark.parametrize(
-    "kind, key",
-    [
-        (Kind.ENV, "1STARTS_WITH_DIGIT"),
-        (Kind.ENV, "HAS-DASH"),
-        (Kind.ENV, "has space"),
-        (Kind.CONNECTION, "has space"),
-        (Kind.CONNECTION, "slash/inside"),
-        (Kind.VARIABLE, "quote'inside"),
-        (Kind.VARIABLE, ""),
-        (Kind.METRICS, "ünïcode"),
-    ],
-)
+# Keys Airflow refuses (or that cannot be environment variable names); the database refuses them too.
+REFUSED_KEYS = [
+    (Kind.ENV, "1STARTS_WITH_DIGIT"),
+    (Kind.ENV, "HAS-DASH"),
+    (Kind.ENV, "has space"),
+    (Kind.ENV, "ÜBER"),
+    (Kind.ENV, "TRAILING_NEWLINE\n"),  # Python's `$` would let this through; `\Z` does not
+    (Kind.CONNECTION, "has space"),
+    (Kind.CONNECTION, " leading"),
+    (Kind.CONNECTION, "tab\tinside"),
+    (Kind.CONNECTION, "quote'inside"),
+    (Kind.CONNECTION, "semi;colon"),
+    (Kind.CONNECTION, "zero\u200bwidth"),
+    (Kind.CONNECTION, "combining\u0301"),  # a combining mark is not a word character in Python
+    (Kind.CONNECTION, "x" * 251),
+    (Kind.VARIABLE, "quote'inside"),
+    (Kind.VARIABLE, "slash/inside"),
+    (Kind.VARIABLE, "colon:inside"),
+    (Kind.VARIABLE, "ключ переменной"),
+    (Kind.VARIABLE, "trailing\n"),
+    (Kind.VARIABLE, ""),
+    (Kind.VARIABLE, "x" * 251),
+    (Kind.METRICS, "ünïcode"),
+]
+# Keys Airflow accepts: Unicode word characters, and for connection ids # ! ( ) - . : / \
+ACCEPTED_KEYS = [
+    (Kind.ENV, "_OK_NAME_1"),
+    (Kind.CONNECTION, "my-db.prod_1"),
+    (Kind.CONNECTION, "odd:conn#id(1)"),
+    (Kind.CONNECTION, "соединение_бд"),
+    (Kind.CONNECTION, "path/like\\windows!"),
+    (Kind.CONNECTION, "𝐦𝐚𝐭𝐡_数据_٣"),
+    (Kind.CONNECTION, "x" * 250),
+    (Kind.VARIABLE, "a.b-c_d"),
+    (Kind.VARIABLE, "ключ_переменной"),
+    (Kind.VARIABLE, "ªº½Ⅻ"),
+    (Kind.VARIABLE, "x" * 250),
+    (Kind.METRICS, "prom.remote-write_1"),
+]
+
+
+@pytest.mark.parametrize("kind, key", REFUSED_KEYS)
 def test_invalid_keys_are_refused(workspace, kind, key):
+    assert key_error(kind, key) is not None
     _refused(workspace=workspace, kind=kind, key=key)
 
 
-@pytest.mark.parametrize(
-    "kind, key", [(Kind.ENV, "_OK_NAME_1"), (Kind.CONNECTION, "my-db.prod_1"), (Kind.VARIABLE, "a.b-c_d")]
-)
+@pytest.mark.parametrize("kind, key", ACCEPTED_KEYS)
 def test_valid_keys_are_accepted(workspace, kind, key):
+    assert key_error(kind, key) is None
     assert EnvObject.objects.create(workspace=workspace, kind=kind, key=key).pk
+
+
+KEY_ALPHABET = st.characters(codec="utf-8") | st.sampled_from("_.-#!():/\\ \t\nabcXYZ019ключ数𝐦\u0301\u200b")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(list(Kind)), key=st.text(KEY_ALPHABET, min_size=0, max_size=12))
+def test_the_database_accepts_exactly_the_keys_kinds_accepts(workspace, kind, key):
+    """The CHECK constraint and `kinds.key_error` are one rule, on SQLite and on PostgreSQL."""
+    try:
+        with transaction.atomic():
+            EnvObject.objects.create(workspace=workspace, kind=kind, key=key)
+            transaction.set_rollback(True)
+        accepted = True
+    except (IntegrityError, DataError):  # DataError: PostgreSQL text cannot hold NUL at all
+        accepted = False
+    assert accepted == (key_error(kind, key) is None), repr(key)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("kind", [Kind.CONNECTION, Kind.VARIABLE])
+def test_postgresql_reads_the_key_characters_exactly_as_python_does(db, kind):
+    """Every code point: PostgreSQL's regular expressions (whatever the database's locale) and Python's
+    agree on the characters a key may hold. The key pattern is that class repeated 1 to 250 times."""
+    rule = KIND_SPECS[kind].key_rule
+    assert rule.pattern == rule.character_pattern(first=False).replace("]\\Z", "]{1,250}\\Z")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT code FROM generate_series(1, %s) AS code "
+            "WHERE (code < 55296 OR code > 57343) AND chr(code) ~ %s",
+            [sys.maxunicode, rule.character_pattern(first=False)],
+        )
+        in_postgresql = {row[0] for row in cursor.fetchall()}
+    in_python = re.compile(rule.character_pattern(first=False)).search
+    assert in_postgresql == {code for code in range(1, sys.maxunicode + 1) if in_python(chr(code))}
+
+
+def test_word_characters_are_pythons_unicode_word_characters():
+    """The frozen table is Python's `\\w` (Unicode 15.0); a newer Python only adds newly assigned characters."""
+    frozen = {code for first, last in WORD_RANGES for code in range(first, last + 1)}
+    running = {code for code in range(sys.maxunicode + 1) if re.match(r"\w", chr(code))}
+    if unicodedata.unidata_version == WORD_UNICODE_VERSION:
+        assert frozen == running
+    else:
+        assert frozen <= running
+        assert all(unicodedata.category(chr(code)) != "Cn" for code in running - frozen)
+
+
+def test_the_migrations_hold_the_models_constraints(db):
+    """The key patterns are generated: a change to them needs its migration."""
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
 
 
 def test_unknown_type_is_refused(workspace):
@@ -102,3 +191,28 @@ def test_exclusion_of_an_ide_project_is_refused(variable, workspace):
     from tests.factories import IdeProjectFactory
 
     _link_refused(env_object=variable, ide_project=IdeProjectFactory(workspace=workspace), excluded=True)
+
+
+def test_extras_stored_as_objects_become_their_json_text(workspace, dev):
+    """Migration 0005: an `extra` sealed as a parsed object by an earlier version is re-sealed as text."""
+    import importlib
+
+    from django.apps import apps
+
+    from envmanager import crypto
+
+    migration = importlib.import_module("envmanager.migrations.0008_connection_extra_as_text")
+    old = EnvObject.objects.create(
+        workspace=workspace, kind=Kind.CONNECTION, key="old", secrets={"extra": crypto.seal_value({"b": 1, "a": [2]})}
+    )
+    link = Link.objects.create(env_object=old, deployment=dev, override_secrets={"extra": crypto.seal_value({"x": 1})})
+    current = EnvObject.objects.create(
+        workspace=workspace, kind=Kind.CONNECTION, key="new", secrets={"extra": crypto.seal_value('{"kept":  1}')}
+    )
+
+    migration.extra_as_text(apps, None)
+
+    old.refresh_from_db(), link.refresh_from_db(), current.refresh_from_db()
+    assert old.reveal("extra") == '{"b": 1, "a": [2]}'
+    assert link.reveal_override("extra") == '{"x": 1}'
+    assert current.reveal("extra") == '{"kept":  1}'

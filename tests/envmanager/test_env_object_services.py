@@ -29,6 +29,11 @@ def _create(workspace, **kwargs):
         (Kind.CONNECTION, "db", {"conn_type": "postgres", "extra": "{not json"}, "extra"),
         (Kind.CONNECTION, "db", {"conn_type": "postgres", "extra": "[1, 2]"}, "extra"),
         (Kind.CONNECTION, "bad key", {"conn_type": "postgres"}, "key"),
+        (Kind.CONNECTION, " padded", {"conn_type": "postgres"}, "key"),  # never trimmed into "padded"
+        (Kind.VARIABLE, "padded ", {"value": "x"}, "key"),
+        (Kind.VARIABLE, "nul", {"value": "a\x00b"}, "value"),  # PostgreSQL and environments cannot hold NUL
+        (Kind.VARIABLE, "surrogate", {"value": "bad \udcff bytes"}, "value"),  # not UTF-8 text
+        (Kind.METRICS, "m", {"endpoint": "https://x", "labels": {"env": "a\x00"}}, "labels"),
         (Kind.ENV, "9LIVES", {"value": "x"}, "key"),
         (Kind.METRICS, "m", {"endpoint": "ftp://x", "exporter_type": "prometheus_remote_write"}, "endpoint"),
         (Kind.METRICS, "m", {"endpoint": "https://x", "exporter_type": "fax"}, "exporter_type"),
@@ -53,13 +58,48 @@ def test_duplicate_key_is_a_clear_error(workspace):
         _create(workspace, kind=Kind.VARIABLE, key="region", fields={"value": "us"})
 
 
-def test_json_fields_are_parsed_and_ports_are_numbers(workspace):
+def test_json_fields_are_checked_and_ports_are_numbers(workspace):
     created = _create(
         workspace, kind=Kind.CONNECTION, key="db",
-        fields={"conn_type": "postgres", "port": "5432", "extra": '{"sslmode": "require"}'},
+        fields={"conn_type": "postgres", "port": "5432", "extra": '{"sslmode":  "require", "a": 1.50}'},
+    )
+    metrics = _create(
+        workspace, kind=Kind.METRICS, key="m", fields={"endpoint": "https://x.io", "labels": '{"team": "data"}'}
     )
     assert created.data["port"] == 5432
-    assert created.reveal("extra") == {"sslmode": "require"}
+    # A connection's extra is the JSON text Airflow stores: kept exactly, spacing and number format included.
+    assert created.reveal("extra") == '{"sslmode":  "require", "a": 1.50}'
+    assert metrics.data["labels"] == {"team": "data"}
+
+
+WHITESPACE_VALUES = {
+    "conn_type": " postgres",
+    "host": "db.internal\t",
+    "login": " lead",
+    "password": "  spaced pw  ",
+    "schema": "\n",
+    "description": "  Multi\n  line\n",
+}
+
+
+def test_no_value_is_ever_trimmed(workspace):
+    """Leading and trailing whitespace, tabs and newlines are values: stored and read back as given."""
+    connection_object = _create(workspace, kind=Kind.CONNECTION, key="padded", fields=WHITESPACE_VALUES)
+    variable = _create(workspace, kind=Kind.VARIABLE, key="v", fields={"value": "  x  ", "description": " d"})
+    env = _create(workspace, kind=Kind.ENV, key="E", is_secret=True, fields={"value": "last newline\n"})
+    blank = _create(workspace, kind=Kind.VARIABLE, key="blank", fields={"value": "   "})
+
+    connection_object.refresh_from_db()
+    assert {name: connection_object.data.get(name) or connection_object.reveal(name) for name in WHITESPACE_VALUES} == (
+        WHITESPACE_VALUES
+    )
+    assert variable.data == {"value": "  x  ", "description": " d"}
+    assert env.reveal("value") == "last newline\n"
+    assert blank.data == {"value": "   "}  # only whitespace is still a value, not "empty"
+
+    env_object_services.env_object_update(env_object=variable, actor=None, fields={"value": "\ty\n"})
+    variable.refresh_from_db()
+    assert variable.data["value"] == "\ty\n"
 
 
 def test_empty_secret_on_update_keeps_the_stored_value(workspace):

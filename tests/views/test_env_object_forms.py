@@ -21,7 +21,15 @@ VALID = [
          "login": "loader", "password": "pw-1", "extra": '{"warehouse": "LOAD_WH"}', "description": "Main"},
         {"conn_type": "snowflake", "host": "acct.snowflakecomputing.com", "port": 443, "login": "loader",
          "description": "Main"},
-        {"password": "pw-1", "extra": {"warehouse": "LOAD_WH"}},
+        {"password": "pw-1", "extra": '{"warehouse": "LOAD_WH"}'},  # extra: the JSON text as typed
+    ),
+    (
+        "connections",
+        # Keys Airflow accepts (RE_SANITIZE_CONN_ID); values with whitespace around them are kept as typed.
+        {"key": "соединение:бд#(1)", "conn_type": "postgres", "login": " lead", "password": "  spaced pw  ",
+         "extra": '{ "b": 1,  "a": "x" }\n'},
+        {"conn_type": "postgres", "login": " lead"},
+        {"password": "  spaced pw  ", "extra": '{ "b": 1,  "a": "x" }\n'},
     ),
     (
         "connections",
@@ -36,6 +44,7 @@ VALID = [
         {},
     ),
     ("variables", {"key": "api.key", "value": "s3cret", "is_secret": "on"}, {}, {"value": "s3cret"}),
+    ("variables", {"key": "ключ_переменной", "value": "line one\n  line two\n\n"}, {"value": "line one\n  line two\n\n"}, {}),
     ("environment-variables", {"key": "AIRFLOW__CORE__PARALLELISM", "value": "32"}, {"value": "32"}, {}),
     (
         "metrics-exports",
@@ -76,6 +85,43 @@ def test_create_through_htmx_answers_with_a_message_and_an_event(client, owner, 
     assert EnvObject.objects.filter(key="FOO").exists()
 
 
+def test_values_with_whitespace_around_them_are_kept_and_the_form_says_so(client, operator, workspace):
+    sign_in(client, operator)
+    post = {"key": "padded", "conn_type": "http", "login": " lead", "password": "  pw  ", "host": "h\n"}
+
+    response = client.post(create_url(workspace, "connections"), post, follow=True)
+
+    obj = EnvObject.objects.get(key="padded")
+    assert (obj.data["login"], obj.data["host"], obj.reveal("password")) == (" lead", "h\n", "  pw  ")
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown[1:] == [
+        "Host ends with a line break; it is kept as is.",
+        "Login starts with a space; it is kept as is.",
+        "Password starts with a space and ends with a space; it is kept as is.",
+    ]
+    assert "  pw  " not in response.content.decode()  # the notice names the field, never the secret
+
+
+def test_the_edit_form_points_out_a_stored_value_with_whitespace_around_it(client, operator, workspace):
+    variable = VariableFactory(workspace=workspace, key="padded", fields={"value": "  x  ", "description": "plain"})
+    sign_in(client, operator)
+
+    html = client.get(url("env-object-edit", workspace.pk, variable.pk)).content.decode()
+
+    assert html.count('class="notice"') == 1
+    assert "This value starts with a space and ends with a space; it is kept as is." in html
+    assert ">\n  x  </textarea>" in html  # shown exactly as stored (HTML drops the newline after the tag)
+
+
+def test_the_list_shows_values_with_their_whitespace(client, operator, workspace):
+    VariableFactory(workspace=workspace, key="padded", fields={"value": "  x\n y  "})
+    sign_in(client, operator)
+
+    html = client.get(url("workspace-environment", workspace.pk, "variables")).content.decode()
+
+    assert '<span class="value">  x\n y  </span>' in html
+
+
 def test_create_linked_to_all(client, operator, workspace, dev, prod):
     sign_in(client, operator)
     client.post(create_url(workspace, "variables"), {"key": "everyone", "value": "x", "linked_to_all": "on"})
@@ -101,7 +147,10 @@ BAD = [
     ("connections", {"key": "c", "conn_type": "http", "port": "eighty"}, "Enter a whole number."),
     ("connections", {"key": "c", "conn_type": "http", "port": "70000"}, "less than or equal to 65535"),
     ("connections", {"key": "c", "conn_type": ""}, "This field is required."),
-    ("connections", {"key": "bad key!", "conn_type": "http"}, "is not a valid key"),
+    ("connections", {"key": "bad key!", "conn_type": "http"},
+     "is not a valid Airflow connection id: a space at position 4 is not allowed"),
+    ("connections", {"key": " padded", "conn_type": "http"}, "a space at the start is not allowed"),
+    ("variables", {"key": "slash/key", "value": "x"}, "Airflow's rule (KEY_REGEX)"),
     ("environment-variables", {"key": "1ABC", "value": "x"}, "is not a valid environment variable name"),
     ("environment-variables", {"key": "MY-VAR", "value": "x"}, "is not a valid environment variable name"),
     ("metrics-exports", {"key": "m", "endpoint": "ftp://x", "exporter_type": "statsd", "auth_type": "none"},
@@ -176,7 +225,7 @@ def test_edit_with_empty_secret_keeps_it(client, operator, workspace, conn):
     conn.refresh_from_db()
     assert conn.data == {"conn_type": "postgres", "host": "new.internal", "port": 5433}  # login emptied: removed
     assert conn.reveal("password") == "hunter2-pw"
-    assert conn.reveal("extra") == {"sslmode": "require"}
+    assert conn.reveal("extra") == '{"sslmode": "require"}'
 
 
 def test_edit_replaces_or_clears_a_secret(client, operator, workspace, conn):

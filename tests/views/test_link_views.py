@@ -153,6 +153,21 @@ def test_override_password_in_one_deployment(client, operator, workspace, dev, p
     assert "Workspace object" in prod_tab and "Workspace + override" not in prod_tab
 
 
+def test_an_override_with_whitespace_around_it_is_kept_and_pointed_out(client, operator, workspace, dev, conn):
+    link_services.link_create(env_object=conn, actor=None, deployment=dev)
+    sign_in(client, operator)
+    address = override_url(workspace, dev, conn)
+
+    response = client.post(address, {"host": " dev-db ", "password": "pw\n"}, follow=True)
+
+    link = Link.objects.get(env_object=conn, deployment=dev)
+    assert (link.override_data["host"], link.reveal_override("password")) == (" dev-db ", "pw\n")
+    shown = [str(message) for message in response.context["messages"]]
+    assert "Host starts with a space and ends with a space; it is kept as is." in shown
+    assert "Password ends with a line break; it is kept as is." in shown
+    assert "This value starts with a space and ends with a space" in client.get(address).content.decode()
+
+
 def test_typing_a_value_overrides_it_and_unticking_removes_it(client, operator, workspace, dev, conn):
     link_services.link_create(env_object=conn, actor=None, deployment=dev)
     sign_in(client, operator)

@@ -54,7 +54,7 @@ def test_plan_page_lists_rows_with_their_status_and_never_secrets(client, worksp
     variables = client.get(url("migration-plan", workspace.pk, dev.pk, "variables")).text
 
     assert "warehouse" in connections and "status-new" in connections
-    assert "Cannot migrate" in connections and "is not a valid key" in connections
+    assert "Cannot migrate" in connections and "is not a valid Airflow connection id" in connections
     assert connections.count('name="source"') == 1  # the invalid row cannot be selected
     assert "gets an override of <strong>value</strong>" in variables
     assert AIRFLOW_DB_SECRET not in connections and "gAAAA" not in connections

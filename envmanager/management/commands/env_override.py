@@ -43,6 +43,7 @@ class Command(cli.EnvManagerCommand):
         deployment, ide_project = cli.targets(workspace, options)
         env_object = env_object_get(workspace=workspace, kind=kind, key=key)
         fields = self._read_stdin(env_object, self._parse_assignments(assignments))
+        self.write_notices(kind, fields)
         target = {"deployment": deployment, "ide_project": ide_project}
         with cli.changes(dry_run=dry_run):
             if clear_all:

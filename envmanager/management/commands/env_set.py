@@ -96,6 +96,7 @@ class Command(cli.EnvManagerCommand):
                 "--secret / --no-secret or --link-all."
             )
         fields = self._read_stdin(kind, fields)
+        self.write_notices(kind, fields)
         with cli.changes(dry_run=dry_run):
             if existing is None:
                 env_object = env_object_services.env_object_create(

@@ -73,12 +73,15 @@ def test_migration_moves_values_into_the_workspace_keeping_the_deployments_value
     result = _apply(source_deployment, ids.values(), actor=owner)
 
     assert result.migrated == ["new_db"] and result.overridden == ["shared_api"]
-    assert result.skipped == [("bad key", "'bad key' is not a valid key: use letters, digits, '_', '.' and '-'.")]
+    assert result.skipped == [("bad key", (
+        "'bad key' is not a valid Airflow connection id: a space at position 4 is not allowed. "
+        "Airflow's rule (RE_SANITIZE_CONN_ID): letters, digits, '_' and # ! ( ) - . : / \\, 1 to 250 characters."
+    ))]
     assert result.failed == []
     effective = _effective(source_deployment)
     assert effective[(Kind.CONNECTION, "new_db")] == {
         "conn_type": "postgres", "description": None, "host": "db.dev", "schema": None, "login": "etl",
-        "password": "pw-new", "port": 5432, "extra": {"sslmode": "require"},
+        "password": "pw-new", "port": 5432, "extra": '{"sslmode": "require"}',
     }
     assert effective[(Kind.CONNECTION, "shared_api")]["host"] == "api.dev"
     assert effective[(Kind.CONNECTION, "shared_api")]["password"] == "pw-dev"

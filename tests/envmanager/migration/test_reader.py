@@ -36,7 +36,7 @@ def test_reads_and_decrypts_both_airflow_layouts(make_airflow_db, engine, layout
 
     assert connections["warehouse"].fields == {
         "conn_type": "postgres", "description": "Main DB", "host": "db", "schema": "public", "login": "etl",
-        "password": "pw", "port": 5432, "extra": {"sslmode": "require"},
+        "password": "pw", "port": 5432, "extra": '{"sslmode": "require"}',  # the text Airflow stores
     }
     assert connections["warehouse"].problem is None
     assert variables["region"].fields == {"value": "eu-west-1", "description": "Where we run"}
@@ -73,7 +73,10 @@ def test_encrypted_row_without_any_key_configured_cannot_be_migrated(make_airflo
 @pytest.mark.parametrize(
     "setup, key, reason",
     [
-        (lambda db: db.add_connection("bad key!", "http"), "bad key!", "not a valid key"),
+        (lambda db: db.add_connection("bad key!", "http"), "bad key!",
+         "'bad key!' is not a valid Airflow connection id: a space at position 4 is not allowed. "
+         "Airflow's rule (RE_SANITIZE_CONN_ID)"),
+        (lambda db: db.add_connection("x" * 251, "http"), "x" * 251, "is 251 characters long"),
         (lambda db: db.add_connection("list_extra", "http", extra="[1, 2]"), "list_extra", "extra: not a JSON object"),
         (lambda db: db.add_connection("broken_extra", "http", extra="{oops"), "broken_extra", "extra: not valid JSON"),
         (lambda db: db.add_connection("no_type", ""), "no_type", "conn_type: Connection type is required."),
@@ -84,6 +87,53 @@ def test_rows_that_cannot_be_migrated_say_why(make_airflow_db, setup, key, reaso
     url, db = make_airflow_db()
     setup(db)
     assert reason in _read(url, Kind.CONNECTION)[key].problem
+
+
+PADDED = {
+    "password": "  spaced pw  ", "login": " lead", "host": "db.internal\t", "schema": "\n",
+    "description": "  two\nlines\n", "extra": '{ "b": 1,  "a": "ä" }',
+}
+
+
+def test_values_are_read_exactly_and_keys_airflow_accepts_are_migratable(make_airflow_db, engine):
+    """No trimming: whitespace, newlines, Unicode and the extra's exact text come out as Airflow stores them."""
+    url, db = make_airflow_db(engine=engine)
+    for conn_id in ("odd:conn#id(1)", "соединение_бд", "path/like\\x!"):
+        db.add_connection(conn_id, "postgres", **PADDED)
+    db.add_variable("ключ_переменной", "first line\n  second line\n\n")
+    db.add_variable("padded_value", "  x  ", description=" described ")
+
+    connections, variables = _read(url, Kind.CONNECTION), _read(url, Kind.VARIABLE)
+
+    for conn_id in ("odd:conn#id(1)", "соединение_бд", "path/like\\x!"):
+        assert connections[conn_id].problem is None, connections[conn_id].problem
+        assert connections[conn_id].fields == {"conn_type": "postgres", "port": None, **PADDED}
+    assert variables["ключ_переменной"].fields["value"] == "first line\n  second line\n\n"
+    assert variables["padded_value"].fields == {"value": "  x  ", "description": " described "}
+
+
+def test_team_scoped_rows_stay_in_airflow(make_airflow_db, engine, dev):
+    """Airflow 3 multi-team rows: envmanager would serve them to every team, so they cannot be selected."""
+    url, db = make_airflow_db(engine=engine, layout="3")
+    db.execute("INSERT INTO team (name) VALUES (%s)", ("analytics",))
+    db.add_connection("team_db", "postgres", password="team-pw")
+    db.add_connection("shared_db", "postgres")
+    db.add_variable("team_var", "t")
+    db.execute("UPDATE connection SET team_name = %s WHERE conn_id = %s", ("analytics", "team_db"))
+    db.execute('UPDATE variable SET team_name = %s WHERE "key" = %s', ("analytics", "team_var"))
+    dev = deployment_update(deployment=dev, metadata_db_url=url, fernet_keys=AIRFLOW_FERNET_KEY)
+
+    connections = {item.key: item for item in airflow_migration_plan(deployment=dev, kind=Kind.CONNECTION).items}
+    [team_var] = airflow_migration_plan(deployment=dev, kind=Kind.VARIABLE).items
+
+    reason = (
+        "Cannot be migrated: team-scoped (Airflow multi-team); envmanager would serve it to every team of this "
+        "Deployment."
+    )
+    assert (connections["team_db"].status, connections["team_db"].reason) == (MigrationStatus.CANNOT, reason)
+    assert not connections["team_db"].selectable and connections["team_db"].source.fields == {}
+    assert (team_var.status, team_var.reason) == (MigrationStatus.CANNOT, reason)
+    assert connections["shared_db"].status == MigrationStatus.NEW
 
 
 def test_undecryptable_row_says_why(make_airflow_db):

@@ -1,38 +1,46 @@
-"""An Airflow secrets backend that reads connections and variables from envmanager's read API.
+"""An Airflow secrets backend that answers connections and variables from envmanager.
 
 Configure it in `airflow.cfg` (or the matching `AIRFLOW__SECRETS__*` environment variables)::
 
     [secrets]
     backend = envmanager_airflow.secrets.EnvmanagerSecretsBackend
-    backend_kwargs = {"url": "https://envmanager.example.com", "token_file": "/run/secrets/envmanager-token",
-                      "cache_ttl_seconds": 5, "timeout": 3}
+    backend_kwargs = {"url": "https://envmanager.example.com", "token_file": "/run/secrets/envmanager-token"}
+
+Two modes:
+- `lookup` (default): one request per key (kept-alive connection), answers cached for
+  `cache_ttl_seconds`; for environments too large to hold in every process.
+- `snapshot`: the process holds the target's whole effective environment, loaded from
+  `GET /api/v1/environment` and revalidated with `If-None-Match` at most every `refresh_seconds`
+  (a 304 has no body). Every lookup, found or not, is answered from memory, so a key that lives in
+  Airflow's metastore costs nothing extra. With `snapshot_file` (written by the agent,
+  `python -m envmanager_airflow.agent sync`) the snapshot is read from disk instead of the API, so
+  every task process on the host starts warm and makes no request at all.
 
 Behaviour Airflow relies on:
 - An unknown key returns None, so Airflow goes on to environment variables and its metastore.
-- A network error, a timeout, a 5xx or a rejected token logs a warning (never the token) and
-  falls back the same way; a value read less than `stale_if_error_seconds` ago is served
-  meanwhile, so a blip of envmanager does not fail Dags that were just reading it.
-- Answers (found and not found) are cached in the process for `cache_ttl_seconds` (default 5):
-  a value changed or migrated in envmanager reaches Dags within that time.
+- envmanager unreachable (network, timeout, 5xx, refused token): the last snapshot (or cached value)
+  keeps being served for `stale_if_error_seconds` after it was last confirmed, with a warning that
+  never shows the token; after that, or with nothing read yet, lookups fall back to the next backend.
 - Values come back exactly as stored (no trimming); keys are sent URL-encoded, whatever they hold.
-- `team_name` (Airflow 3 multi-team) is accepted and ignored: envmanager has no teams, so every team of
-  the Deployment gets the same answer for a key (team-scoped rows are therefore not migrated).
+- `team_name` (Airflow 3 multi-team) is accepted and not used: a token belongs to one Deployment or
+  IDE project, and every team of that Deployment receives the same values (Migrate from Airflow
+  leaves team-scoped rows in the metastore for that reason).
 
-Standard library only; importable without Django and, for tests, without Airflow.
+Standard library only, Python 3.9 and newer; importable without Django and, for tests, without Airflow.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import ssl
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections import OrderedDict
+
+from envmanager_airflow import formats
+from envmanager_airflow.client import ApiClient, TokenSource, Unavailable
+from envmanager_airflow.snapshot import Snapshot, SnapshotError, entry_values
 
 try:  # Airflow 2.x, and Airflow 3.x with airflow-core installed
     from airflow.secrets.base_secrets import BaseSecretsBackend
@@ -52,41 +60,40 @@ __all__ = ["EnvmanagerSecretsBackend"]
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
-USER_AGENT = "envmanager-airflow/1"
-# The connection fields Airflow's Connection.from_json accepts, in `airflow connections export` order.
-CONNECTION_FIELDS = ("conn_type", "description", "login", "password", "host", "port", "schema", "extra")
-_MISSING = object()
-
-
-class _Unavailable(Exception):
-    """envmanager gave no usable answer (network, timeout, 5xx, bad token, bad JSON)."""
+MODES = ("snapshot", "lookup")
+_COLLECTIONS = {"connection": "connections", "variable": "variables"}
 
 
 class EnvmanagerSecretsBackend(BaseSecretsBackend):
     """Resolve `BaseHook.get_connection()` and `Variable.get()` through envmanager.
 
     :param url: envmanager's base URL, e.g. ``https://envmanager.example.com`` (``/api/v1`` is added).
-    :param token: the Deployment's API token. Prefer ``token_file``: kwargs can end up in config dumps.
+    :param token: the target's API token. Prefer ``token_file``: kwargs can end up in config dumps.
     :param token_file: a file holding the token; re-read when it changes, so a token can be rotated.
-    :param cache_ttl_seconds: how long an answer is reused in this process (0 disables the cache).
-    :param not_found_ttl_seconds: how long "envmanager has no such key" is reused (default 0: asked
-        again each time). Kept apart because Migrate from Airflow deletes a row from the metastore right
-        after envmanager has it: a cached miss could then send a Dag to the metastore after its row is gone.
+    :param mode: ``lookup`` (default) or ``snapshot`` (see the module documentation).
+    :param refresh_seconds: snapshot mode: how often the snapshot is revalidated (or the file re-checked).
+    :param snapshot_file: snapshot mode: the agent's ``environment.json``; read instead of the API
+        (``url`` and a token are then optional: given too, the API is used while the file is unusable).
+    :param cache_ttl_seconds: lookup mode: how long an answer is reused (0 disables the cache).
+    :param not_found_ttl_seconds: lookup mode: how long "envmanager has no such key" is reused (default 0).
     :param timeout: seconds to wait for envmanager before falling back.
-    :param stale_if_error_seconds: while envmanager cannot be reached, keep serving a value read
-        at most this long ago (0: fall back at once).
-    :param retry_after_seconds: after a failure, skip envmanager for this long (answers come from
-        the cache or the next backend), so a down server does not cost every lookup a timeout.
+    :param stale_if_error_seconds: while envmanager (or the agent) cannot be read, keep serving what was
+        last confirmed at most this long ago (0: fall back at once).
+    :param retry_after_seconds: after a failure, skip envmanager for this long, so a down server does not
+        cost every lookup a timeout.
     :param ca_bundle: a CA file to verify envmanager's TLS certificate with (default: the system's).
-    :param max_cache_entries: bound on the cache size.
+    :param max_cache_entries: lookup mode: bound on the cache size.
+    :param clock: seconds on a monotonic clock (tests inject one); ``wall_clock`` likewise for file ages.
     """
 
     def __init__(
         self,
-        url: str,
+        url: str | None = None,
         token: str | None = None,
         token_file: str | None = None,
+        mode: str = "lookup",
+        refresh_seconds: float = 5,
+        snapshot_file: str | None = None,
         cache_ttl_seconds: float = 5,
         not_found_ttl_seconds: float = 0,
         timeout: float = 3,
@@ -94,69 +101,159 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
         retry_after_seconds: float = 2,
         ca_bundle: str | None = None,
         max_cache_entries: int = 10_000,
+        clock=None,
+        wall_clock=None,
         **kwargs,
     ):
         super().__init__()
-        if not url or not str(url).startswith(("http://", "https://")):
-            raise ValueError("EnvmanagerSecretsBackend needs backend_kwargs 'url': envmanager's http(s):// address.")
-        if bool(token) == bool(token_file):
-            raise ValueError("EnvmanagerSecretsBackend needs exactly one of backend_kwargs 'token' or 'token_file'.")
+        if mode not in MODES:
+            raise ValueError(f"EnvmanagerSecretsBackend: backend_kwargs 'mode' must be one of {', '.join(MODES)}.")
         if kwargs:
             log.warning("EnvmanagerSecretsBackend ignores unknown backend_kwargs: %s", ", ".join(sorted(kwargs)))
-        base = str(url).rstrip("/")
-        self.api_url = base if base.endswith(API_PREFIX) else base + API_PREFIX
-        self._token = token.strip() if token else None
-        self.token_file = token_file
-        self._token_file_stamp = None
-        self._file_token = ""
+        self.mode = mode
+        self.snapshot_file = snapshot_file if mode == "snapshot" else None
+        self.client = None
+        if url or not self.snapshot_file:
+            try:
+                tokens = TokenSource(token=token, token_file=token_file)
+                self.client = ApiClient(str(url or ""), tokens, timeout=float(timeout), ca_bundle=ca_bundle)
+            except ValueError as exc:
+                raise ValueError(
+                    f"EnvmanagerSecretsBackend needs backend_kwargs 'url' (envmanager's http(s):// address) and "
+                    f"exactly one of 'token' or 'token_file' ({exc})"
+                ) from None
+        self.refresh = float(refresh_seconds)
         self.cache_ttl = float(cache_ttl_seconds)
         self.not_found_ttl = float(not_found_ttl_seconds)
         self.timeout = float(timeout)
         self.stale_if_error = float(stale_if_error_seconds)
         self.retry_after = float(retry_after_seconds)
         self.max_cache_entries = int(max_cache_entries)
-        self._cache: OrderedDict[tuple[str, str], tuple[float, object]] = OrderedDict()
+        self._clock = clock or time.monotonic
+        self._wall_clock = wall_clock or time.time
         self._lock = threading.Lock()
-        self._skip_until = 0.0
-        # Proxies from the environment still apply; redirects are refused (see _NoRedirect).
-        handlers = [_NoRedirect()]
-        if ca_bundle:
-            handlers.append(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=ca_bundle)))
-        self._opener = urllib.request.build_opener(*handlers)
+        self._skip_until = float("-inf")
+        # Snapshot mode: what is held, when it was last confirmed current, and from which file version.
+        self._snapshot: Snapshot | None = None
+        self._checked_at = float("-inf")
+        self._confirmed_at = float("-inf")
+        self._file_identity = None
+        # Lookup mode: (collection, key) -> (time read, entry or None).
+        self._cache: OrderedDict = OrderedDict()
 
     def __repr__(self):  # never the token
-        return f"<EnvmanagerSecretsBackend {self.api_url}>"
+        where = self.client.api_url if self.client else self.snapshot_file
+        return f"<EnvmanagerSecretsBackend {self.mode} {where}>"
+
+    @property
+    def api_url(self) -> str | None:
+        return self.client.api_url if self.client else None
 
     # --- Airflow's interface ----------------------------------------------------------------------
 
     def get_conn_value(self, conn_id: str, team_name: str | None = None) -> str | None:
-        """Return the connection as Airflow's JSON connection format, or None if envmanager has none."""
-        entry = self._lookup("connections", conn_id)
-        if entry is None:
-            return None
-        values = {name: field.get("value") for name, field in entry.get("fields", {}).items()}
-        connection = {name: values.get(name) for name in CONNECTION_FIELDS if values.get(name) not in (None, "")}
-        if isinstance(connection.get("extra"), dict):
-            connection["extra"] = json.dumps(connection["extra"])
-        return json.dumps(connection)
+        """Return the connection in Airflow's JSON connection format, or None if envmanager has none."""
+        entry = self._entry("connection", conn_id)
+        return None if entry is None else formats.connection_json(entry_values(entry))
 
     def get_variable(self, key: str, team_name: str | None = None) -> str | None:
         """Return the variable's value, or None if envmanager has no such variable."""
-        entry = self._lookup("variables", key)
-        if entry is None:
-            return None
-        value = entry.get("fields", {}).get("value", {}).get("value")
-        return "" if value is None else str(value)
+        entry = self._entry("variable", key)
+        return None if entry is None else formats.variable_text(entry_values(entry))
 
     def get_config(self, key: str) -> str | None:
         """envmanager holds no Airflow configuration: always None."""
         return None
 
-    # --- Cache and HTTP ---------------------------------------------------------------------------
+    def _entry(self, kind: str, key: str) -> dict | None:
+        if self.mode == "lookup":
+            return self._lookup(kind, key)
+        snapshot = self.current_snapshot()
+        return None if snapshot is None else snapshot.get(kind, key)
 
-    def _lookup(self, collection: str, key: str):
+    # --- Snapshot mode ----------------------------------------------------------------------------
+
+    def current_snapshot(self) -> Snapshot | None:
+        """Return the snapshot to answer from, revalidating it when `refresh_seconds` have passed."""
+        now = self._clock()
+        with self._lock:
+            if self._snapshot is not None and now - self._checked_at < self.refresh:
+                return self._snapshot
+            if now < self._skip_until:
+                return self._still_servable(now)
+            try:
+                self._refresh(now)
+            except Unavailable as exc:
+                self._skip_until = now + self.retry_after
+                served = self._still_servable(now)
+                log.warning(
+                    "envmanager secrets backend: cannot refresh the environment (%s); %s.", exc,
+                    "serving the snapshot read earlier" if served is not None
+                    else "falling back to the next secrets backend",
+                )
+                return served
+            return self._snapshot
+
+    def _still_servable(self, now: float) -> Snapshot | None:
+        if self._snapshot is not None and now - self._confirmed_at < self.stale_if_error:
+            return self._snapshot
+        self._snapshot = None
+        return None
+
+    def _refresh(self, now: float) -> None:
+        if self.snapshot_file:
+            try:
+                self._refresh_from_file(now)
+                return
+            except Unavailable:
+                if self.client is None:
+                    raise
+        self._refresh_from_api(now)
+
+    def _refresh_from_api(self, now: float) -> None:
+        etag = self._snapshot.etag if self._snapshot is not None else None
+        response = self.client.get("/environment", etag=etag)
+        if response.status == 304 and self._snapshot is not None:
+            pass
+        elif response.status == 200:
+            try:
+                self._snapshot = Snapshot(response.json(), response.etag)
+            except SnapshotError as exc:
+                raise Unavailable(str(exc)) from None
+        else:
+            raise Unavailable(f"HTTP {response.status} for the environment")
+        self._checked_at = self._confirmed_at = now
+
+    def _refresh_from_file(self, now: float) -> None:
+        """Use the agent's snapshot file: re-read it when it was replaced; its mtime says when it was confirmed."""
+        try:
+            stat = os.stat(self.snapshot_file)
+        except OSError as exc:
+            raise Unavailable(f"cannot read snapshot_file {self.snapshot_file}: {exc.strerror}") from None
+        age = self._wall_clock() - stat.st_mtime
+        if age > self.stale_if_error:
+            if self._file_identity is not None:
+                self._confirmed_at = min(self._confirmed_at, now - age)  # what is held is no newer than the file
+            raise Unavailable(
+                f"snapshot_file {self.snapshot_file} was last refreshed {age:.0f} s ago; is the agent running?"
+            )
+        identity = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if identity != self._file_identity or self._snapshot is None:
+            try:
+                self._snapshot = Snapshot.read(self.snapshot_file)
+            except (OSError, SnapshotError) as exc:
+                raise Unavailable(f"snapshot_file {self.snapshot_file}: {exc}") from None
+            self._file_identity = identity
+        self._checked_at = now
+        # The agent touches the file on every successful revalidation: its age is the snapshot's age.
+        self._confirmed_at = now - max(age, 0.0)
+
+    # --- Lookup mode ------------------------------------------------------------------------------
+
+    def _lookup(self, kind: str, key: str) -> dict | None:
+        collection = _COLLECTIONS[kind]
         cache_key = (collection, key)
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             cached = self._cache.get(cache_key)
             skip = now < self._skip_until
@@ -165,88 +262,53 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
         if skip:
             return self._stale(cached, now)
         try:
-            value = self._fetch(collection, key)
-        except _Unavailable as exc:
+            entry = self._fetch(collection, key)
+        except Unavailable as exc:
             with self._lock:
-                self._skip_until = time.monotonic() + self.retry_after
+                self._skip_until = now + self.retry_after
             stale = self._stale(cached, now)
             log.warning(
                 "envmanager secrets backend: cannot read %s '%s' from %s (%s); %s.",
-                collection[:-1], key, self.api_url, exc,
+                kind, key, self.api_url, exc,
                 "serving the value read earlier" if stale is not None else "falling back to the next secrets backend",
             )
             return stale
-        if self._ttl(value) > 0:
+        if self._ttl(entry) > 0:
             with self._lock:
-                self._cache[cache_key] = (time.monotonic(), value)
+                self._cache[cache_key] = (now, entry)
                 self._cache.move_to_end(cache_key)
                 while len(self._cache) > self.max_cache_entries:
                     self._cache.popitem(last=False)
-        return value
+        return entry
 
-    def _ttl(self, value) -> float:
-        return self.cache_ttl if value is not None else self.not_found_ttl
+    def _ttl(self, entry) -> float:
+        return self.cache_ttl if entry is not None else self.not_found_ttl
 
     def _stale(self, cached, now: float):
         if cached is not None and now - cached[0] < self.stale_if_error:
             return cached[1]
         return None
 
-    def _read_token(self) -> str:
-        if self._token:
-            return self._token
-        try:
-            stat = os.stat(self.token_file)
-            stamp = (stat.st_mtime_ns, stat.st_size)
-            if stamp != self._token_file_stamp:
-                with open(self.token_file, encoding="utf-8") as handle:
-                    self._file_token = handle.read().strip()
-                self._token_file_stamp = stamp
-        except OSError as exc:
-            raise _Unavailable(f"cannot read token_file {self.token_file}: {exc.strerror}") from None
-        if not self._file_token:
-            raise _Unavailable(f"token_file {self.token_file} is empty")
-        return self._file_token
-
-    def _fetch(self, collection: str, key: str):
-        """Return the entry dict, or None for 404; raise _Unavailable for anything else."""
-        url = f"{self.api_url}/{collection}/{quote_key(key)}"
-        request = urllib.request.Request(
-            url,
-            headers={
-                "Authorization": f"Bearer {self._read_token()}",
-                "Accept": "application/json",
-                "User-Agent": USER_AGENT,
-            },
-        )
-        try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                body = response.read()
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            if exc.code == 404:
-                return None
-            if exc.code in (401, 403):
-                raise _Unavailable(
-                    f"HTTP {exc.code}: the API token was refused; check backend_kwargs token/token_file"
-                ) from None
-            raise _Unavailable(f"HTTP {exc.code}") from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise _Unavailable(f"{type(reason).__name__}: {reason}") from None
-        try:
-            entry = json.loads(body)
-        except ValueError:
-            raise _Unavailable("the answer is not JSON") from None
+    def _fetch(self, collection: str, key: str) -> dict | None:
+        """Return the entry, or None for 404; raise Unavailable for anything else."""
+        response = self.client.get(f"/{collection}/{quote_key(key)}")
+        if response.status == 404:
+            return None
+        if response.status != 200:
+            raise Unavailable(f"HTTP {response.status}")
+        entry = response.json()
         if not isinstance(entry, dict) or not isinstance(entry.get("fields"), dict):
-            raise _Unavailable("the answer is not an envmanager entry")
+            raise Unavailable("the answer is not an envmanager entry")
         return entry
 
     def clear_cache(self) -> None:
-        """Forget every cached answer (tests, or after rotating a token)."""
+        """Forget everything held (tests, or after rotating a token)."""
         with self._lock:
             self._cache.clear()
-            self._skip_until = 0.0
+            self._snapshot = None
+            self._checked_at = self._confirmed_at = float("-inf")
+            self._file_identity = None
+            self._skip_until = float("-inf")
 
 
 def quote_key(key: str) -> str:
@@ -258,10 +320,3 @@ def quote_key(key: str) -> str:
     """
     quoted = urllib.parse.quote(key, safe="")
     return quoted.replace(".", "%2E") if set(key) <= {"."} else quoted
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Refuse redirects: following one could send the bearer token to another host."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None

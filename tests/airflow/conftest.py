@@ -115,9 +115,12 @@ def airflow_home(tmp_path, airflow_db_template):
     return home
 
 
-def backend_env(airflow_home: Path, backend_package: Path, *, url: str, token_file: Path, ttl: float = 5, **kwargs):
+def backend_env(airflow_home: Path, backend_package: Path, *, url: str | None, token_file: Path | None,
+                ttl: float = 5, **kwargs):
     """Return an Airflow process environment with envmanager configured as the secrets backend."""
-    backend_kwargs = {"url": url, "token_file": str(token_file), "cache_ttl_seconds": ttl, "timeout": 5, **kwargs}
+    backend_kwargs = {"cache_ttl_seconds": ttl, "timeout": 5, **kwargs}
+    if url:
+        backend_kwargs.update(url=url, token_file=str(token_file))
     return airflow_venv.airflow_env(
         airflow_home,
         pythonpath=[backend_package],
@@ -136,3 +139,57 @@ def snippet_result(stdout: str):
     lines = [line for line in stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     assert lines, f"no result line in output:\n{stdout[-3000:]}"
     return json.loads(lines[-1][len(RESULT_PREFIX):])
+
+
+# --- Clocks and request counting for the backend and the agent ------------------------------------
+
+
+class FakeClock:
+    """A clock that moves only when a test says so: TTLs and refresh intervals without sleeping."""
+
+    def __init__(self, start: float = 1_000_000.0):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+def record_requests(client) -> list:
+    """Wrap `client.get` so the test sees every request it makes: [(path, status or "failed"), ...]."""
+    calls = []
+    original = client.get
+
+    def recording(path, *, etag=None):
+        try:
+            response = original(path, etag=etag)
+        except Exception:
+            calls.append((path, "failed"))
+            raise
+        calls.append((path, response.status))
+        return response
+
+    client.get = recording
+    return calls
+
+
+def count_connections(client) -> list:
+    """Wrap `client._open` so the test sees each new TCP connection (keep-alive reuses one)."""
+    opened = []
+    original = client._open
+
+    def counting():
+        connection, reused = original()
+        if not reused:
+            opened.append(connection)
+        return connection, reused
+
+    client._open = counting
+    return opened

@@ -13,6 +13,7 @@ Standard library only, Python 3.9 and newer.
 from __future__ import annotations
 
 import json
+import re
 
 # The fields of Airflow's JSON connection format, in `airflow connections export` order.
 CONNECTION_FIELDS = ("conn_type", "description", "login", "password", "host", "port", "schema", "extra")
@@ -27,25 +28,27 @@ DEFAULT_OTEL_HOST = "127.0.0.1"
 DEFAULT_OTEL_PORT = 4318
 
 
-def connection_fields(values: dict) -> dict:
+def connection_fields(values: dict, *, drop_empty: bool = False) -> dict:
     """Return a connection's values as Airflow's connection fields, in Airflow's order.
 
-    Fields with no value are left out; `extra` becomes the JSON text Airflow stores.
+    `extra` is the JSON text Airflow stores. Missing fields are None, or left out with `drop_empty`
+    (as in Airflow's JSON connection format, where an empty field means no value).
     """
     fields = {}
     for name in CONNECTION_FIELDS:
         value = values.get(name)
-        if value is None:
-            continue
-        if name == "extra" and not isinstance(value, str):
+        if name == "extra" and value is not None and not isinstance(value, str):
             value = json.dumps(value)
+        if drop_empty and (value is None or value == ""):
+            continue
         fields[name] = value
     return fields
 
 
 def connection_json(values: dict) -> str:
-    """Return the connection in Airflow's JSON connection format (what `get_conn_value` returns)."""
-    return json.dumps(connection_fields(values))
+    """Return the connection in Airflow's JSON connection format (Airflow >= 2.3), as `get_conn_value`
+    returns it and `AIRFLOW_CONN_<ID>` holds it; Airflow reads it with `Connection.from_json`."""
+    return json.dumps(connection_fields(values, drop_empty=True))
 
 
 def variable_text(values: dict) -> str:
@@ -56,8 +59,8 @@ def variable_text(values: dict) -> str:
 
 def local_filesystem_connections(connections: dict) -> str:
     """Return `connections_file_path` JSON for {conn_id: values} (LocalFilesystemBackend)."""
-    return json.dumps({key: connection_fields(values) for key, values in connections.items()}, indent=2,
-                      ensure_ascii=False) + "\n"
+    connections = {key: connection_fields(values, drop_empty=True) for key, values in connections.items()}
+    return json.dumps(connections, indent=2, ensure_ascii=False) + "\n"
 
 
 def local_filesystem_variables(variables: dict) -> str:
@@ -66,23 +69,43 @@ def local_filesystem_variables(variables: dict) -> str:
                       ensure_ascii=False) + "\n"
 
 
-_DOTENV_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}
+# python-dotenv expands ${NAME} and ${NAME:-default} in every value unless read with interpolate=False
+# (dotenv/variables.py, _posix_variable), and has no escape for them.
+_DOTENV_EXPANDS = re.compile(r"\$\{[^}:]*(?::-[^}]*)?\}")
 
 
-def dotenv_quote(value: str) -> str:
-    """Return `value` as a double-quoted .env value that python-dotenv reads back exactly.
+def dotenv_quote(value: str) -> tuple[str, bool]:
+    """Return `value` quoted for a .env line that python-dotenv reads back exactly, and whether a POSIX
+    shell (`set -a; . file`) reads it back exactly too.
 
-    Inside double quotes python-dotenv undoes `\\\\`, `\\"`, `\\n`, `\\r` (and a few more) and keeps
-    every other character as it is. Newlines are written escaped because a file read in text mode
-    turns a literal `\\r\\n` into `\\n`. (python-dotenv's `${NAME}` interpolation is a separate step
-    that nothing can escape: read such files with `interpolate=False`, or through the agent.)
+    1. Single quotes when the value holds no `'`, `\\\\` or carriage return and does not end with `\\`:
+       literal for python-dotenv and for shells.
+    2. Else double quotes when it holds none of `$`, backtick, `\\`, `"` or a carriage return: nothing
+       to escape for either.
+    3. Else, without carriage returns: single quotes with `\\` and `'` escaped by a backslash, as
+       python-dotenv's own `set_key` writes them (dotenv/parser.py decodes exactly those two in single
+       quotes).
+    4. Else double quotes with `\\`, `"` and carriage returns escaped (`\\r`): python-dotenv opens the
+       file with universal newlines, which would turn a literal carriage return into a newline.
+    A shell reads cases 3 and 4 (and the lines after them) differently.
     """
-    return '"' + "".join(_DOTENV_ESCAPES.get(char, char) for char in value) + '"'
+    if "\r" in value:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r") + '"', False
+    if "'" not in value and "\\\\" not in value and not value.endswith("\\"):
+        return f"'{value}'", True
+    if not any(character in value for character in '$`\\"'):
+        return f'"{value}"', True
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'", False
+
+
+def dotenv_expands(value: str) -> bool:
+    """Return whether python-dotenv (interpolating, its default) would expand part of `value`."""
+    return bool(_DOTENV_EXPANDS.search(value))
 
 
 def dotenv(variables: dict) -> str:
     """Return .env lines for {name: value text}, in the given order."""
-    return "".join(f"{name}={dotenv_quote(value)}\n" for name, value in variables.items())
+    return "".join(f"{name}={dotenv_quote(value)[0]}\n" for name, value in variables.items())
 
 
 def airflow_metrics_settings(*, host: str = DEFAULT_OTEL_HOST, port: int = DEFAULT_OTEL_PORT) -> dict:

@@ -14,13 +14,21 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from envmanager.kinds import Kind, is_empty, is_env_name
+from envmanager.kinds import Kind, is_env_name
 from envmanager.models import Deployment, IdeProject
 from envmanager.selectors.environment import (
     EffectiveEntry,
     deployment_effective_environment,
     entry_as_dict,
     ide_project_effective_environment,
+)
+from envmanager_airflow.formats import (
+    CONN_ENV_PREFIX,
+    VAR_ENV_PREFIX,
+    connection_fields,
+    connection_json,
+    dotenv_expands,
+    dotenv_quote,
 )
 
 
@@ -39,12 +47,6 @@ _FORMAT_KINDS = {
     ExportFormat.K8S_SECRET: (Kind.CONNECTION, Kind.VARIABLE, Kind.ENV),
 }
 AIRFLOW_VERSIONS = (2, 3)
-# The order of the fields in `airflow connections export`, so files diff cleanly against Airflow's.
-CONNECTION_FIELDS = ("conn_type", "description", "login", "password", "host", "port", "schema", "extra")
-# How Airflow's EnvironmentVariablesBackend finds objects (airflow/secrets/environment_variables.py,
-# 2.10 and 3.3 alike): CONN_ENV_PREFIX + conn_id.upper() and VAR_ENV_PREFIX + key.upper().
-CONN_ENV_PREFIX = "AIRFLOW_CONN_"
-VAR_ENV_PREFIX = "AIRFLOW_VAR_"
 
 
 @dataclass(frozen=True)
@@ -107,32 +109,12 @@ def environment_etag(entries: list[EffectiveEntry]) -> str:
     return f'"{digest.hexdigest()[:40]}"'
 
 
-def connection_airflow_fields(values: dict) -> dict:
-    """Return an effective connection's values as Airflow's Connection fields; missing values are null.
-
-    `extra` is the JSON text as stored, which is how Airflow stores and exports it.
-    """
-    fields = {name: values.get(name) for name in CONNECTION_FIELDS}
-    if fields["extra"] is not None and not isinstance(fields["extra"], str):
-        fields["extra"] = json.dumps(fields["extra"])
-    return fields
-
-
-def connection_json(values: dict) -> str:
-    """Return a connection in Airflow's JSON connection format (Airflow >= 2.3), as `AIRFLOW_CONN_<ID>` holds it.
-
-    Airflow reads it with `Connection.from_json`; fields without a value are left out. The secrets
-    backend (`envmanager_airflow.secrets`, standard library only) builds the same shape itself.
-    """
-    return json.dumps({name: value for name, value in connection_airflow_fields(values).items() if not is_empty(value)})
-
-
 # content, number of objects written, objects left out (with reasons), notes
 Rendered = tuple[str, int, tuple[str, ...], tuple[str, ...]]
 
 
 def _connections_json(entries: list[EffectiveEntry], options: ExportOptions) -> Rendered:
-    connections = {entry.key: connection_airflow_fields(entry.reveal()) for entry in entries}
+    connections = {entry.key: connection_fields(entry.reveal()) for entry in entries}
     return json.dumps(connections, indent=2, sort_keys=True) + "\n", len(connections), (), ()
 
 
@@ -208,35 +190,6 @@ def environment_variables(
     return [v for v in candidates if len(by_name[v.name]) == 1], tuple(skipped)
 
 
-# python-dotenv expands ${NAME} and ${NAME:-default} in every value unless read with interpolate=False
-# (dotenv/variables.py, _posix_variable), and has no escape for them.
-_DOTENV_EXPANDS = re.compile(r"\$\{[^}:]*(?::-[^}]*)?\}")
-
-
-def dotenv_quote(value: str) -> tuple[str, bool]:
-    """Return `value` quoted for a .env line that python-dotenv reads back exactly, and whether a POSIX
-    shell (`set -a; . file`) reads it back exactly too.
-
-    1. Single quotes when the value holds no `'`, `\\\\` or carriage return and does not end with `\\`:
-       literal for python-dotenv and for shells.
-    2. Else double quotes when it holds none of `$`, backtick, `\\`, `"` or a carriage return: nothing
-       to escape for either.
-    3. Else, without carriage returns: single quotes with `\\` and `'` escaped by a backslash, as
-       python-dotenv's own `set_key` writes them (dotenv/parser.py decodes exactly those two in single
-       quotes).
-    4. Else double quotes with `\\`, `"` and carriage returns escaped (`\\r`): python-dotenv opens the
-       file with universal newlines, which would turn a literal carriage return into a newline.
-    A shell reads cases 3 and 4 (and the lines after them) differently; the file says so.
-    """
-    if "\r" in value:
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r") + '"', False
-    if "'" not in value and "\\\\" not in value and not value.endswith("\\"):
-        return f"'{value}'", True
-    if not any(character in value for character in '$`\\"'):
-        return f'"{value}"', True
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'", False
-
-
 _DOTENV_TITLES = {
     Kind.CONNECTION: "Airflow connections", Kind.VARIABLE: "Airflow variables", Kind.ENV: "Environment variables"
 }
@@ -251,7 +204,7 @@ def _dotenv(entries: list[EffectiveEntry], options: ExportOptions) -> Rendered:
         sections[variable.kind].append(f"{variable.name}={quoted}")
         if not shell_reads_it:
             notes.append(f"{variable.name}: a POSIX shell would read this value (and the lines after it) differently; load the file with python-dotenv.")
-        if _DOTENV_EXPANDS.search(variable.value):
+        if dotenv_expands(variable.value):
             notes.append(f"{variable.name}: python-dotenv expands the ${{...}} in it unless read with interpolate=False.")
     lines = [
         "# For python-dotenv (dotenv_values, `dotenv run`), which reads every value back exactly. A POSIX",

@@ -37,13 +37,21 @@ def test_dotenv_edge_values(tmp_path, value):
     assert dotenv_values(path, interpolate=False)["V"] == value
 
 
-def test_connection_fields_keep_every_value_and_drop_only_missing_ones():
-    fields = formats.connection_fields(
-        {"conn_type": "http", "host": "", "port": 0, "login": None, "password": " pw ", "extra": {"b": 1, "a": [2]}}
-    )
+def test_connection_fields_keep_every_value_in_airflows_order():
+    values = {"conn_type": "http", "host": " h ", "port": 0, "login": None, "password": " pw ",
+              "extra": {"b": 1, "a": [2]}}
 
-    assert fields == {"conn_type": "http", "password": " pw ", "host": "", "port": 0, "extra": '{"b": 1, "a": [2]}'}
-    assert list(fields) == ["conn_type", "password", "host", "port", "extra"]  # Airflow's export order
+    fields = formats.connection_fields(values)
+
+    assert list(fields) == list(formats.CONNECTION_FIELDS)  # every field, in `airflow connections export` order
+    assert fields == {"conn_type": "http", "description": None, "login": None, "password": " pw ", "host": " h ",
+                      "port": 0, "schema": None, "extra": '{"b": 1, "a": [2]}'}
+
+
+def test_the_json_connection_format_leaves_out_fields_without_a_value():
+    value = formats.connection_json({"conn_type": "http", "host": "", "port": 0, "login": None, "extra": '{"a": 1}'})
+
+    assert json.loads(value) == {"conn_type": "http", "port": 0, "extra": '{"a": 1}'}
 
 
 def test_local_filesystem_files_are_json_objects_keyed_by_id():

@@ -7,16 +7,22 @@ import subprocess
 import sys
 
 import pytest
-from django.core.exceptions import ValidationError
 import yaml
+from django.core.exceptions import ValidationError
 from dotenv import dotenv_values
 
 from envmanager.models import AuditEntry
-from envmanager.selectors.exports import ExportOptions, dotenv_quote, environment_export
+from envmanager.selectors.exports import ExportOptions, environment_export
 from envmanager.services import exports as export_services
 from envmanager.services import links as link_services
+from envmanager_airflow.formats import dotenv_quote
 from tests.api.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD, WAREHOUSE_PASSWORD
-from tests.factories import ConnectionFactory, DeploymentFactory, EnvVarFactory, VariableFactory
+from tests.factories import (
+    ConnectionFactory,
+    DeploymentFactory,
+    EnvVarFactory,
+    VariableFactory,
+)
 
 pytestmark = pytest.mark.usefixtures("environment")
 

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import permissions
 from accounts.permissions import deployment_for_user, workspace_access, workspace_for_user
-from envmanager.forms.environment import EnvObjectForm, add_service_error
+from envmanager.forms.environment import EnvObjectForm
+from envmanager.forms.secrets import add_service_error
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject, IdeProject
 from envmanager.selectors import listing

@@ -5,10 +5,10 @@ JSON Schema and every error message about a key come from the rule here.
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
+from envmanager.values import describe_character
 from envmanager.word_characters import word_class
 
 KEY_MAX_LENGTH = 250  # the column; every rule below is at most this long
@@ -79,16 +79,6 @@ def _compiled(pattern: str) -> re.Pattern:
 
 def _matches(pattern: str, text: str) -> bool:
     return _compiled(pattern).search(text) is not None
-
-
-def describe_character(character: str) -> str:
-    """Name a character for a message: "a space", "'#'", "U+200B (ZERO WIDTH SPACE)"."""
-    names = {" ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
-    if character in names:
-        return names[character]
-    if character.isprintable() and not character.isspace():
-        return '"\'"' if character == "'" else f"'{character}'"
-    return f"U+{ord(character):04X} ({unicodedata.name(character, 'unnamed character')})"
 
 
 WORD = "{word}"  # placeholder in KeyRule classes for Python's Unicode `\w` (envmanager.word_characters)

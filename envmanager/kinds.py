@@ -8,7 +8,6 @@ read it; nothing else lists fields. Adding a field to a type is one edit to `KIN
 """
 
 import json
-import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -22,11 +21,13 @@ from envmanager.key_rules import (
     METRICS_NAME_RULE,
     VARIABLE_KEY_RULE,
     KeyRule,
-    describe_character,
     is_env_name,
 )
+from envmanager.values import describe_character, is_empty, unstorable_text, whitespace_notice
 
-__all__ = ["KEY_MAX_LENGTH", "KeyRule", "describe_character", "is_env_name"]  # re-exported for callers
+# Re-exported: callers read every rule about a type's keys and values from here.
+__all__ = ["KEY_MAX_LENGTH", "KeyRule", "describe_character", "is_empty", "is_env_name", "unstorable_text",
+           "whitespace_notice"]
 
 
 class Kind(models.TextChoices):
@@ -254,30 +255,6 @@ def validate_key(kind: Kind, key: str) -> None:
         raise ValidationError({"key": error})
 
 
-def is_empty(value) -> bool:
-    """Return whether `value` means "no value": None or "". Whitespace is a value and is kept."""
-    return value is None or value == ""
-
-
-def whitespace_notice(value, *, label: str = "This value") -> str | None:
-    """Return a notice for text that starts or ends with whitespace, which is stored as is; else None.
-
-    Forms and commands show it: a value is never trimmed, so a stray space must at least be visible.
-    """
-    if not isinstance(value, str) or not value:
-        return None
-    if value.isspace():
-        return f"{label} is only whitespace ({describe_character(value[0])} …); it is kept as is."
-    edges = []
-    if value[0].isspace():
-        edges.append(f"starts with {describe_character(value[0])}")
-    if value[-1].isspace():
-        edges.append(f"ends with {describe_character(value[-1])}")
-    if not edges:
-        return None
-    return f"{label} {' and '.join(edges)}; it is kept as is."
-
-
 def value_notices(kind: Kind, values: dict) -> list[str]:
     """Return a whitespace notice for each given field of `kind` whose text starts or ends with whitespace.
 
@@ -347,24 +324,6 @@ def clean_field_value(spec: FieldSpec, value):
     if spec.choices and value not in spec.choices:
         raise ValidationError({spec.name: f"{spec.label} must be one of: {', '.join(spec.choices)}."})
     return value
-
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def unstorable_text(value) -> bool:
-    """Return whether `value` (text, or JSON of any depth) holds a NUL or a lone surrogate.
-
-    Neither can be stored (PostgreSQL refuses NUL in text and JSON; lone surrogates are not UTF-8), so such a
-    value is refused as it is given rather than failing in the database.
-    """
-    if isinstance(value, str):
-        return bool(_UNSTORABLE.search(value))
-    if isinstance(value, dict):
-        return any(unstorable_text(key) or unstorable_text(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(unstorable_text(item) for item in value)
-    return False
 
 
 def clean_fields(kind: Kind, fields: dict) -> dict:

@@ -1,4 +1,4 @@
-"""Plumbing shared by every envmanager management command, so that they behave alike (CLI.md).
+"""Plumbing shared by every envmanager management command, so that they behave alike (docs/cli.md).
 
 A command parses its options, resolves names with the helpers here, calls services or selectors
 inside `changes()`, and prints what happened. Services report bad input with ValidationError;
@@ -47,7 +47,7 @@ class EnvManagerCommand(BaseCommand):
         return super().create_parser(prog_name, subcommand, **kwargs)
 
     def run_from_argv(self, argv):
-        # argparse exits with status 2 on a usage error; CLI.md promises 1 for every failure.
+        # argparse exits with status 2 on a usage error; docs/cli.md promises 1 for every failure.
         try:
             super().run_from_argv(argv)
         except SystemExit as exc:

@@ -136,6 +136,29 @@ class ServiceModelAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
 
+class CreateOnlyModelAdmin(ServiceModelAdmin):
+    """Added through the service behind `add_form`; viewable, never changed or deleted, afterwards.
+
+    For models with a create service and no update or delete service yet.
+    """
+
+    add_form: type[ServiceModelForm]
+
+    def service_form(self, request, obj):
+        return self.add_form
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:  # view only: the plain ModelForm with every field read-only
+            return admin.ModelAdmin.get_form(self, request, obj, change, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyModelAdmin(admin.ModelAdmin):
     """Viewable by staff with view permission; nobody adds, changes or deletes, superusers included."""
 

@@ -8,7 +8,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.models import Membership
-from envmanager.admin.base import ServiceModelAdmin, ServiceModelForm, secret_form_field
+from envmanager.admin.base import CreateOnlyModelAdmin, ServiceModelAdmin, ServiceModelForm, secret_form_field
 from envmanager.forms.secrets import clear_field, secret_status
 from envmanager.models import Deployment, EnvObject, ExecutionMode, IdeProject, Workspace
 from envmanager.services import workspaces as workspace_services
@@ -50,11 +50,13 @@ class WorkspaceAddForm(ServiceModelForm):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(ServiceModelAdmin):
+class WorkspaceAdmin(CreateOnlyModelAdmin):
     """Created through `workspace_create` (role groups included); read-only afterwards.
 
     There is no Workspace update or delete service yet, and the admin writes only through services.
     """
+
+    add_form = WorkspaceAddForm
 
     list_display = ["name", "deployment_count", "ide_project_count", "env_object_count", "member_count", "created_at"]
     search_fields = ["name"]
@@ -71,19 +73,6 @@ class WorkspaceAdmin(ServiceModelAdmin):
     def get_fields(self, request, obj=None):
         return ["name", "description"] if obj is None else ["name", "description", "created_at"]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is not None:  # view only: the plain ModelForm with every field read-only
-            return admin.ModelAdmin.get_form(self, request, obj, change, **kwargs)
-        return super().get_form(request, obj, change, **kwargs)
-
-    def service_form(self, request, obj):
-        return WorkspaceAddForm
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Deployments", ordering="deployment_count")
     def deployment_count(self, obj):
@@ -202,8 +191,10 @@ class IdeProjectAddForm(ServiceModelForm):
 
 
 @admin.register(IdeProject)
-class IdeProjectAdmin(ServiceModelAdmin):
+class IdeProjectAdmin(CreateOnlyModelAdmin):
     """Created with `ide_project_create`; read-only afterwards (no update or delete service yet)."""
+
+    add_form = IdeProjectAddForm
 
     list_display = ["name", "workspace", "created_at"]
     list_filter = ["workspace"]
@@ -213,17 +204,3 @@ class IdeProjectAdmin(ServiceModelAdmin):
 
     def get_fields(self, request, obj=None):
         return ["workspace", "name"] if obj is None else ["workspace", "name", "created_at"]
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is not None:
-            return admin.ModelAdmin.get_form(self, request, obj, change, **kwargs)
-        return super().get_form(request, obj, change, **kwargs)
-
-    def service_form(self, request, obj):
-        return IdeProjectAddForm
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

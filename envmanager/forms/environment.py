@@ -136,6 +136,11 @@ class EnvObjectForm(forms.Form):
         return rows
 
     @property
+    def flags(self) -> list[forms.BoundField]:
+        """The object's checkboxes shown under its fields: secret, and linked to all Deployments."""
+        return [self[name] for name in ("is_secret", "linked_to_all") if name in self.fields]
+
+    @property
     def key_help(self) -> str:
         return self.spec.key_rule.description + "."
 

@@ -127,6 +127,7 @@ class KindSpec:
     key_label: str = "Key"  # the key's label in forms: "Connection ID"
     aliases: tuple[str, ...] = ()  # other names the command line accepts besides the Kind's value
     summary_fields: tuple[str, ...] = ()  # what a table shows besides the key
+    promote_needs_typed_key: bool = False  # Promote to Workspace asks the user to type the key (names mix up)
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -199,7 +200,7 @@ KIND_SPECS: dict[Kind, KindSpec] = {
         (FieldSpec("value", "Value", secret_when_flagged=True, rows=3),),
         has_secret_flag=True,
         slug="environment-variables", menu_label="Environment Variables", noun="environment variable",
-        key_label="Name", aliases=("envs", "env_var"), summary_fields=("value",),
+        key_label="Name", aliases=("envs", "env_var"), summary_fields=("value",), promote_needs_typed_key=True,
     ),
     Kind.METRICS: KindSpec(
         Kind.METRICS,

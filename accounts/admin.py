@@ -49,6 +49,12 @@ class MembershipAddForm(MembershipForm):
     field_order = ["workspace", "user", "role"]
 
 
+class MembershipChangeForm(MembershipForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].initial = self.instance.role
+
+
 @admin.register(Membership)
 class MembershipAdmin(ServiceModelAdmin):
     """Added and changed with `membership_set`, deleted with `membership_remove`."""
@@ -66,10 +72,7 @@ class MembershipAdmin(ServiceModelAdmin):
         return ["workspace", "user", "role"] if obj is None else ["workspace", "user", "role", "created_at"]
 
     def service_form(self, request, obj):
-        if obj is None:
-            return MembershipAddForm
-        role = forms.ChoiceField(label="Role", choices=Role.choices, initial=obj.role)
-        return type("MembershipChangeForm", (MembershipForm,), {"role": role})
+        return MembershipAddForm if obj is None else MembershipChangeForm
 
     def delete_through_service(self, obj, actor):
         membership_services.membership_remove(workspace=obj.workspace, user=obj.user, actor=actor)

@@ -1,20 +1,33 @@
 """The four types of environment object, their fields, and how each field is validated.
 
 This is the one description of "what a connection / variable / environment variable / metrics
-export is". Services, forms, the admin, commands and exports all read it; nothing else lists fields.
+export is": its URL slug and nouns, its key rule, and every field with its label, help text, bounds,
+widget hints and command-line option. Services, forms, the admin, commands, pages and exports all
+read it; nothing else lists fields. Adding a field to a type is one edit to `KIND_SPECS`
+(docs/architecture.md, "Kind registry").
 """
 
 import json
-import re
-import unicodedata
 from dataclasses import dataclass
-from functools import cache
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from envmanager.word_characters import word_class
+from envmanager.key_rules import (
+    CONNECTION_ID_RULE,
+    ENV_NAME_RULE,
+    KEY_MAX_LENGTH,
+    METRICS_NAME_RULE,
+    VARIABLE_KEY_RULE,
+    KeyRule,
+    is_env_name,
+)
+from envmanager.values import describe_character, is_empty, unstorable_text, whitespace_notice
+
+# Re-exported: callers read every rule about a type's keys and values from here.
+__all__ = ["KEY_MAX_LENGTH", "KeyRule", "describe_character", "is_empty", "is_env_name", "unstorable_text",
+           "whitespace_notice"]
 
 
 class Kind(models.TextChoices):
@@ -23,139 +36,6 @@ class Kind(models.TextChoices):
     ENV = "env", "Environment variable"
     METRICS = "metrics", "Metrics export"
 
-
-KEY_MAX_LENGTH = 250  # the column; every rule below is at most this long
-
-
-@dataclass(frozen=True)
-class KeyRule:
-    """What a key of one type may be, as one pattern that Python, SQLite and PostgreSQL read alike.
-
-    `pattern` is anchored with `\\A`/`\\Z` (Python's `$` would also accept a final newline) and bounds
-    the length, so the database CHECK constraint enforces the length on SQLite too.
-    """
-
-    noun: str  # "Airflow connection id"
-    allowed: str  # the characters, in words
-    source: str  # whose rule it is, for error messages
-    # Bracket-expression bodies for the first character and the others; WORD stands for `\w`.
-    first: str
-    rest: str
-    max_length: int = KEY_MAX_LENGTH
-
-    def _pattern(self, start: str, end: str, *, json_schema: bool = False) -> str:
-        first, rest = (part.replace(WORD, word_class(json_schema=json_schema)) for part in (self.first, self.rest))
-        if first == rest:
-            return rf"{start}[{rest}]{{1,{self.max_length}}}{end}"
-        return rf"{start}[{first}][{rest}]{{0,{self.max_length - 1}}}{end}"
-
-    @property
-    def pattern(self) -> str:
-        """The rule for Python's `re`, SQLite and PostgreSQL (the CHECK constraint)."""
-        return self._pattern(r"\A", r"\Z")
-
-    @property
-    def json_schema_pattern(self) -> str:
-        """The rule as an OpenAPI / JSON Schema (ECMA-262) pattern; Python's `re` reads it too."""
-        return self._pattern("^", "$", json_schema=True)
-
-    def character_pattern(self, *, first: bool) -> str:
-        """Return the pattern of one character of a key, the first one or any other."""
-        return rf"\A[{(self.first if first else self.rest).replace(WORD, word_class())}]\Z"
-
-    @property
-    def description(self) -> str:
-        return f"{self.source}: {self.allowed}, 1 to {self.max_length} characters"
-
-    def error(self, key: str) -> str | None:
-        """Return why `key` breaks the rule (naming the first wrong character), or None."""
-        if not key:
-            return f"The {self.noun} must not be empty."
-        if len(key) > self.max_length:
-            return f"'{key[:40]}…' is {len(key)} characters long; {self.description}."
-        if _matches(self.pattern, key):
-            return None
-        for position, character in enumerate(key):
-            if not _matches(self.character_pattern(first=position == 0), character):
-                where = "at the start" if position == 0 else f"at position {position + 1}"
-                return (
-                    f"'{key}' is not a valid {self.noun}: {describe_character(character)} {where} is not allowed. "
-                    f"{self.description}."
-                )
-        return f"'{key}' is not a valid {self.noun}. {self.description}."  # pragma: no cover - the loop finds it
-
-
-@cache
-def _compiled(pattern: str) -> re.Pattern:
-    return re.compile(pattern)
-
-
-def _matches(pattern: str, text: str) -> bool:
-    return _compiled(pattern).search(text) is not None
-
-
-def describe_character(character: str) -> str:
-    """Name a character for a message: "a space", "'#'", "U+200B (ZERO WIDTH SPACE)"."""
-    names = {" ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
-    if character in names:
-        return names[character]
-    if character.isprintable() and not character.isspace():
-        return '"\'"' if character == "'" else f"'{character}'"
-    return f"U+{ord(character):04X} ({unicodedata.name(character, 'unnamed character')})"
-
-
-WORD = "{word}"  # placeholder in KeyRule classes for Python's Unicode `\w` (envmanager.word_characters)
-
-# Airflow connection ids. Airflow 3.3: airflow/models/connection.py, RE_SANITIZE_CONN_ID =
-# r"^[\w#!()\-.:/\\]{1,}$" (Python `re`, Unicode \w) and CONN_ID_MAX_LEN = 250, applied by
-# `sanitize_conn_id` in `Connection.__init__`. Airflow 2.10: the same file and names, compiled with
-# re2, whose \w is ASCII: Unicode connection ids are Airflow 3 only. (Airflow's CLI and REST API are
-# stricter, KEY_REGEX and 200 characters, but a row made through the model may hold any of these.)
-CONNECTION_ID_RULE = KeyRule(
-    noun="Airflow connection id", allowed="letters, digits, '_' and # ! ( ) - . : / \\",
-    source="Airflow's rule (RE_SANITIZE_CONN_ID)", first=WORD + r"#!().:/\\-", rest=WORD + r"#!().:/\\-",
-)
-# Airflow variable keys: Airflow's key rule, airflow/utils/helpers.py KEY_REGEX = r"^[\w.-]+$" with
-# validate_key(max_length=250), the same in 2.10 and 3.3 (Python `re`, Unicode \w; 3.3 repeats it in
-# airflow/sdk/definitions/_internal/node.py). Variable.set (airflow/models/variable.py) stores any key
-# of the `key` column's String(ID_LEN), ID_LEN = 250, without a pattern; a variable whose key breaks
-# KEY_REGEX stays in Airflow ("cannot be migrated", with this rule as the reason).
-VARIABLE_KEY_RULE = KeyRule(
-    noun="Airflow variable key", allowed="letters, digits, '_', '.' and '-'",
-    source="Airflow's rule (KEY_REGEX)", first=WORD + ".-", rest=WORD + ".-",
-)
-# POSIX (IEEE Std 1003.1, 8.1 Environment Variable Names) portable names: what shells, Docker and
-# Kubernetes accept alike.
-ENV_NAME_RULE = KeyRule(
-    noun="environment variable name", allowed="ASCII letters, digits and '_', not starting with a digit",
-    source="POSIX environment variable names", first="A-Za-z_", rest="A-Za-z0-9_",
-)
-# envmanager's own names (not Airflow objects): they become OpenTelemetry Collector component names.
-METRICS_NAME_RULE = KeyRule(
-    noun="metrics export name", allowed="ASCII letters, digits, '_', '.' and '-'",
-    source="envmanager's rule for metrics export names", first="A-Za-z0-9_.-", rest="A-Za-z0-9_.-",
-)
-
-
-def is_env_name(name: str) -> bool:
-    """Return whether `name` can be an environment variable (exports, `AIRFLOW_CONN_<ID>`)."""
-    return _matches(ENV_NAME_RULE.pattern, name)
-
-
-KIND_ALIASES = {
-    "connection": Kind.CONNECTION,
-    "connections": Kind.CONNECTION,
-    "conn": Kind.CONNECTION,
-    "variable": Kind.VARIABLE,
-    "variables": Kind.VARIABLE,
-    "var": Kind.VARIABLE,
-    "env": Kind.ENV,
-    "envs": Kind.ENV,
-    "env_var": Kind.ENV,
-    "metrics": Kind.METRICS,
-    "metric": Kind.METRICS,
-    "metrics_export": Kind.METRICS,
-}
 
 AUTH_TYPES = ("none", "basic", "bearer")
 EXPORTER_TYPES = ("prometheus_remote_write", "otlp_http", "otlp_grpc", "datadog", "statsd")
@@ -166,6 +46,21 @@ COMMON_CONN_TYPES = (
     "http", "mssql", "mysql", "oracle", "postgres", "redis", "s3", "sftp", "slack", "snowflake",
     "sqlite", "ssh", "trino",
 )
+
+
+@dataclass(frozen=True)
+class UsedWhen:
+    """A field that means something only for some values of another field of the same object.
+
+    A metrics export's username is used by basic auth only: `UsedWhen("auth_type", ("basic",))`.
+    Forms hide the field otherwise, and services drop its value on save.
+    """
+
+    field: str
+    values: tuple[str, ...]
+    # A value of `field` that makes this field required, and the error when it is missing.
+    required_for: tuple[str, ...] = ()
+    required_message: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,6 +75,44 @@ class FieldSpec:
     secret_when_flagged: bool = False
     required: bool = False
     choices: tuple[str, ...] = ()
+    default: str | None = None  # stored when a new object gives no value
+    min_value: int | None = None  # bounds of an "int" field
+    max_value: int | None = None
+    help_text: str = ""
+    # How forms show it: text rows (0 is one line), the whole width of a two-column form, values
+    # offered while typing (any other text is accepted), name/value rows with these two column labels.
+    rows: int = 0
+    wide: bool = False
+    suggestions: tuple[str, ...] = ()
+    key_value_labels: tuple[str, str] | None = None
+    used_when: UsedWhen | None = None
+    option: str = ""  # the command-line option when it is not `--<name>` (e.g. `--exporter`)
+
+    @property
+    def may_be_secret(self) -> bool:
+        """Whether the field is, or can become, write-only (the secret flag may be set later)."""
+        return self.secret or self.secret_when_flagged
+
+    @property
+    def cli_option(self) -> str:
+        return "--" + (self.option or self.name).replace("_", "-")
+
+    def is_used(self, values: dict) -> bool:
+        """Return whether the object's other `values` (defaults filled in) give this field a meaning."""
+        return self.used_when is None or values.get(self.used_when.field) in self.used_when.values
+
+    def missing_error(self, values: dict) -> str | None:
+        """Return the error when the other `values` (defaults filled in) require this empty field, else None."""
+        when = self.used_when
+        if when is None or values.get(when.field) not in when.required_for or not is_empty(values.get(self.name)):
+            return None
+        return when.required_message
+
+    def formfield(self, *, secret: bool, required: bool, key_value_rows: bool = True):
+        """Return the Django form field for this field (as a model Field's `formfield()`); see forms.fields."""
+        from envmanager.forms.fields import spec_form_field  # forms build on kinds, not the other way
+
+        return spec_form_field(self, secret=secret, required=required, key_value_rows=key_value_rows)
 
 
 @dataclass(frozen=True)
@@ -188,6 +121,13 @@ class KindSpec:
     key_rule: KeyRule
     fields: tuple[FieldSpec, ...]
     has_secret_flag: bool = False
+    slug: str = ""  # in URLs: /environment/<slug>/
+    menu_label: str = ""  # the type menu and page titles: "Airflow Variables"
+    noun: str = ""  # in sentences: "Created Airflow variable 'x'."
+    key_label: str = "Key"  # the key's label in forms: "Connection ID"
+    aliases: tuple[str, ...] = ()  # other names the command line accepts besides the Kind's value
+    summary_fields: tuple[str, ...] = ()  # what a table shows besides the key
+    promote_needs_typed_key: bool = False  # Promote to Workspace asks the user to type the key (names mix up)
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -206,64 +146,102 @@ class KindSpec:
     def secret_field_names(self, *, is_secret_flag: bool) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if self.is_secret(f.name, is_secret_flag=is_secret_flag))
 
+    @property
+    def defaults(self) -> dict:
+        return {f.name: f.default for f in self.fields if f.default is not None}
+
+    def with_defaults(self, values: dict) -> dict:
+        """Return `values` with each empty field that has a default set to it."""
+        return {**values, **{name: value for name, value in self.defaults.items() if is_empty(values.get(name))}}
+
+
+_DESCRIPTION = FieldSpec("description", "Description", rows=2)
 
 KIND_SPECS: dict[Kind, KindSpec] = {
     Kind.CONNECTION: KindSpec(
         Kind.CONNECTION,
         CONNECTION_ID_RULE,
         (
-            FieldSpec("conn_type", "Connection type", required=True),
-            FieldSpec("description", "Description"),
+            FieldSpec(
+                "conn_type", "Connection type", required=True, wide=True, suggestions=COMMON_CONN_TYPES,
+                help_text="Pick a common type or type any Airflow connection type.",
+            ),
+            _DESCRIPTION,
             FieldSpec("host", "Host"),
             FieldSpec("schema", "Schema"),
             FieldSpec("login", "Login"),
             FieldSpec("password", "Password", secret=True),
-            FieldSpec("port", "Port", type="int"),
-            FieldSpec("extra", "Extra", type="json_text", secret=True),
+            FieldSpec("port", "Port", type="int", min_value=0, max_value=65535),
+            FieldSpec(
+                "extra", "Extra", type="json_text", secret=True,
+                help_text='A JSON object, like {"region_name": "eu-west-1"}.',
+            ),
         ),
+        slug="connections", menu_label="Connections", noun="connection", key_label="Connection ID",
+        aliases=("connections", "conn"), summary_fields=("conn_type", "host", "port"),
     ),
     Kind.VARIABLE: KindSpec(
         Kind.VARIABLE,
         VARIABLE_KEY_RULE,
         (
-            FieldSpec("value", "Value", type="json_or_text", secret_when_flagged=True),
-            FieldSpec("description", "Description"),
+            FieldSpec(
+                "value", "Value", type="json_or_text", secret_when_flagged=True, rows=3,
+                help_text="Text or JSON, stored as typed.",
+            ),
+            _DESCRIPTION,
         ),
         has_secret_flag=True,
+        slug="variables", menu_label="Airflow Variables", noun="Airflow variable", key_label="Key",
+        aliases=("variables", "var"), summary_fields=("value",),
     ),
     Kind.ENV: KindSpec(
         Kind.ENV,
         ENV_NAME_RULE,
-        (FieldSpec("value", "Value", secret_when_flagged=True),),
+        (FieldSpec("value", "Value", secret_when_flagged=True, rows=3),),
         has_secret_flag=True,
+        slug="environment-variables", menu_label="Environment Variables", noun="environment variable",
+        key_label="Name", aliases=("envs", "env_var"), summary_fields=("value",), promote_needs_typed_key=True,
     ),
     Kind.METRICS: KindSpec(
         Kind.METRICS,
         METRICS_NAME_RULE,
         (
-            FieldSpec("endpoint", "Endpoint URL", type="url", required=True),
-            FieldSpec("exporter_type", "Exporter type", required=True, choices=EXPORTER_TYPES),
-            FieldSpec("auth_type", "Auth type", required=True, choices=AUTH_TYPES),
-            FieldSpec("username", "Username"),
-            FieldSpec("password", "Password or token", secret=True),
-            FieldSpec("headers", "Extra HTTP headers", type="json_object", secret=True),
-            FieldSpec("labels", "Labels", type="json_object"),
+            FieldSpec("endpoint", "Endpoint URL", type="url", required=True, wide=True),
+            FieldSpec(
+                "exporter_type", "Exporter type", required=True, choices=EXPORTER_TYPES,
+                default="prometheus_remote_write", option="exporter",
+            ),
+            FieldSpec("auth_type", "Auth type", required=True, choices=AUTH_TYPES, default="none"),
+            FieldSpec(
+                "username", "Username",
+                used_when=UsedWhen("auth_type", ("basic",), required_for=("basic",),
+                                   required_message="Basic auth needs a username."),
+            ),
+            FieldSpec(
+                "password", "Password or token", secret=True, used_when=UsedWhen("auth_type", ("basic", "bearer")),
+                help_text="The password (basic auth) or the token (bearer auth).",
+            ),
+            FieldSpec("headers", "Extra HTTP headers", type="json_object", secret=True,
+                      key_value_labels=("Header", "Value")),
+            FieldSpec("labels", "Labels", type="json_object", key_value_labels=("Label", "Value")),
         ),
+        slug="metrics-exports", menu_label="Metrics Exports", noun="metrics export", key_label="Name",
+        aliases=("metric", "metrics_export"), summary_fields=("exporter_type", "endpoint", "auth_type"),
     ),
 }
 
-DEFAULTS = {Kind.METRICS: {"exporter_type": "prometheus_remote_write", "auth_type": "none"}}
+def defaults(kind: Kind) -> dict:
+    """Return the values a new object of `kind` starts with (a metrics export's exporter and auth type)."""
+    return KIND_SPECS[kind].defaults
 
 
 def parse_kind(value: str) -> Kind:
-    """Return the Kind named by `value` (singular or plural, as the CLI accepts)."""
-    try:
-        return KIND_ALIASES[value.strip().lower()]
-    except KeyError:
-        raise ValidationError(
-            f"Unknown type '{value}'. Use one of: connection, variable, env, metrics."
-        ) from None
-
+    """Return the Kind named by `value` (its value or one of its aliases, as the CLI accepts)."""
+    name = value.strip().lower()
+    for kind, spec in KIND_SPECS.items():
+        if name == kind.value or name in spec.aliases:
+            return kind
+    raise ValidationError(f"Unknown type '{value}'. Use one of: {', '.join(Kind.values)}.")
 
 def key_error(kind: Kind, key: str) -> str | None:
     """Return why `key` is not a valid key for `kind` (naming the rule), or None when it is.
@@ -276,30 +254,6 @@ def key_error(kind: Kind, key: str) -> str | None:
 def validate_key(kind: Kind, key: str) -> None:
     if error := key_error(kind, key):
         raise ValidationError({"key": error})
-
-
-def is_empty(value) -> bool:
-    """Return whether `value` means "no value": None or "". Whitespace is a value and is kept."""
-    return value is None or value == ""
-
-
-def whitespace_notice(value, *, label: str = "This value") -> str | None:
-    """Return a notice for text that starts or ends with whitespace, which is stored as is; else None.
-
-    Forms and commands show it: a value is never trimmed, so a stray space must at least be visible.
-    """
-    if not isinstance(value, str) or not value:
-        return None
-    if value.isspace():
-        return f"{label} is only whitespace ({describe_character(value[0])} …); it is kept as is."
-    edges = []
-    if value[0].isspace():
-        edges.append(f"starts with {describe_character(value[0])}")
-    if value[-1].isspace():
-        edges.append(f"ends with {describe_character(value[-1])}")
-    if not edges:
-        return None
-    return f"{label} {' and '.join(edges)}; it is kept as is."
 
 
 def value_notices(kind: Kind, values: dict) -> list[str]:
@@ -325,6 +279,17 @@ def _json_object(spec: FieldSpec, value):
     return value
 
 
+JSON_HELP = 'A JSON object, like {"key": "value"}.'
+
+
+def whole_number_error(spec: FieldSpec) -> str:
+    return f"{spec.label} must be a whole number."
+
+
+def bounds_error(spec: FieldSpec) -> str:
+    return f"{spec.label} must be between {spec.min_value} and {spec.max_value}."
+
+
 def clean_field_value(spec: FieldSpec, value):
     """Return `value` as stored, or raise ValidationError naming the field. Text is never altered.
 
@@ -339,9 +304,10 @@ def clean_field_value(spec: FieldSpec, value):
         try:
             number = int(value)
         except (TypeError, ValueError):
-            raise ValidationError({spec.name: f"{spec.label} must be a whole number."}) from None
-        if not 0 <= number <= 65535 and spec.name == "port":
-            raise ValidationError({spec.name: "Port must be between 0 and 65535."})
+            raise ValidationError({spec.name: whole_number_error(spec)}) from None
+        too_small = spec.min_value is not None and number < spec.min_value
+        if too_small or (spec.max_value is not None and number > spec.max_value):
+            raise ValidationError({spec.name: bounds_error(spec)})
         return number
     if spec.type == "json_object":
         return _json_object(spec, value)
@@ -359,24 +325,6 @@ def clean_field_value(spec: FieldSpec, value):
     if spec.choices and value not in spec.choices:
         raise ValidationError({spec.name: f"{spec.label} must be one of: {', '.join(spec.choices)}."})
     return value
-
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def unstorable_text(value) -> bool:
-    """Return whether `value` (text, or JSON of any depth) holds a NUL or a lone surrogate.
-
-    Neither can be stored (PostgreSQL refuses NUL in text and JSON; lone surrogates are not UTF-8), so such a
-    value is refused as it is given rather than failing in the database.
-    """
-    if isinstance(value, str):
-        return bool(_UNSTORABLE.search(value))
-    if isinstance(value, dict):
-        return any(unstorable_text(key) or unstorable_text(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(unstorable_text(item) for item in value)
-    return False
 
 
 def clean_fields(kind: Kind, fields: dict) -> dict:
@@ -406,11 +354,12 @@ def check_required(kind: Kind, values: dict) -> None:
 
 
 def check_consistency(kind: Kind, values: dict) -> None:
-    """Raise for combinations of fields that make no sense together."""
-    if kind == Kind.METRICS:
-        auth = values.get("auth_type") or "none"
-        if auth == "basic" and not values.get("username"):
-            raise ValidationError({"username": "Basic auth needs a username."})
+    """Raise for combinations of fields that make no sense together (`FieldSpec.used_when`)."""
+    spec = KIND_SPECS[kind]
+    values = spec.with_defaults(values)
+    errors = {f.name: error for f in spec.fields if (error := f.missing_error(values))}
+    if errors:
+        raise ValidationError(errors)
 
 
 def unused_fields(kind: Kind, values: dict) -> set[str]:
@@ -418,12 +367,6 @@ def unused_fields(kind: Kind, values: dict) -> set[str]:
 
     Services drop them on save, so a switch to auth type "none" leaves no forgotten password behind.
     """
-    if kind != Kind.METRICS:
-        return set()
-    auth = values.get("auth_type") or "none"
-    unused = set()
-    if auth != "basic":
-        unused.add("username")
-    if auth == "none":
-        unused.add("password")
-    return unused
+    spec = KIND_SPECS[kind]
+    values = spec.with_defaults(values)
+    return {f.name for f in spec.fields if not f.is_used(values)}

@@ -7,6 +7,8 @@ become a form error. The admin's add/change view runs inside one transaction, an
 a savepoint of its own, so a refused change leaves nothing behind.
 """
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
@@ -15,50 +17,16 @@ from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy
 
-SECRET_STATUS_SET = "set"
-SECRET_STATUS_NOT_SET = "not set"
+from envmanager.forms.secrets import add_service_error, check_secret_or_clear, secret_help, secret_widget
 
-
-class WriteOnlyTextarea(forms.Textarea):
-    """A textarea that never renders a value back, not even the one just submitted."""
-
-    def format_value(self, value):
-        return None
-
+SECRET_OR_CLEAR = "Enter a new value or clear the stored one, not both."
 
 def secret_form_field(label: str, *, is_set: bool, multiline: bool = False, help_text: str = "") -> forms.CharField:
     """Return a write-only input: empty keeps the stored value, and nothing is ever rendered back."""
-    if multiline:
-        widget = WriteOnlyTextarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"})
-    else:
-        widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
-    status = SECRET_STATUS_SET if is_set else SECRET_STATUS_NOT_SET
-    text = f"Secret, currently {status}. Write-only: leave empty to keep the stored value."
-    if help_text:
-        text = f"{text} {help_text}"
-    return forms.CharField(label=label, required=False, strip=False, widget=widget, help_text=text)
-
-
-def clear_form_field(label: str) -> forms.BooleanField:
-    return forms.BooleanField(
-        label=f"Clear {label[:1].lower()}{label[1:]}", required=False, help_text="Remove the stored value."
+    return forms.CharField(
+        label=label, required=False, strip=False, widget=secret_widget(rows=3 if multiline else 0),
+        help_text=secret_help(is_set=is_set, help_text=help_text),
     )
-
-
-def check_secret_or_clear(form: forms.Form, names) -> None:
-    """Add an error where a form both gives a new secret value and asks to clear it."""
-    for name in names:
-        if form.cleaned_data.get(name) and form.cleaned_data.get(f"clear_{name}"):
-            form.add_error(f"clear_{name}", "Enter a new value or clear the stored one, not both.")
-
-
-def add_service_error(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on the field it names, else above the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 class ServiceModelForm(forms.ModelForm):
@@ -68,12 +36,16 @@ class ServiceModelForm(forms.ModelForm):
     validated behind the service's back.
     """
 
-    actor = None  # the requesting user, bound per request by ServiceModelAdmin.get_form
     secret_names: tuple[str, ...] = ()  # secret inputs that come with a "clear_<name>" checkbox
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor  # the requesting user, given per request by ServiceModelAdmin.get_form
 
     def clean(self):
         cleaned = super().clean()
-        check_secret_or_clear(self, [name for name in self.secret_names if f"clear_{name}" in self.fields])
+        names = [name for name in self.secret_names if f"clear_{name}" in self.fields]
+        check_secret_or_clear(self, names, message=SECRET_OR_CLEAR)
         return cleaned
 
     def save_through_service(self):
@@ -116,8 +88,10 @@ def delete_selected(modeladmin, request, queryset):
 class ServiceModelAdmin(admin.ModelAdmin):
     """A ModelAdmin whose forms save through a service and whose deletions call a service.
 
-    Subclasses implement `service_form(request, obj)` (return a ServiceModelForm class) and, when
-    deletion is allowed, `delete_through_service(obj, actor)`.
+    Subclasses implement `service_form(request, obj)` (return a ServiceModelForm class, declared
+    once: no classes are built per request) and, when deletion is allowed, `delete_through_service(obj,
+    actor)`. `get_form` binds the requesting user, and `service_form_kwargs` anything else the form
+    needs (as Django's UserAdmin picks its add or change form in `get_form`).
     """
 
     actions = [delete_selected]
@@ -128,9 +102,15 @@ class ServiceModelAdmin(admin.ModelAdmin):
     def delete_through_service(self, obj, actor) -> None:
         raise NotImplementedError
 
+    def service_form_kwargs(self, request, obj) -> dict:
+        return {}
+
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = self.service_form(request, obj)
-        return type(form.__name__, (form,), {"actor": request.user})
+        return partial(self.service_form(request, obj), actor=request.user, **self.service_form_kwargs(request, obj))
+
+    def form_field_names(self, request, obj) -> list[str]:
+        """Return the names of the inputs the form has for `obj` (its fields may depend on `obj`)."""
+        return list(self.get_form(request, obj)(instance=obj).fields)
 
     def save_model(self, request, obj, form, change):
         """Nothing to save: the form's service call already saved `obj`. Show the form's notices."""
@@ -156,6 +136,29 @@ class ServiceModelAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
 
+class CreateOnlyModelAdmin(ServiceModelAdmin):
+    """Added through the service behind `add_form`; viewable, never changed or deleted, afterwards.
+
+    For models with a create service and no update or delete service yet.
+    """
+
+    add_form: type[ServiceModelForm]
+
+    def service_form(self, request, obj):
+        return self.add_form
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:  # view only: the plain ModelForm with every field read-only
+            return admin.ModelAdmin.get_form(self, request, obj, change, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyModelAdmin(admin.ModelAdmin):
     """Viewable by staff with view permission; nobody adds, changes or deletes, superusers included."""
 
@@ -169,7 +172,3 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-def secret_status(is_set: bool) -> str:
-    return SECRET_STATUS_SET if is_set else SECRET_STATUS_NOT_SET

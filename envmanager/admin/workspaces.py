@@ -8,13 +8,8 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.models import Membership
-from envmanager.admin.base import (
-    ServiceModelAdmin,
-    ServiceModelForm,
-    clear_form_field,
-    secret_form_field,
-    secret_status,
-)
+from envmanager.admin.base import CreateOnlyModelAdmin, ServiceModelAdmin, ServiceModelForm, secret_form_field
+from envmanager.forms.secrets import clear_field, secret_status
 from envmanager.models import Deployment, EnvObject, ExecutionMode, IdeProject, Workspace
 from envmanager.services import workspaces as workspace_services
 
@@ -55,11 +50,13 @@ class WorkspaceAddForm(ServiceModelForm):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(ServiceModelAdmin):
+class WorkspaceAdmin(CreateOnlyModelAdmin):
     """Created through `workspace_create` (role groups included); read-only afterwards.
 
     There is no Workspace update or delete service yet, and the admin writes only through services.
     """
+
+    add_form = WorkspaceAddForm
 
     list_display = ["name", "deployment_count", "ide_project_count", "env_object_count", "member_count", "created_at"]
     search_fields = ["name"]
@@ -76,19 +73,6 @@ class WorkspaceAdmin(ServiceModelAdmin):
     def get_fields(self, request, obj=None):
         return ["name", "description"] if obj is None else ["name", "description", "created_at"]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is not None:  # view only: the plain ModelForm with every field read-only
-            return admin.ModelAdmin.get_form(self, request, obj, change, **kwargs)
-        return super().get_form(request, obj, change, **kwargs)
-
-    def service_form(self, request, obj):
-        return WorkspaceAddForm
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Deployments", ordering="deployment_count")
     def deployment_count(self, obj):
@@ -107,51 +91,57 @@ class WorkspaceAdmin(ServiceModelAdmin):
         return obj.member_count
 
 
-def deployment_form(deployment: Deployment | None) -> type[ServiceModelForm]:
-    """Return the add form (deployment None) or the change form of a Deployment."""
-    attrs = {}
-    if deployment is None:
-        attrs["workspace"] = forms.ModelChoiceField(Workspace.objects.all(), label="Workspace")
-    attrs["name"] = forms.CharField(label="Name", initial=deployment.name if deployment else None)
-    attrs["execution_mode"] = forms.ChoiceField(
-        label="Execution mode",
-        choices=ExecutionMode.choices,
-        initial=deployment.execution_mode if deployment else ExecutionMode.STANDARD,
-        help_text="Migrate from Airflow needs a standard Deployment with its metadata database and Fernet keys.",
-    )
-    url_set = bool(deployment and deployment.has_metadata_db_url)
-    keys_set = bool(deployment and deployment.has_fernet_keys)
-    attrs["metadata_db_url"] = secret_form_field(
-        "Airflow metadata database URL", is_set=url_set, help_text="postgresql://… or sqlite:///…"
-    )
-    if url_set:
-        attrs["clear_metadata_db_url"] = clear_form_field("Metadata database URL")
-    attrs["fernet_keys"] = secret_form_field(
-        "Airflow Fernet keys", is_set=keys_set, help_text="Airflow's [core] fernet_key: comma-separated, newest first."
-    )
-    if keys_set:
-        attrs["clear_fernet_keys"] = clear_form_field("Fernet keys")
-    attrs["Meta"] = type("Meta", (), {"model": Deployment, "fields": ()})
-    attrs["secret_names"] = DEPLOYMENT_SECRETS
-    attrs["save_through_service"] = _deployment_save
-    return type("DeploymentAdminForm", (ServiceModelForm,), attrs)
+class DeploymentAdminForm(ServiceModelForm):
+    """The add form of a Deployment, or the change form of one; both secrets write-only."""
 
+    secret_names = DEPLOYMENT_SECRETS
 
-def _deployment_save(form):
-    data = form.cleaned_data
-    if form.instance.pk is None:
-        return workspace_services.deployment_create(
-            workspace=data["workspace"], name=data["name"], actor=form.actor, execution_mode=data["execution_mode"],
-            metadata_db_url=data["metadata_db_url"], fernet_keys=data["fernet_keys"],
+    class Meta:
+        model = Deployment
+        fields = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        deployment = self.instance if self.instance.pk is not None else None
+        if deployment is None:
+            self.fields["workspace"] = forms.ModelChoiceField(Workspace.objects.all(), label="Workspace")
+        self.fields["name"] = forms.CharField(label="Name", initial=deployment.name if deployment else None)
+        self.fields["execution_mode"] = forms.ChoiceField(
+            label="Execution mode",
+            choices=ExecutionMode.choices,
+            initial=deployment.execution_mode if deployment else ExecutionMode.STANDARD,
+            help_text="Migrate from Airflow needs a standard Deployment with its metadata database and Fernet keys.",
         )
-    if not form.has_changed():
-        return None
-    return workspace_services.deployment_update(
-        deployment=form.instance, actor=form.actor, name=data["name"], execution_mode=data["execution_mode"],
-        metadata_db_url=data["metadata_db_url"] or None, fernet_keys=data["fernet_keys"] or None,
-        clear_metadata_db_url=data.get("clear_metadata_db_url", False),
-        clear_fernet_keys=data.get("clear_fernet_keys", False),
-    )
+        url_set = bool(deployment and deployment.has_metadata_db_url)
+        keys_set = bool(deployment and deployment.has_fernet_keys)
+        self.fields["metadata_db_url"] = secret_form_field(
+            "Airflow metadata database URL", is_set=url_set, help_text="postgresql://… or sqlite:///…"
+        )
+        if url_set:
+            self.fields["clear_metadata_db_url"] = clear_field("Metadata database URL")
+        self.fields["fernet_keys"] = secret_form_field(
+            "Airflow Fernet keys", is_set=keys_set,
+            help_text="Airflow's [core] fernet_key: comma-separated, newest first.",
+        )
+        if keys_set:
+            self.fields["clear_fernet_keys"] = clear_field("Fernet keys")
+
+    def save_through_service(self):
+        data = self.cleaned_data
+        if self.instance.pk is None:
+            return workspace_services.deployment_create(
+                workspace=data["workspace"], name=data["name"], actor=self.actor,
+                execution_mode=data["execution_mode"], metadata_db_url=data["metadata_db_url"],
+                fernet_keys=data["fernet_keys"],
+            )
+        if not self.has_changed():
+            return None
+        return workspace_services.deployment_update(
+            deployment=self.instance, actor=self.actor, name=data["name"], execution_mode=data["execution_mode"],
+            metadata_db_url=data["metadata_db_url"] or None, fernet_keys=data["fernet_keys"] or None,
+            clear_metadata_db_url=data.get("clear_metadata_db_url", False),
+            clear_fernet_keys=data.get("clear_fernet_keys", False),
+        )
 
 
 @admin.register(Deployment)
@@ -165,10 +155,10 @@ class DeploymentAdmin(ServiceModelAdmin):
     readonly_fields = ["workspace", "created_at"]
 
     def get_fields(self, request, obj=None):
-        return [*([] if obj is None else ["workspace", "created_at"]), *self.get_form(request, obj).base_fields]
+        return [*([] if obj is None else ["workspace", "created_at"]), *self.form_field_names(request, obj)]
 
     def service_form(self, request, obj):
-        return deployment_form(obj)
+        return DeploymentAdminForm
 
     def has_delete_permission(self, request, obj=None):
         return False  # no Deployment delete service yet
@@ -201,8 +191,10 @@ class IdeProjectAddForm(ServiceModelForm):
 
 
 @admin.register(IdeProject)
-class IdeProjectAdmin(ServiceModelAdmin):
+class IdeProjectAdmin(CreateOnlyModelAdmin):
     """Created with `ide_project_create`; read-only afterwards (no update or delete service yet)."""
+
+    add_form = IdeProjectAddForm
 
     list_display = ["name", "workspace", "created_at"]
     list_filter = ["workspace"]
@@ -212,17 +204,3 @@ class IdeProjectAdmin(ServiceModelAdmin):
 
     def get_fields(self, request, obj=None):
         return ["workspace", "name"] if obj is None else ["workspace", "name", "created_at"]
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is not None:
-            return admin.ModelAdmin.get_form(self, request, obj, change, **kwargs)
-        return super().get_form(request, obj, change, **kwargs)
-
-    def service_form(self, request, obj):
-        return IdeProjectAddForm
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

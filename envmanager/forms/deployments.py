@@ -2,7 +2,7 @@
 
 from django import forms
 
-from envmanager.forms.fields import SecretInput
+from envmanager.forms.secrets import SecretInput
 from envmanager.models import ExecutionMode
 
 

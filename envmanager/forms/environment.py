@@ -9,16 +9,9 @@ from dataclasses import dataclass
 from django import forms
 from django.core.exceptions import ValidationError
 
-from envmanager.forms.fields import (
-    IdMultipleChoiceField,
-    JSONObjectField,
-    KeyValueField,
-    KeyValueWidget,
-    SecretInput,
-    SecretTextarea,
-)
+from envmanager.forms.fields import IdMultipleChoiceField, KeyValueWidget, suggestions_id
+from envmanager.forms.secrets import check_secret_or_clear
 from envmanager.kinds import (
-    COMMON_CONN_TYPES,
     KEY_MAX_LENGTH,
     KIND_SPECS,
     FieldSpec,
@@ -31,67 +24,6 @@ from envmanager.kinds import (
 )
 from envmanager.models import EnvObject, Link
 
-# Fields entered as name/value rows rather than as JSON text.
-KEY_VALUE_FIELDS = {(Kind.METRICS, "headers"): ("Header", "Value"), (Kind.METRICS, "labels"): ("Label", "Value")}
-# Fields shown only for some metrics auth types (the page hides the others).
-AUTH_TYPE_FIELDS = {"username": ("basic",), "password": ("basic", "bearer")}
-CONN_TYPE_DATALIST = "conn-type-choices"
-
-HELP_TEXTS = {
-    (Kind.CONNECTION, "conn_type"): "Pick a common type or type any Airflow connection type.",
-    (Kind.CONNECTION, "extra"): 'A JSON object, like {"region_name": "eu-west-1"}.',
-    (Kind.VARIABLE, "value"): "Text or JSON, stored as typed.",
-    (Kind.METRICS, "password"): "The password (basic auth) or the token (bearer auth).",
-}
-
-
-def add_service_error(form: forms.Form, exc: ValidationError) -> None:
-    """Attach a service's ValidationError to the form fields it names, the rest to the whole form."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
-def _choices(values) -> list[tuple[str, str]]:
-    return [(value, value.replace("_", " ")) for value in values]
-
-
-def build_field(kind: Kind, spec: FieldSpec, *, secret: bool, required: bool) -> forms.Field:
-    """Return the form field for one field of `kind`; a secret one never renders a value.
-
-    Text inputs never strip (`strip=False`): a value is stored exactly as typed.
-    """
-    common = {"label": spec.label, "required": required, "help_text": HELP_TEXTS.get((kind, spec.name), "")}
-    if (kind, spec.name) in KEY_VALUE_FIELDS:
-        key_label, value_label = KEY_VALUE_FIELDS[(kind, spec.name)]
-        return KeyValueField(secret=secret, key_label=key_label, value_label=value_label, **common)
-    if spec.type in ("json_object", "json_text"):
-        return JSONObjectField(secret=secret, keep_text=spec.type == "json_text", **common)
-    if spec.type == "int":
-        bounds = {"min_value": 0, "max_value": 65535} if spec.name == "port" else {}
-        return forms.IntegerField(**bounds, **common)
-    if spec.choices:
-        choices = _choices(spec.choices)
-        if not required:
-            choices = [("", "—"), *choices]
-        return forms.ChoiceField(choices=choices, **common)
-    if spec.type == "json_or_text" or spec.name == "value":
-        widget = SecretTextarea(attrs={"rows": 3}) if secret else forms.Textarea(attrs={"rows": 3})
-        return forms.CharField(widget=widget, strip=False, **common)
-    if secret:
-        return forms.CharField(widget=SecretInput(), strip=False, **common)
-    if spec.type == "url":
-        return forms.CharField(widget=forms.URLInput(attrs={"placeholder": "https://"}), strip=False, **common)
-    if spec.name == "description":
-        return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), strip=False, **common)
-    if (kind, spec.name) == (Kind.CONNECTION, "conn_type"):
-        return forms.CharField(
-            widget=forms.TextInput(attrs={"list": CONN_TYPE_DATALIST, "autocomplete": "off"}), strip=False, **common
-        )
-    return forms.CharField(strip=False, **common)
-
 
 @dataclass(frozen=True)
 class FieldRow:
@@ -101,8 +33,7 @@ class FieldRow:
     secret: bool = False
     is_set: bool = False
     clear: forms.BoundField | None = None
-    auth_types: tuple[str, ...] = ()
-    datalist: str = ""
+    spec: FieldSpec | None = None
     # Override form only.
     override: forms.BoundField | None = None
     overridden: bool = False
@@ -111,15 +42,17 @@ class FieldRow:
     notice: str = ""  # e.g. "This value starts with a space; it is kept as is."
 
     @property
-    def auth_types_attr(self) -> str:
-        return " ".join(self.auth_types)
+    def used_when_values(self) -> str:
+        """The values of `spec.used_when.field` that show this field (the page's script reads them)."""
+        return " ".join(self.spec.used_when.values) if self.spec and self.spec.used_when else ""
+
+    @property
+    def datalist(self) -> str:
+        return suggestions_id(self.spec) if self.spec and self.spec.suggestions else ""
 
 
-WIDE_FIELDS = {"conn_type", "endpoint"}
-
-
-def _is_wide(field: forms.Field) -> bool:
-    return isinstance(field.widget, (forms.Textarea, KeyValueWidget))
+def _is_wide(spec: FieldSpec, field: forms.Field) -> bool:
+    return spec.wide or isinstance(field.widget, (forms.Textarea, KeyValueWidget))
 
 
 def _is_empty(value) -> bool:
@@ -150,13 +83,13 @@ class EnvObjectForm(forms.Form):
         if env_object is None:
             # Not stripped: a key with a space around it is an error naming the rule, never trimmed.
             self.fields["key"] = forms.CharField(
-                label=self._key_label(), max_length=KEY_MAX_LENGTH, strip=False,
+                label=self.spec.key_label, max_length=KEY_MAX_LENGTH, strip=False,
                 widget=forms.TextInput(attrs={"autofocus": True}),
             )
         for spec in self.spec.fields:
             secret = self.spec.is_secret(spec.name, is_secret_flag=self.masked)
             required = spec.required and not secret
-            field = build_field(self.kind, spec, secret=secret, required=required)
+            field = spec.formfield(secret=secret, required=required)
             if env_object is not None and not secret:
                 field.initial = env_object.data.get(spec.name)
             if env_object is not None and secret and self._stored_is_set(spec.name):
@@ -177,14 +110,6 @@ class EnvObjectForm(forms.Form):
                 help_text="Every Deployment of the Workspace receives it, including ones created later.",
             )
 
-    def _key_label(self) -> str:
-        return {
-            Kind.CONNECTION: "Connection ID",
-            Kind.VARIABLE: "Key",
-            Kind.ENV: "Name",
-            Kind.METRICS: "Name",
-        }[self.kind]
-
     def _stored_is_set(self, name: str) -> bool:
         return self.env_object is not None and name in self.env_object.secrets
 
@@ -203,17 +128,17 @@ class EnvObjectForm(forms.Form):
                     secret=secret,
                     is_set=secret and self._stored_is_set(spec.name),
                     clear=self[clear_name] if clear_name in self.fields else None,
-                    auth_types=AUTH_TYPE_FIELDS.get(spec.name, ()) if self.kind == Kind.METRICS else (),
-                    datalist=CONN_TYPE_DATALIST if (self.kind, spec.name) == (Kind.CONNECTION, "conn_type") else "",
-                    wide=_is_wide(self.fields[spec.name]) or spec.name in WIDE_FIELDS,
+                    spec=spec,
+                    wide=_is_wide(spec, self.fields[spec.name]),
                     notice=_shown_value_notice(self[spec.name], secret=secret),
                 )
             )
         return rows
 
     @property
-    def conn_types(self) -> tuple[str, ...]:
-        return COMMON_CONN_TYPES
+    def flags(self) -> list[forms.BoundField]:
+        """The object's checkboxes shown under its fields: secret, and linked to all Deployments."""
+        return [self[name] for name in ("is_secret", "linked_to_all") if name in self.fields]
 
     @property
     def key_help(self) -> str:
@@ -240,9 +165,8 @@ class EnvObjectForm(forms.Form):
             except ValidationError as exc:
                 for message in exc.message_dict.get(spec.name, exc.messages):
                     self.add_error(spec.name, message)
-            clear_name = f"clear_{spec.name}"
-            if cleaned.get(clear_name) and self._is_secret(spec.name):
-                self.add_error(clear_name, f"Either enter a new {spec.label.lower()} or clear it, not both.")
+        secrets = [f.name for f in self.spec.fields if self._is_secret(f.name) and f"clear_{f.name}" in self.fields]
+        check_secret_or_clear(self, secrets, message="Either enter a new {label} or clear it, not both.")
         return cleaned
 
     def _fields_and_clear(self) -> tuple[dict, tuple[str, ...]]:
@@ -299,7 +223,7 @@ class OverrideForm(forms.Form):
             self.fields[f"override_{spec.name}"] = forms.BooleanField(
                 label=f"Override {spec.label}", required=False, initial=self.is_overridden(spec.name)
             )
-            field = build_field(self.kind, spec, secret=secret, required=False)
+            field = spec.formfield(secret=secret, required=False)
             field.help_text = ""
             if not secret and spec.name in self.override_plain:
                 field.initial = self.override_plain[spec.name]
@@ -323,20 +247,15 @@ class OverrideForm(forms.Form):
                     is_set=secret and spec.name in self.override_sealed_names,
                     override=self[f"override_{spec.name}"],
                     overridden=self.is_overridden(spec.name),
-                    # A secret shows only whether the Workspace object has one.
+                    # A secret shows only whether the Workspace object has one (True / False).
                     workspace_value=(
-                        ("set" if spec.name in self.env_object.secrets else "not set")
-                        if secret else self.env_object.data.get(spec.name)
+                        spec.name in self.env_object.secrets if secret else self.env_object.data.get(spec.name)
                     ),
-                    datalist=CONN_TYPE_DATALIST if (self.kind, spec.name) == (Kind.CONNECTION, "conn_type") else "",
+                    spec=spec,
                     notice=_shown_value_notice(self[spec.name], secret=secret),
                 )
             )
         return rows
-
-    @property
-    def conn_types(self) -> tuple[str, ...]:
-        return COMMON_CONN_TYPES
 
     def clean(self):
         cleaned = super().clean()

@@ -1,7 +1,8 @@
 """Form fields and widgets for environment object values, secret ones included.
 
-A secret widget never renders a value: not the stored one (forms never receive it) and not the
-one just submitted when the form comes back with errors.
+`spec_form_field` is the one builder of a form field from a `kinds.FieldSpec` (what
+`FieldSpec.formfield()` returns), for the pages and the admin alike. Secret inputs use the
+write-only widgets of `forms.secrets`.
 """
 
 import json
@@ -9,18 +10,10 @@ import json
 from django import forms
 from django.core.exceptions import ValidationError
 
+from envmanager.forms.secrets import SecretTextarea, secret_widget
+from envmanager.kinds import JSON_HELP, FieldSpec, bounds_error, whole_number_error
 
-class SecretInput(forms.PasswordInput):
-    def __init__(self, attrs=None):
-        super().__init__(attrs={"autocomplete": "new-password", **(attrs or {})}, render_value=False)
-
-
-class SecretTextarea(forms.Textarea):
-    def format_value(self, value):
-        return None
-
-    def get_context(self, name, value, attrs):
-        return super().get_context(name, None, {"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
+JSON_TYPES = ("json_object", "json_text")
 
 
 class JSONObjectField(forms.CharField):
@@ -33,6 +26,15 @@ class JSONObjectField(forms.CharField):
         kwargs.setdefault("strip", False)
         self.keep_text = keep_text
         super().__init__(**kwargs)
+
+    def has_changed(self, initial, data):
+        """Compare what the JSON says, not its spelling (the admin shows a stored object as indented text)."""
+        try:
+            new = self.to_python(data)
+            old = json.loads(initial) if isinstance(initial, str) and not self.keep_text else initial
+        except (ValidationError, json.JSONDecodeError):
+            return True
+        return (old or None) != (new or None)
 
     def prepare_value(self, value):
         if isinstance(value, dict):
@@ -135,6 +137,50 @@ class KeyValueField(forms.Field):
 
     def has_changed(self, initial, data):
         return self.to_python(data) != (initial or None)
+
+
+def _choices(spec: FieldSpec, *, required: bool) -> list[tuple[str, str]]:
+    choices = [(value, value.replace("_", " ")) for value in spec.choices]
+    return choices if required else [("", "—"), *choices]
+
+
+def suggestions_id(spec: FieldSpec) -> str:
+    """Return the id of the <datalist> offering a field's suggestions."""
+    return f"{spec.name.replace('_', '-')}-choices"
+
+
+def spec_form_field(spec: FieldSpec, *, secret: bool, required: bool, key_value_rows: bool = True) -> forms.Field:
+    """Return the form field for one field of a type; a secret one never renders a value.
+
+    Text inputs never strip (`strip=False`): a value is stored exactly as typed. `key_value_rows`
+    False enters name/value fields as JSON text (the admin, which has no script to add rows).
+    """
+    common = {"label": spec.label, "required": required, "help_text": spec.help_text}
+    if spec.key_value_labels and key_value_rows:
+        key_label, value_label = spec.key_value_labels
+        return KeyValueField(secret=secret, key_label=key_label, value_label=value_label, **common)
+    if spec.type in JSON_TYPES:
+        common["help_text"] = spec.help_text or JSON_HELP
+        return JSONObjectField(secret=secret, keep_text=spec.type == "json_text", **common)
+    if spec.type == "int":
+        # The kinds' own messages, so pages, admin and commands word an error alike.
+        bounds = bounds_error(spec)
+        return forms.IntegerField(
+            min_value=spec.min_value, max_value=spec.max_value,
+            error_messages={"invalid": whole_number_error(spec), "min_value": bounds, "max_value": bounds}, **common,
+        )
+    if spec.choices:
+        return forms.ChoiceField(choices=_choices(spec, required=required), **common)
+    if secret:
+        return forms.CharField(widget=secret_widget(rows=spec.rows), strip=False, **common)
+    if spec.rows:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": spec.rows}), strip=False, **common)
+    if spec.type == "url":
+        return forms.CharField(widget=forms.URLInput(attrs={"placeholder": "https://"}), strip=False, **common)
+    if spec.suggestions:
+        attrs = {"list": suggestions_id(spec), "autocomplete": "off"}
+        return forms.CharField(widget=forms.TextInput(attrs=attrs), strip=False, **common)
+    return forms.CharField(strip=False, **common)
 
 
 # The range of a database id (a signed 64-bit integer); nothing outside it can name a row.

@@ -1,4 +1,4 @@
-"""Plumbing shared by every envmanager management command, so that they behave alike (CLI.md).
+"""Plumbing shared by every envmanager management command, so that they behave alike (docs/cli.md).
 
 A command parses its options, resolves names with the helpers here, calls services or selectors
 inside `changes()`, and prints what happened. Services report bad input with ValidationError;
@@ -20,16 +20,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from envmanager import crypto
+from envmanager.forms.secrets import secret_status
 from envmanager.kinds import KIND_SPECS, Kind, parse_kind, value_notices
 from envmanager.models import Deployment, EnvObject, IdeProject, Workspace
 from envmanager.selectors.env_objects import env_object_get
 from envmanager.selectors.listing import env_object_usage
 
 STDIN = "-"
-SECRET_SET, SECRET_NOT_SET = "set", "not set"
-
-# CLI option names that differ from the field name in `envmanager.kinds` (CLI.md: `--exporter TYPE`).
-FIELD_OPTION_NAMES = {"exporter_type": "exporter"}
 
 
 class HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -50,7 +47,7 @@ class EnvManagerCommand(BaseCommand):
         return super().create_parser(prog_name, subcommand, **kwargs)
 
     def run_from_argv(self, argv):
-        # argparse exits with status 2 on a usage error; CLI.md promises 1 for every failure.
+        # argparse exits with status 2 on a usage error; docs/cli.md promises 1 for every failure.
         try:
             super().run_from_argv(argv)
         except SystemExit as exc:
@@ -213,21 +210,24 @@ def add_format_option(parser) -> None:
     )
 
 
+def _field_specs():
+    return (field_spec for spec in KIND_SPECS.values() for field_spec in spec.fields)
+
+
 def field_name(name: str) -> str:
     """Return the `kinds` field name for a name given on the command line (`conn-type`, `exporter`)."""
-    name = name.strip().removeprefix("--").replace("-", "_")
-    return {option: field for field, option in FIELD_OPTION_NAMES.items()}.get(name, name)
+    option = "--" + name.strip().removeprefix("--").replace("_", "-")
+    return next((f.name for f in _field_specs() if f.cli_option == option), option[2:].replace("-", "_"))
 
 
 def field_option(name: str) -> str:
-    """Return the command-line option for a `kinds` field name."""
-    return "--" + FIELD_OPTION_NAMES.get(name, name).replace("_", "-")
+    """Return the command-line option for a `kinds` field name (`FieldSpec.cli_option`)."""
+    return next((f.cli_option for f in _field_specs() if f.name == name), "--" + name.replace("_", "-"))
 
 
 def stdin_capable(kind: Kind, name: str) -> bool:
     """Return whether field `name` of `kind` may be secret, so `-` reads it from standard input."""
-    spec = KIND_SPECS[kind].field(name)
-    return spec.secret or spec.secret_when_flagged
+    return KIND_SPECS[kind].field(name).may_be_secret
 
 
 # --- Resolving names ------------------------------------------------------------------------------
@@ -317,11 +317,6 @@ def target_label(deployment: Deployment | None, ide_project: IdeProject | None) 
     return f"Deployment '{deployment.name}'" if deployment else f"IDE project '{ide_project.name}'"
 
 
-def secret_state(is_set: bool) -> str:
-    """Return how a secret is shown: whether it has a value, never the value."""
-    return SECRET_SET if is_set else SECRET_NOT_SET
-
-
 def show_value(value) -> str:
     """Return a plain field value as one line of text (JSON objects compact and sorted)."""
     if isinstance(value, (dict, list)):
@@ -340,7 +335,7 @@ def field_lines(kind: Kind, plain: dict, sealed: dict, *, is_secret_flag: bool, 
     for name in spec.field_names:
         if spec.is_secret(name, is_secret_flag=is_secret_flag):
             if name in sealed or not only_given:
-                lines.append(f"{name}: {secret_state(name in sealed)}")
+                lines.append(f"{name}: {secret_status(name in sealed)}")
         elif plain.get(name) is not None:
             lines.append(f"{name}: {show_value(plain[name])}")
     return lines
@@ -364,8 +359,8 @@ def deployment_summary(deployment: Deployment) -> str:
     return (
         f"Deployment '{deployment.name}' in Workspace '{deployment.workspace.name}' "
         f"({deployment.get_execution_mode_display()}; "
-        f"metadata database URL: {secret_state(deployment.has_metadata_db_url)}; "
-        f"Fernet keys: {secret_state(deployment.has_fernet_keys)})."
+        f"metadata database URL: {secret_status(deployment.has_metadata_db_url)}; "
+        f"Fernet keys: {secret_status(deployment.has_fernet_keys)})."
     )
 
 

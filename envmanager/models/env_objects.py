@@ -4,7 +4,7 @@ from django.db.models import Q
 from envmanager import crypto
 from envmanager.kinds import KEY_MAX_LENGTH, KIND_SPECS, Kind, KindSpec
 
-KINDS_WITH_SECRET_FLAG = [Kind.VARIABLE, Kind.ENV]
+KINDS_WITH_SECRET_FLAG = [kind for kind, spec in KIND_SPECS.items() if spec.has_secret_flag]
 
 
 def _key_is_valid() -> Q:

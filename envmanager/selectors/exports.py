@@ -190,9 +190,8 @@ def environment_variables(
     return [v for v in candidates if len(by_name[v.name]) == 1], tuple(skipped)
 
 
-_DOTENV_TITLES = {
-    Kind.CONNECTION: "Airflow connections", Kind.VARIABLE: "Airflow variables", Kind.ENV: "Environment variables"
-}
+# A section per type, titled with the type's plural label ("Airflow connections").
+_DOTENV_TITLES = {kind: f"{kind.label}s" for kind in _FORMAT_KINDS[ExportFormat.DOTENV]}
 
 
 def _dotenv(entries: list[EffectiveEntry], options: ExportOptions) -> Rendered:

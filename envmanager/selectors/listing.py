@@ -35,13 +35,6 @@ SORTS = {
 }
 DEFAULT_SORT = "key"
 
-# What a table shows of each type, besides the key.
-SUMMARY_FIELDS = {
-    Kind.CONNECTION: ("conn_type", "host", "port"),
-    Kind.VARIABLE: ("value",),
-    Kind.ENV: ("value",),
-    Kind.METRICS: ("exporter_type", "endpoint", "auth_type"),
-}
 SUMMARY_MAX_LENGTH = 80
 
 
@@ -149,7 +142,7 @@ def _summary(kind: str, is_secret_flag: bool, plain: dict, sealed_names, overrid
     spec = KIND_SPECS[Kind(kind)]
     override_plain = override_plain or {}
     items = []
-    for name in SUMMARY_FIELDS[Kind(kind)]:
+    for name in spec.summary_fields:
         field_spec = spec.field(name)
         overridden = name in override_plain or name in override_sealed
         if spec.is_secret(name, is_secret_flag=is_secret_flag):

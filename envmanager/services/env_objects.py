@@ -6,12 +6,12 @@ from django.views.decorators.debug import sensitive_variables
 
 from envmanager import crypto
 from envmanager.kinds import (
-    DEFAULTS,
     KIND_SPECS,
     Kind,
     check_consistency,
     check_required,
     clean_fields,
+    defaults,
     unused_fields,
     validate_key,
 )
@@ -94,7 +94,7 @@ def env_object_create(
         raise ValidationError({"is_secret": f"{kind.label}s have no secret flag; their secret fields always are."})
     if linked_to_all and deployment is not None:
         raise ValidationError({"linked_to_all": "Only Workspace objects can be linked to all Deployments."})
-    plain, sealed = dict(DEFAULTS.get(kind, {})), {}
+    plain, sealed = defaults(kind), {}
     apply_field_values(kind=kind, is_secret_flag=is_secret, plain=plain, sealed=sealed, fields=fields)
     drop_unused_fields(kind, plain, sealed)
     check_complete(kind, plain, sealed)

@@ -3,8 +3,10 @@
 import json
 
 from django import template
+from django.utils.html import format_html
 
 from accounts.permissions import visible_workspaces
+from envmanager.forms.secrets import SECRET_NOT_SET, SECRET_SET, secret_status
 
 register = template.Library()
 
@@ -47,3 +49,17 @@ def query_url(context, **changes):
 def pretty_json(value):
     """Show an audit snapshot as indented JSON."""
     return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+@register.simple_tag
+def secret_badge(is_set):
+    """A secret's status as a badge ("set" / "not set", forms.secrets' words); never its value."""
+    return format_html('<span class="badge {}">{}</span>', "set" if is_set else "unset", secret_status(is_set))
+
+
+@register.simple_tag
+def secret_mask(is_set):
+    """A secret where a value would be: dots when it is set, "not set" otherwise; never its value."""
+    if is_set:
+        return format_html('<span class="masked" title="Secret: {}">•••</span>', SECRET_SET)
+    return format_html('<span class="muted">{}</span>', SECRET_NOT_SET)

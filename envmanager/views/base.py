@@ -7,28 +7,13 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import trigger_client_event
 
-from envmanager.kinds import Kind
+from envmanager.kinds import KIND_SPECS, Kind
 
-# URL slug and menu label of each type, in menu order.
-KIND_SLUGS = {
-    Kind.CONNECTION: "connections",
-    Kind.VARIABLE: "variables",
-    Kind.ENV: "environment-variables",
-    Kind.METRICS: "metrics-exports",
-}
+# URL slug, menu label and noun of each type, in menu order (from the kind registry).
+KIND_SLUGS = {kind: spec.slug for kind, spec in KIND_SPECS.items()}
 KIND_BY_SLUG = {slug: kind for kind, slug in KIND_SLUGS.items()}
-KIND_MENU_LABELS = {
-    Kind.CONNECTION: "Connections",
-    Kind.VARIABLE: "Airflow Variables",
-    Kind.ENV: "Environment Variables",
-    Kind.METRICS: "Metrics Exports",
-}
-KIND_NOUNS = {
-    Kind.CONNECTION: "connection",
-    Kind.VARIABLE: "Airflow variable",
-    Kind.ENV: "environment variable",
-    Kind.METRICS: "metrics export",
-}
+KIND_MENU_LABELS = {kind: spec.menu_label for kind, spec in KIND_SPECS.items()}
+KIND_NOUNS = {kind: spec.noun for kind, spec in KIND_SPECS.items()}
 
 ENV_CHANGED = "env-changed"
 

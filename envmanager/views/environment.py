@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import permissions
 from accounts.permissions import deployment_for_user, workspace_access, workspace_for_user
-from envmanager.forms.environment import EnvObjectForm, add_service_error
+from envmanager.forms.environment import EnvObjectForm
+from envmanager.forms.secrets import add_service_error
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject, IdeProject
 from envmanager.selectors import listing
@@ -98,7 +99,7 @@ def deployment_environment(request, workspace_id, deployment_id, kind=Kind.CONNE
         workspace=workspace, deployment=deployment,
         can_update_deployment=can_update_deployment,
         can_create_here=access.can_create_env_objects and can_update_deployment,
-        # Promote to Workspace needs workspace.envObjects.create and deployment.update (PRODUCT.md 4.3).
+        # Promote to Workspace needs workspace.envObjects.create and deployment.update (docs/style.md, Roles).
         can_promote=access.can_create_env_objects and can_update_deployment,
         migratable=access.can_migrate and kind in MIGRATABLE_KINDS,
         list_url=reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, kind]),

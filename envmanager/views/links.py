@@ -13,7 +13,8 @@ from django_htmx.http import trigger_client_event
 
 from accounts import permissions
 from accounts.permissions import deployment_for_user, workspace_for_user
-from envmanager.forms.environment import LinksForm, OverrideForm, add_service_error
+from envmanager.forms.environment import LinksForm, OverrideForm
+from envmanager.forms.secrets import add_service_error
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject, IdeProject, Link, Workspace
 from envmanager.selectors import listing

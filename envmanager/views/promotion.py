@@ -15,8 +15,8 @@ from envmanager.views.base import KIND_NOUNS, action_done, render_page, safe_nex
 
 
 def promotion_requires_typed_key(env_object: EnvObject) -> bool:
-    """Environment variables are promoted only after the user types the key (names are easy to mix up)."""
-    return env_object.kind == Kind.ENV
+    """Environment variables are promoted only after the user types the key (`KindSpec.promote_needs_typed_key`)."""
+    return env_object.spec.promote_needs_typed_key
 
 
 @require_http_methods(["GET", "POST"])

@@ -15,7 +15,7 @@ from accounts.permissions import (
     workspace_for_user,
 )
 from envmanager.forms.deployments import DeploymentSettingsForm
-from envmanager.forms.environment import add_service_error
+from envmanager.forms.secrets import add_service_error
 from envmanager.models import IdeProject
 from envmanager.selectors import listing
 from envmanager.services import workspaces as deployment_services

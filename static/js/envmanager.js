@@ -1,4 +1,4 @@
-/* envmanager: the <dialog> that htmx fills, key/value rows, and auth-type dependent fields.
+/* envmanager: the <dialog> that htmx fills, key/value rows, and fields shown for some values of another.
    No inline scripts: the Content-Security-Policy only runs files served by the site. */
 (function () {
   "use strict";
@@ -19,7 +19,7 @@
     } else if (!hasContent && dialog.open) {
       dialog.close();
     }
-    if (hasContent) { applyAuthType(body); applyLinkMode(body); }
+    if (hasContent) { applyUsedWhen(body); applyLinkMode(body); }
   }
 
 
@@ -59,13 +59,13 @@
     }
   });
 
-  // Metrics exports: show only the credentials the chosen auth type uses.
-  function applyAuthType(root) {
-    var select = root.querySelector("select[name=auth_type]");
-    if (!select) { return; }
-    root.querySelectorAll("[data-auth-types]").forEach(function (field) {
-      var types = field.getAttribute("data-auth-types").split(" ");
-      field.hidden = types.indexOf(select.value) === -1;
+  // Fields used only for some values of another field (a metrics export's credentials and its auth
+  // type; kinds.FieldSpec.used_when): show them only when that field has one of those values.
+  function applyUsedWhen(root) {
+    root.querySelectorAll("[data-used-when-field]").forEach(function (field) {
+      var control = root.querySelector("select[name=" + field.getAttribute("data-used-when-field") + "]");
+      if (!control) { return; }
+      field.hidden = field.getAttribute("data-used-when").split(" ").indexOf(control.value) === -1;
     });
   }
 
@@ -79,7 +79,7 @@
   document.addEventListener("change", function (event) {
     var form = event.target.form;
     if (!form) { return; }
-    if (event.target.name === "auth_type") { applyAuthType(form); }
+    if (form.querySelector("[data-used-when-field='" + event.target.name + "']")) { applyUsedWhen(form); }
     if (event.target.name === "mode") { applyLinkMode(form); }
   });
 
@@ -164,7 +164,7 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
-    applyAuthType(document);
+    applyUsedWhen(document);
     applyLinkMode(document);
     // Whatever fills or empties the dialog's body (a swap, an out-of-band swap) opens or closes it.
     if (modalBody()) { new MutationObserver(syncDialog).observe(modalBody(), { childList: true }); }

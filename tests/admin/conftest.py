@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from accounts.models import Membership
-from envmanager.admin.base import WriteOnlyTextarea
+from envmanager.forms.secrets import SecretTextarea
 from envmanager.models import Deployment, EnvObject, IdeProject, Link
 from envmanager.services import links as link_services
 from envmanager.services import workspaces as workspace_services
@@ -57,7 +57,7 @@ def change_form_data(client, obj, **changes) -> dict:
         if isinstance(bound.field, forms.BooleanField):
             if value:
                 data[bound.name] = "on"
-        elif isinstance(bound.field.widget, (forms.PasswordInput, WriteOnlyTextarea)):
+        elif isinstance(bound.field.widget, (forms.PasswordInput, SecretTextarea)):
             data[bound.name] = ""
         else:
             data[bound.name] = "" if value is None else str(value)

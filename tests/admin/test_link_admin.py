@@ -150,7 +150,7 @@ def test_override_of_a_secret_variable_value_is_write_only(su_client, workspace,
     form = su_client.get(admin_url(link, "change")).context["adminform"].form
     su_client.post(admin_url(link, "change"), change_form_data(su_client, link, value="dev-token"))
 
-    assert form.fields["value"].widget.__class__.__name__ == "WriteOnlyTextarea"
+    assert form.fields["value"].widget.__class__.__name__ == "SecretTextarea"
     link.refresh_from_db()
     assert link.override_data == {}
     assert link.reveal_override("value") == "dev-token"

@@ -1,4 +1,4 @@
-"""What every envmanager command shares (CLI.md): an example in --help, help on every option, exit 1."""
+"""What every envmanager command shares (docs/cli.md): an example in --help, help on every option, exit 1."""
 
 import pytest
 from django.core.management import get_commands, load_command_class

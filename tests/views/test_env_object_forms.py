@@ -144,8 +144,8 @@ def test_deployment_objects_are_created_from_the_deployment_tab(client, operator
 BAD = [
     ("connections", {"key": "c", "conn_type": "http", "extra": "{not json"}, "Extra is not valid JSON"),
     ("connections", {"key": "c", "conn_type": "http", "extra": "[1, 2]"}, "Extra must be a JSON object"),
-    ("connections", {"key": "c", "conn_type": "http", "port": "eighty"}, "Enter a whole number."),
-    ("connections", {"key": "c", "conn_type": "http", "port": "70000"}, "less than or equal to 65535"),
+    ("connections", {"key": "c", "conn_type": "http", "port": "eighty"}, "Port must be a whole number."),
+    ("connections", {"key": "c", "conn_type": "http", "port": "70000"}, "Port must be between 0 and 65535."),
     ("connections", {"key": "c", "conn_type": ""}, "This field is required."),
     ("connections", {"key": "bad key!", "conn_type": "http"},
      "is not a valid Airflow connection id: a space at position 4 is not allowed"),
@@ -197,7 +197,7 @@ def test_a_form_coming_back_with_errors_does_not_echo_a_typed_secret(client, ope
         {"key": "c", "conn_type": "http", "port": "bad", "password": "typed-secret-1", "extra": '{"k": "typed-secret-2"}'},
     )
     html = response.content.decode()
-    assert "Enter a whole number." in html
+    assert "Port must be a whole number." in html
     assert "typed-secret-1" not in html and "typed-secret-2" not in html
     response = client.post(
         create_url(workspace, "variables"), {"key": "bad key", "value": "typed-secret-3", "is_secret": "on"}

@@ -11,7 +11,10 @@ from envmanager.services.audit import env_object_label
 
 
 def _fields_by_name() -> dict[str, list[tuple[Kind, FieldSpec]]]:
-    """Return every field name of every type, with the types that have it (options come from kinds)."""
+    """Return every field name of every type, with the types that have it (options come from kinds).
+
+    Read when the parser is made, so a field added to `kinds.KIND_SPECS` is an option at once.
+    """
     fields: dict[str, list[tuple[Kind, FieldSpec]]] = {}
     for kind, spec in KIND_SPECS.items():
         for field_spec in spec.fields:
@@ -19,7 +22,6 @@ def _fields_by_name() -> dict[str, list[tuple[Kind, FieldSpec]]]:
     return fields
 
 
-FIELDS_BY_NAME = _fields_by_name()
 METAVARS = {"json_object": "JSON", "url": "URL", "int": "N"}
 
 
@@ -59,9 +61,9 @@ class Command(cli.EnvManagerCommand):
 
     def add_arguments(self, parser):
         cli.add_object_options(parser)
-        for name, uses in FIELDS_BY_NAME.items():
+        for name, uses in _fields_by_name().items():
             parser.add_argument(
-                cli.field_option(name), dest=name, metavar=_metavar(uses[0][1]),
+                uses[0][1].cli_option, dest=name, metavar=_metavar(uses[0][1]),
                 help=_option_help(uses),
             )
         parser.add_argument(
@@ -109,7 +111,7 @@ class Command(cli.EnvManagerCommand):
 
     def _given_fields(self, kind: Kind, options: dict) -> dict:
         """Return {field: value} for the field options given; refuse options of another type."""
-        given = {name: options[name] for name in FIELDS_BY_NAME if options.get(name) is not None}
+        given = {name: options[name] for name in _fields_by_name() if options.get(name) is not None}
         spec = KIND_SPECS[kind]
         foreign = [cli.field_option(name) for name in given if name not in spec.field_names]
         if foreign:

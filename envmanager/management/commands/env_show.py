@@ -1,3 +1,4 @@
+from envmanager.forms.secrets import secret_status
 from envmanager.kinds import Kind
 from envmanager.management import cli
 from envmanager.selectors.environment import (
@@ -50,7 +51,7 @@ class Command(cli.EnvManagerCommand):
         self.stdout.write(f"{Kind(entry.kind).label} '{entry.key}'  [{entry.source_label}]")
         for name, field in entry.fields.items():
             if field.secret:
-                shown = cli.secret_state(field.is_set)
+                shown = secret_status(field.is_set)
             elif field.value is not None:
                 shown = cli.show_value(field.value)
             else:

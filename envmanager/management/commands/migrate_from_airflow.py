@@ -1,9 +1,10 @@
 from django.core.management.base import CommandError
 
 from envmanager.airflow_db.database import MetadataDatabaseError
-from envmanager.kinds import Kind
+from envmanager.kinds import KIND_SPECS, Kind
 from envmanager.management import cli
 from envmanager.selectors.migration import (
+    MIGRATABLE_KINDS,
     MigrationNotPossible,
     MigrationPlan,
     MigrationStatus,
@@ -11,10 +12,10 @@ from envmanager.selectors.migration import (
 )
 from envmanager.services.migration import MigrationInProgress, MigrationResult, airflow_migration_apply
 
+# Each migratable type by its value and its aliases (kinds.KindSpec.aliases), or all of them.
 TYPES = {
-    "connections": (Kind.CONNECTION,), "connection": (Kind.CONNECTION,),
-    "variables": (Kind.VARIABLE,), "variable": (Kind.VARIABLE,),
-    "all": (Kind.CONNECTION, Kind.VARIABLE),
+    **{name: (kind,) for kind in MIGRATABLE_KINDS for name in (kind.value, *KIND_SPECS[kind].aliases)},
+    "all": MIGRATABLE_KINDS,
 }
 STATUS_LABELS = {MigrationStatus.NEW: "new", MigrationStatus.EXISTS: "exists", MigrationStatus.CANNOT: "cannot"}
 

@@ -138,3 +138,17 @@ def readers_wait(
         if on_wait is not None:
             on_wait(status, left)
         sleep(min(WAIT_POLL_SECONDS, left))
+
+
+def reader_wait_sentence(summary: dict) -> str:
+    """Say what the delete phase's wait did, from `WaitOutcome.as_summary()` (the command and the result page)."""
+    readers, behind, seconds = summary.get("readers", 0), summary.get("behind", 0), summary.get("waited_seconds", 0)
+    if not readers:
+        return "No snapshot reader of this Deployment was seen recently: the source rows were deleted at once."
+    plural = "s" if readers != 1 else ""
+    if summary.get("timed_out"):
+        return (
+            f"Waited the grace period ({seconds:.0f} s) for {readers} snapshot reader{plural}; {behind} had not "
+            "fetched the new environment by then (stopped, or unreachable), and the source rows were deleted."
+        )
+    return f"All {readers} snapshot reader{plural} fetched the new environment (after {seconds:.1f} s) before the source rows were deleted."

@@ -30,6 +30,10 @@ READER_KEEP = timedelta(days=1)
 # Printable ASCII without spaces: what <host>:<pid>:<random> needs, nothing a log could be fooled by.
 READER_SHAPE = re.compile(rf"[!-~]{{1,{READER_ID_MAX_LENGTH}}}")
 WAIT_POLL_SECONDS = 0.5
+# An agent (reader id "agent@...") writes environment.json, which task processes re-read at most every
+# `refresh_seconds` (default 5): once agents hold the copies, that long is waited too.
+AGENT_READER_PREFIX = "agent@"
+FILE_READER_REFRESH_SECONDS = 5.0
 
 
 class InvalidReader(ValueError):
@@ -77,6 +81,7 @@ def reader_seen(*, api_token: ApiToken, reader: str, version: int, now: datetime
 class ReaderStatus:
     active: int  # readers of the Deployment's tokens seen recently
     behind: int  # of those, how many have not confirmed the version yet
+    agents: int = 0  # of those, agents (their snapshot reaches processes through a file)
 
 
 def deployment_readers_status(*, deployment: Deployment, version: int, now: datetime, grace: float) -> ReaderStatus:
@@ -89,8 +94,11 @@ def deployment_readers_status(*, deployment: Deployment, version: int, now: date
     readers = ApiTokenReader.objects.filter(
         token__deployment=deployment, token__revoked_at__isnull=True, seen_at__gte=since
     )
-    versions = list(readers.values_list("version", flat=True))
-    return ReaderStatus(active=len(versions), behind=sum(1 for v in versions if v < version))
+    rows = list(readers.values_list("version", "reader"))
+    return ReaderStatus(
+        active=len(rows), behind=sum(1 for v, _ in rows if v < version),
+        agents=sum(1 for _, reader in rows if reader.startswith(AGENT_READER_PREFIX)),
+    )
 
 
 @dataclass(frozen=True)
@@ -131,6 +139,12 @@ def readers_wait(
         first = first or status
         waited = (current - started).total_seconds()
         if status.behind == 0:
+            if status.agents:
+                # Task processes read the agents' file: give them one refresh interval to re-read it.
+                if on_wait is not None:
+                    on_wait(status, FILE_READER_REFRESH_SECONDS)
+                sleep(FILE_READER_REFRESH_SECONDS)
+                waited = (now() - started).total_seconds()
             return WaitOutcome(readers=first.active, behind=0, waited_seconds=waited, timed_out=False)
         left = (deadline - current).total_seconds()
         if left <= 0:

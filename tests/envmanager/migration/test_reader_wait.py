@@ -191,3 +191,25 @@ def test_the_command_and_the_result_page_show_the_wait(dev, airflow_db, token, c
     client.force_login(owner)
     page = client.get(reverse("envmanager:migration-result", args=[dev.workspace_id, dev.pk, run.pk]))
     assert "All 1 snapshot reader fetched the new environment" in page.content.decode()
+
+
+def test_agents_get_one_file_refresh_interval_after_they_fetched(dev, airflow_db, token):
+    """An agent's processes read its environment.json every refresh_seconds: that time passes too."""
+    from envmanager.services.readers import FILE_READER_REFRESH_SECONDS
+
+    clock = FakeClock()
+    agent = _reader(token, "agent@host-1:7:abc", version=_version(dev), seen_at=clock.now())
+
+    def agent_fetches(elapsed):
+        if elapsed >= 1:
+            ApiTokenReader.objects.filter(pk=agent.pk).update(version=_version(dev))
+        if elapsed > 1:
+            assert "region" in airflow_db_keys(airflow_db, "variable")  # still there during the file interval
+
+    clock.on_sleep = agent_fetches
+    result = _migrate_region(dev, airflow_db, clock)
+
+    assert result.reader_wait == {
+        "readers": 1, "behind": 0, "waited_seconds": 1.0 + FILE_READER_REFRESH_SECONDS, "timed_out": False
+    }
+    assert "region" not in airflow_db_keys(airflow_db, "variable")

@@ -157,7 +157,10 @@ KIND_ALIASES = {
     "metrics_export": Kind.METRICS,
 }
 
-AUTH_TYPES = ("none", "basic", "bearer")
+AUTH_TYPES = ("none", "basic", "bearer", "sigv4")
+# SigV4 (AWS, e.g. Amazon Managed Service for Prometheus): the collector's sigv4auth extension signs with
+# the credentials of where it runs, optionally after assuming a role (STS in the given region).
+SIGV4_FIELDS = ("sigv4_region", "sigv4_role_arn", "sigv4_sts_region")
 EXPORTER_TYPES = ("prometheus_remote_write", "otlp_http", "otlp_grpc", "datadog", "statsd")
 
 # Common Airflow connection types offered in forms; any other type is accepted as free text.
@@ -248,6 +251,9 @@ KIND_SPECS: dict[Kind, KindSpec] = {
             FieldSpec("password", "Password or token", secret=True),
             FieldSpec("headers", "Extra HTTP headers", type="json_object", secret=True),
             FieldSpec("labels", "Labels", type="json_object"),
+            FieldSpec("sigv4_region", "AWS region (SigV4)"),
+            FieldSpec("sigv4_role_arn", "Assume-role ARN (SigV4)"),
+            FieldSpec("sigv4_sts_region", "STS region (SigV4)"),
         ),
     ),
 }
@@ -411,6 +417,12 @@ def check_consistency(kind: Kind, values: dict) -> None:
         auth = values.get("auth_type") or "none"
         if auth == "basic" and not values.get("username"):
             raise ValidationError({"username": "Basic auth needs a username."})
+        if auth == "sigv4":
+            role_arn = values.get("sigv4_role_arn") or ""
+            if role_arn and not role_arn.startswith("arn:"):
+                raise ValidationError({"sigv4_role_arn": "An IAM role ARN starts with 'arn:' (arn:aws:iam::<account>:role/<name>)."})
+            if values.get("sigv4_sts_region") and not role_arn:
+                raise ValidationError({"sigv4_sts_region": "The STS region is used to assume a role: give the role ARN too."})
 
 
 def unused_fields(kind: Kind, values: dict) -> set[str]:
@@ -424,6 +436,8 @@ def unused_fields(kind: Kind, values: dict) -> set[str]:
     unused = set()
     if auth != "basic":
         unused.add("username")
-    if auth == "none":
+    if auth in ("none", "sigv4"):
         unused.add("password")
+    if auth != "sigv4":
+        unused.update(SIGV4_FIELDS)
     return unused

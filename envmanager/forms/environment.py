@@ -34,7 +34,10 @@ from envmanager.models import EnvObject, Link
 # Fields entered as name/value rows rather than as JSON text.
 KEY_VALUE_FIELDS = {(Kind.METRICS, "headers"): ("Header", "Value"), (Kind.METRICS, "labels"): ("Label", "Value")}
 # Fields shown only for some metrics auth types (the page hides the others).
-AUTH_TYPE_FIELDS = {"username": ("basic",), "password": ("basic", "bearer")}
+AUTH_TYPE_FIELDS = {
+    "username": ("basic",), "password": ("basic", "bearer"),
+    "sigv4_region": ("sigv4",), "sigv4_role_arn": ("sigv4",), "sigv4_sts_region": ("sigv4",),
+}
 CONN_TYPE_DATALIST = "conn-type-choices"
 
 HELP_TEXTS = {

@@ -63,6 +63,8 @@ __all__ = ["EnvmanagerSecretsBackend"]
 log = logging.getLogger(__name__)
 
 MODES = ("snapshot", "lookup")
+# A backend answers connections and variables only: it asks for those (the agent takes every type).
+SNAPSHOT_PATH = "/environment?kinds=connections,variables"
 _COLLECTIONS = {"connection": "connections", "variable": "variables"}
 
 
@@ -214,7 +216,7 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
 
     def _refresh_from_api(self, now: float) -> None:
         etag = self._snapshot.etag if self._snapshot is not None else None
-        response = self.client.get("/environment", etag=etag)
+        response = self.client.get(SNAPSHOT_PATH, etag=etag)
         if response.status == 304 and self._snapshot is not None:
             pass
         elif response.status == 200:

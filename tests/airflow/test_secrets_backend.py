@@ -14,7 +14,7 @@ import pytest
 
 from envmanager.services import env_objects as env_object_services
 from envmanager.services import tokens as token_services
-from envmanager_airflow.secrets import EnvmanagerSecretsBackend, quote_key
+from envmanager_airflow.secrets import SNAPSHOT_PATH, EnvmanagerSecretsBackend, quote_key
 from tests.airflow.conftest import (
     API_KEY_VALUE,
     REPO_ROOT,
@@ -130,7 +130,7 @@ def test_snapshot_answers_hits_and_misses_from_memory_with_one_request(live_serv
         backend.get_conn_value("warehouse")
 
     assert answers == ["eu-west-1", None, None]
-    assert calls == [("/environment", 200)]
+    assert calls == [(SNAPSHOT_PATH, 200)]
 
 
 def test_snapshot_revalidates_with_an_etag_after_refresh_seconds(live_server, token_file, clock, dev):
@@ -147,7 +147,7 @@ def test_snapshot_revalidates_with_an_etag_after_refresh_seconds(live_server, to
     clock.advance(5)
 
     assert backend.get_variable("added_later") == "new"
-    assert calls == [("/environment", 200), ("/environment", 304), ("/environment", 200)]
+    assert calls == [(SNAPSHOT_PATH, 200), (SNAPSHOT_PATH, 304), (SNAPSHOT_PATH, 200)]
 
 
 def test_snapshot_keeps_serving_during_an_outage_then_falls_back(
@@ -181,7 +181,7 @@ def test_snapshot_outage_costs_one_attempt_per_retry_period(live_server, token_f
         clock.advance(1)
         assert backend.get_variable("region") == "eu-west-1"
 
-    assert calls == [("/environment", "failed")]
+    assert calls == [(SNAPSHOT_PATH, "failed")]
 
 
 def test_snapshot_with_nothing_read_yet_falls_back_at_once(closed_port, token_file, clock, backend_logs):
@@ -238,7 +238,7 @@ def test_a_stale_snapshot_file_falls_back_to_the_api_when_one_is_configured(live
     calls = record_requests(backend.client)
 
     assert backend.get_variable("region") == "eu-west-1"
-    assert calls == [("/environment", 200)]
+    assert calls == [(SNAPSHOT_PATH, 200)]
 
 
 def test_a_forked_process_opens_its_own_connection(live_server, dev_token):

@@ -213,3 +213,18 @@ def test_agents_get_one_file_refresh_interval_after_they_fetched(dev, airflow_db
         "readers": 1, "behind": 0, "waited_seconds": 1.0 + FILE_READER_REFRESH_SECONDS, "timed_out": False
     }
     assert "region" not in airflow_db_keys(airflow_db, "variable")
+
+
+def test_the_confirmation_says_how_many_readers_it_will_wait_for(dev, airflow_db, token, client, owner):
+    from django.urls import reverse
+
+    address = reverse("envmanager:migration-plan", args=[dev.workspace_id, dev.pk, "variables"])
+    [(source_id,)] = airflow_db.conn.execute("SELECT id FROM variable WHERE key = 'region'").fetchall()
+    client.force_login(owner)
+
+    nobody = client.post(address, {"step": "confirm", "source": source_id}).content.decode()
+    assert "No snapshot reader of" in nobody
+    _reader(token, "worker:1:x", version=0, seen_at=timezone.now())
+    _reader(token, "worker:2:y", version=0, seen_at=timezone.now())
+    two = " ".join(client.post(address, {"step": "confirm", "source": source_id}).content.decode().split())
+    assert "waits until dev's 2 snapshot readers (secrets backends, agents) fetched the new environment, at most 15 s" in two

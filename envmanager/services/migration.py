@@ -368,7 +368,7 @@ def _delete_batch(batch: list[PlanItem], *, database, layout, result: MigrationR
         progress("deleting", item.key)
         deleted.append(database.delete_if_unchanged(layout, item.source.raw))
     database.commit()
-    for item, was_deleted in zip(batch, deleted):
+    for item, was_deleted in zip(batch, deleted, strict=True):
         if not was_deleted and database.row_exists(layout, item.source_id):
             result.forget(item.key)
             result.failed.append((

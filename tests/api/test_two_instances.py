@@ -17,7 +17,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from envmanager.services import tokens as token_services
@@ -139,4 +138,4 @@ def test_two_instances_serve_one_token_consistently(instances, workspace, dev, o
     assert status == 200 and etag_after != etag_a
     assert b'"ADDED_THROUGH_A"' in body and b'"from-a"' in body
     assert _environment(first, token, etag_after)[0] == 304
-    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert connection.vendor == "postgresql"

@@ -209,7 +209,7 @@ def change_latencies(airflow: Airflow, kwargs: dict) -> list[float]:
     from envmanager.services import env_objects as env_object_services
 
     key = airflow.keys[0]
-    watcher = airflow.watcher(key, kwargs, seconds=CHANGES * 8 + 30)
+    watcher = airflow.watcher(key, kwargs, seconds=CHANGES * 12 + 30)
     lines = iter(watcher.stdout.readline, "")
     next(lines)  # the value it starts with
     rng, latencies = random.Random(3), []
@@ -225,7 +225,7 @@ def change_latencies(airflow: Airflow, kwargs: dict) -> list[float]:
                 if seen == value:
                     latencies.append(float(seen_at) - committed)
                     break
-            time.sleep(rng.random())  # changes at random points of the refresh cycle
+            time.sleep(rng.uniform(0, 5))  # the next change at a random point of the 5 s refresh cycle
     finally:
         watcher.kill()
         watcher.wait()

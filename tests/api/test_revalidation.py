@@ -286,3 +286,16 @@ def test_a_malformed_reader_header_is_a_json_400(client, dev_token, reader):
     assert response.status_code == 400
     assert response.json()["extra"] == {"header": "X-Envmanager-Reader"}
     assert not ApiTokenReader.objects.exists()
+
+
+def test_key_rotation_keeps_the_etag_because_no_value_changes(client, dev_token, settings):
+    from cryptography.fernet import Fernet
+
+    from envmanager.services.rotation import encryption_keys_rotate
+
+    before = _get(client, "/api/v1/environment", dev_token)
+    settings.ENVMANAGER_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), *settings.ENVMANAGER_ENCRYPTION_KEYS]
+    assert encryption_keys_rotate().secrets_rotated > 0
+
+    assert _get(client, "/api/v1/environment", dev_token, HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 304
+    assert _get(client, "/api/v1/environment", dev_token).content == before.content  # same values, re-encrypted

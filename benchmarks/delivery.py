@@ -297,6 +297,12 @@ def revalidation_load(port: int, tokens: list) -> dict:
     }
 
 
+def _best(runs: list[dict]) -> dict:
+    """Per measurement, the round with the lowest mean."""
+    return {name: min((run[name] for run in runs), key=lambda m: m["mean_us"]) if isinstance(runs[0][name], dict)
+            else min(run[name] for run in runs) for name in runs[0]}
+
+
 # --- Main ---------------------------------------------------------------------------------------
 
 
@@ -337,10 +343,14 @@ def main() -> int:
         airflow = Airflow(workdir, url, token, data["keys"], agent_dir)
         snapshot = {"url": url, "token": token, "mode": "snapshot"}
         snapshot_file = {"mode": "snapshot", "snapshot_file": str(agent_dir / "environment.json")}
+        # The two runs the metastore-only ratio compares alternate twice; each keeps its better round,
+        # so a burst of other work on the machine does not land on one side only.
+        rounds = [(airflow.timing(metastore_only=True), airflow.timing(BACKEND, snapshot, metastore_only=True))
+                  for _ in range(2)]
         figures = {
-            "metastore": airflow.timing(metastore_only=True),
+            "metastore": _best([plain for plain, _ in rounds]),
             "local_fs": airflow.timing(LOCAL_FS, {"variables_file_path": str(agent_dir / "variables.json")}),
-            "snapshot": airflow.timing(BACKEND, snapshot, metastore_only=True),
+            "snapshot": _best([fronted for _, fronted in rounds]),
             "snapshot_file": airflow.timing(BACKEND, snapshot_file),
             "lookup": airflow.timing(BACKEND, {"url": url, "token": token, "mode": "lookup", "cache_ttl_seconds": 0}),
         }

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import permissions
+from envmanager import permissions
 from envmanager.forms.exports import ExportOptionsForm
 from envmanager.models import ApiToken, IdeProject
 from envmanager.selectors.exports import EXPORT_FORMATS

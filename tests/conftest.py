@@ -1,7 +1,7 @@
 import pytest
 from cryptography.fernet import Fernet
 
-from accounts.models import Role
+from envmanager.models import Role
 from envmanager.airflow_db.sample import create_sample_database
 from envmanager.services import links as link_services
 from envmanager.services import tokens as token_services

@@ -3,4 +3,4 @@
 Importing the modules registers their ModelAdmins with the default admin site.
 """
 
-from envmanager.admin import audit, env_objects, workspaces  # noqa: F401
+from envmanager.admin import audit, env_objects, members, workspaces  # noqa: F401

@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.models import Membership
+from envmanager.models import Membership
 from envmanager.admin.base import (
     ServiceModelAdmin,
     ServiceModelForm,

@@ -4,7 +4,7 @@ import json
 
 from django import template
 
-from accounts.permissions import visible_workspaces
+from envmanager.permissions import visible_workspaces
 
 register = template.Library()
 

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import permissions
-from accounts.permissions import deployment_for_user, workspace_access, workspace_for_user
+from envmanager import permissions
+from envmanager.permissions import deployment_for_user, workspace_access, workspace_for_user
 from envmanager.forms.environment import EnvObjectForm, add_service_error
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject, IdeProject

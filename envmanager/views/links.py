@@ -11,8 +11,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts import permissions
-from accounts.permissions import deployment_for_user, workspace_for_user
+from envmanager import permissions
+from envmanager.permissions import deployment_for_user, workspace_for_user
 from envmanager.forms.environment import LinksForm, OverrideForm, add_service_error
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject, IdeProject, Link, Workspace

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import permissions, signin
-from accounts.permissions import (
+from envmanager import permissions
+from envmanager.permissions import (
     deployment_for_user,
     workspace_access,
     workspace_for_user,
@@ -18,7 +18,9 @@ from envmanager.forms.deployments import DeploymentSettingsForm
 from envmanager.forms.environment import add_service_error
 from envmanager.models import IdeProject
 from envmanager.selectors import listing
+from envmanager.selectors.members import workspace_locked_out_members
 from envmanager.services import workspaces as deployment_services
+from envmanager.services.members import member_sign_in_unlock
 from envmanager.views.base import (
     KIND_MENU_LABELS,
     KIND_SLUGS,
@@ -145,12 +147,12 @@ def member_lockouts(request, workspace_id):
     if request.method == "POST":
         username = request.POST.get("username", "")
         try:
-            signin.member_sign_in_unlock(workspace=workspace, username=username, actor=request.user)
+            member_sign_in_unlock(workspace=workspace, username=username, actor=request.user)
         except ValidationError as exc:
             return action_done(request, " ".join(exc.messages), redirect_to=back, level=messages.ERROR)
         return action_done(request, f"'{username}' can sign in again.", redirect_to=back)
     context = {
         "workspace": workspace, "access": workspace_access(request.user, workspace),
-        "lockouts": signin.workspace_locked_out_members(workspace=workspace),
+        "lockouts": workspace_locked_out_members(workspace=workspace),
     }
     return render_page(request, "envmanager/member_lockouts.html", context)

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from accounts.models import Membership
+from envmanager.models import Membership
 from envmanager.admin.base import WriteOnlyTextarea
 from envmanager.models import Deployment, EnvObject, IdeProject, Link
 from envmanager.services import links as link_services

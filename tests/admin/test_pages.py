@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 
-from accounts.models import Membership, WorkspaceRoleGroup
+from envmanager.models import Membership, WorkspaceRoleGroup
 from envmanager.kinds import KIND_SPECS, Kind
 from envmanager.models import AuditEntry, Deployment, EnvObject, IdeProject, Link, Workspace
 from tests.admin.conftest import MARKER, admin_url

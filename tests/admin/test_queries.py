@@ -2,7 +2,7 @@
 
 import pytest
 
-from accounts.models import Membership, Role, WorkspaceRoleGroup
+from envmanager.models import Membership, Role, WorkspaceRoleGroup
 from envmanager.models import (
     AuditEntry,
     Deployment,

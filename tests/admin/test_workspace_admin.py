@@ -5,7 +5,7 @@ import json
 import pytest
 from cryptography.fernet import Fernet
 
-from accounts.models import WorkspaceRoleGroup
+from envmanager.models import WorkspaceRoleGroup
 from envmanager.models import (
     AuditEntry,
     Deployment,

@@ -6,8 +6,8 @@ from cryptography.fernet import Fernet
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from accounts import services as account_services
-from accounts.models import Role
+from envmanager.services import members as member_services
+from envmanager.models import Role
 from envmanager.airflow_db.confinement import airflow_files_folder
 from envmanager.airflow_db.sample import create_sample_database
 from envmanager import crypto
@@ -134,9 +134,9 @@ def _demo_user(username: str, *, superuser: bool = False) -> tuple:
     password = cli.generate_password()
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        user = account_services.user_create(username=username, password=password, superuser=superuser)
+        user = member_services.user_create(username=username, password=password, superuser=superuser)
     else:
-        account_services.user_password_set(user=user, password=password, actor=None)
+        member_services.user_password_set(user=user, password=password, actor=None)
     return user, password
 
 
@@ -148,7 +148,7 @@ def members_set(workspace: Workspace) -> list[tuple[str, str, str]]:
     rows = []
     for username, role in DEMO_USERS:
         user, password = _demo_user(username)
-        account_services.membership_set(workspace=workspace, user=user, role=role, actor=None)
+        member_services.membership_set(workspace=workspace, user=user, role=role, actor=None)
         rows.append((username, role.label, password))
     _, password = _demo_user(DEMO_ADMIN, superuser=True)
     rows.append((DEMO_ADMIN, "Superuser (admin)", password))

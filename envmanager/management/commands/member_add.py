@@ -1,8 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from accounts import services as account_services
-from accounts.models import Membership, Role
+from envmanager.services import members as member_services
+from envmanager.models import Membership, Role
 from envmanager.management import cli
 
 
@@ -39,8 +39,8 @@ class Command(cli.EnvManagerCommand):
         with cli.changes(dry_run=dry_run):
             if user is None:
                 password = cli.generate_password()
-                user = account_services.user_create(username=username, password=password)
-            account_services.membership_set(workspace=workspace, user=user, role=role, actor=None)
+                user = member_services.user_create(username=username, password=password)
+            member_services.membership_set(workspace=workspace, user=user, role=role, actor=None)
         self._report(workspace, username, role, before, password, dry_run)
 
     def _report(self, workspace, username, role, before, password, dry_run):

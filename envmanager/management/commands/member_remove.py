@@ -1,8 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from accounts import services as account_services
-from accounts.models import Membership
+from envmanager.services import members as member_services
+from envmanager.models import Membership
 from envmanager.management import cli
 
 
@@ -26,7 +26,7 @@ class Command(cli.EnvManagerCommand):
         if not dry_run:
             self.confirm(f"Remove {what}?", yes=yes)
         with cli.changes(dry_run=dry_run):
-            account_services.membership_remove(workspace=workspace, user=user, actor=None)
+            member_services.membership_remove(workspace=workspace, user=user, actor=None)
         if dry_run:
             self.stdout.write(f"Would remove {what}.")
             self.dry_run_note()

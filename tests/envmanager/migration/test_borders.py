@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from accounts.models import Role
+from envmanager.models import Role
 from envmanager import crypto
 from envmanager.airflow_db.confinement import metadata_db_address
 from envmanager.airflow_db.database import MetadataDatabaseError

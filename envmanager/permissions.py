@@ -13,7 +13,7 @@ from django.http import Http404
 from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
-from accounts.models import Role, WorkspaceRoleGroup
+from envmanager.models import Role, WorkspaceRoleGroup
 from envmanager.models import Deployment, Workspace
 
 # Codenames (app label "envmanager"); the vendor's names are the permissions' display names.

@@ -1,11 +1,11 @@
-"""Workspace membership: who belongs to a Workspace and with which role."""
+"""Workspace membership: who belongs to a Workspace and with which role; user accounts and their unlocking."""
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Membership, Role, WorkspaceRoleGroup
-from envmanager.models import Workspace
+from accounts.signin import sign_in_unlock
+from envmanager.models import Membership, Role, Workspace, WorkspaceRoleGroup
 from envmanager.services.audit import audit_record
 
 
@@ -72,3 +72,20 @@ def user_password_set(*, user, password: str, actor) -> None:
         actor=actor, action="user.password_set", workspace=None, target_type="user", target_id=user.pk,
         target_label=f"User '{user.get_username()}'",
     )
+
+
+@transaction.atomic
+def member_sign_in_unlock(*, workspace, username: str, actor) -> int:
+    """Let a member of `workspace` sign in again before the lock-out ends; return the failures forgotten.
+
+    An Owner unlocks their own Workspace's members by username; addresses are unlocked by administrators.
+    """
+    membership = Membership.objects.filter(workspace=workspace, user__username=username).select_related("user").first()
+    if membership is None:
+        raise ValidationError(f"'{username}' is not a member of Workspace '{workspace.name}'.")
+    count = sign_in_unlock(username=username)
+    audit_record(
+        actor=actor, action="user.sign_in_unlock", workspace=workspace, target_type="user",
+        target_id=membership.user_id, target_label=f"User '{username}'", extra={"failures_forgotten": count},
+    )
+    return count

@@ -13,8 +13,7 @@ from django.http import Http404
 from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
-from envmanager.models import Role, WorkspaceRoleGroup
-from envmanager.models import Deployment, Workspace
+from envmanager.models import Deployment, IdeProject, Role, Workspace, WorkspaceRoleGroup
 
 # Codenames (app label "envmanager"); the vendor's names are the permissions' display names.
 WORKSPACE_GET = "workspace_get"
@@ -110,6 +109,17 @@ def deployment_for_user(user, workspace: Workspace, deployment_id, *, perm: str 
     if perm:
         require(user, perm, deployment)
     return deployment
+
+
+def ide_project_for_user(user, workspace: Workspace, ide_project_id) -> IdeProject:
+    """Return the IDE project of `workspace` (already checked visible); 404 outside it.
+
+    IDE projects carry no object permissions of their own: the Workspace's permissions guard them.
+    """
+    try:
+        return IdeProject.objects.get(pk=ide_project_id, workspace=workspace)
+    except (IdeProject.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such IDE project.") from None
 
 
 def user_can(user, perm: str, obj) -> bool:

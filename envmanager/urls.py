@@ -1,12 +1,12 @@
 from django.urls import path, register_converter
 
 from envmanager import views
-from envmanager.urls_delivery import urlpatterns as delivery_urlpatterns
-from envmanager.views.base import KindConverter
+from envmanager.views.base import ExportFormatConverter, KindConverter
 
 app_name = "envmanager"
 
 register_converter(KindConverter, "kind")
+register_converter(ExportFormatConverter, "export_format")
 
 W = "workspaces/<int:workspace_id>/"
 D = W + "deployments/<int:deployment_id>/"
@@ -49,6 +49,9 @@ urlpatterns = [
     path(D + "objects/<int:object_id>/override/", views.override_edit, name="override-edit"),
     path(D + "objects/<int:object_id>/override/remove/", views.override_remove, name="override-remove"),
     path(D + "objects/<int:object_id>/promote/", views.env_object_promote_view, name="env-object-promote"),
+    path(D + "api-tokens/", views.deployment_tokens, name="deployment-tokens"),
+    path(D + "api-tokens/<int:token_id>/revoke/", views.deployment_token_revoke, name="deployment-token-revoke"),
+    path(D + "export/<export_format:export_format>/", views.deployment_export, name="deployment-export"),
     # Migrate from Airflow
     path(D + "migrate/<kind:kind>/", views.migration_plan, name="migration-plan"),
     path(D + "migrate/<kind:kind>/action/", views.migration_action, name="migration-action"),
@@ -60,5 +63,7 @@ urlpatterns = [
     path(P + "environment/<kind:kind>/", views.ide_project_environment, name="ide-project-environment"),
     path(P + "objects/<int:object_id>/override/", views.override_edit, name="ide-project-override-edit"),
     path(P + "objects/<int:object_id>/override/remove/", views.override_remove, name="ide-project-override-remove"),
-    *delivery_urlpatterns,
+    path(P + "api-tokens/", views.ide_project_tokens, name="ide-project-tokens"),
+    path(P + "api-tokens/<int:token_id>/revoke/", views.ide_project_token_revoke, name="ide-project-token-revoke"),
+    path(P + "export/<export_format:export_format>/", views.ide_project_export, name="ide-project-export"),
 ]

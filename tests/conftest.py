@@ -9,7 +9,10 @@ from envmanager.services.workspaces import deployment_update
 from tests.factories import (
     ConnectionFactory,
     DeploymentFactory,
+    EnvVarFactory,
+    IdeProjectFactory,
     MembershipFactory,
+    MetricsExportFactory,
     UserFactory,
     VariableFactory,
     WorkspaceFactory,
@@ -89,6 +92,11 @@ def outsider(other_workspace):
     return _member(other_workspace, Role.OWNER, username="outsider")
 
 
+@pytest.fixture
+def ide_project(workspace):
+    return IdeProjectFactory(workspace=workspace, name="notebooks")
+
+
 # --- What a Deployment receives (read API, exports, the Airflow secrets backend) ---------------------
 
 # Marker secrets: tests assert they appear where the feature delivers them and nowhere else.
@@ -112,6 +120,22 @@ def warehouse(workspace, dev):
         fields={"host": "db-dev.internal", "password": WAREHOUSE_DEV_PASSWORD},
     )
     return connection
+
+
+@pytest.fixture
+def environment(workspace, dev, prod, warehouse):
+    """A small environment: a Workspace connection linked to all (dev overrides it), Deployment objects on dev."""
+    shared_var = VariableFactory(workspace=workspace, key="region", fields={"value": "eu-west-1", "description": "Cloud region"})
+    link_services.link_create(env_object=shared_var, actor=None, deployment=dev)
+    link_services.link_create(env_object=shared_var, actor=None, deployment=prod)
+    VariableFactory(workspace=workspace, deployment=dev, key="api_key", is_secret=True, fields={"value": API_KEY_VALUE})
+    VariableFactory(workspace=workspace, deployment=prod, key="prod_only", fields={"value": "prod value"})
+    EnvVarFactory(workspace=workspace, deployment=dev, key="LOG_LEVEL", fields={"value": "debug"})
+    MetricsExportFactory(
+        workspace=workspace, deployment=dev, key="prometheus",
+        fields={"endpoint": "https://metrics.example.com/api/v1/write", "exporter_type": "prometheus_remote_write"},
+    )
+    return {"warehouse": warehouse, "region": shared_var}
 
 
 @pytest.fixture

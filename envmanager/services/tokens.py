@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.debug import sensitive_variables
@@ -198,24 +198,3 @@ def api_token_mark_used(*, api_token: ApiToken, now=None) -> bool:
     if written:
         api_token.last_used_at = now
     return bool(written)
-
-
-def api_token_list(*, deployment: Deployment | None = None, ide_project: IdeProject | None = None):
-    """Return the tokens of one Deployment or IDE project, active first, newest first (a read)."""
-    tokens = ApiToken.objects.select_related("created_by", "revoked_by")
-    tokens = tokens.filter(deployment=deployment) if deployment else tokens.filter(ide_project=ide_project)
-    return tokens.order_by(F("revoked_at").desc(nulls_first=True), "-created_at", "-id")
-
-
-def api_token_get(
-    *, name: str, deployment: Deployment | None = None, ide_project: IdeProject | None = None
-) -> ApiToken:
-    """Return the active token called `name` of a Deployment or IDE project; ValidationError if none."""
-    tokens = api_token_list(deployment=deployment, ide_project=ide_project).filter(revoked_at__isnull=True)
-    api_token = tokens.filter(name=name).first()
-    if api_token is None:
-        known = ", ".join(f"'{n}'" for n in tokens.values_list("name", flat=True)[:20]) or "none"
-        raise ValidationError(
-            f"{_target_label(deployment, ide_project)} has no active API token named '{name}'. Active tokens: {known}."
-        )
-    return api_token

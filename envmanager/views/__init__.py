@@ -6,6 +6,7 @@ from envmanager.views.environment import (
     ide_project_environment,
     workspace_environment,
 )
+from envmanager.views.exports import deployment_export, ide_project_export
 from envmanager.views.home import home
 from envmanager.views.links import (
     env_object_deployment_link,
@@ -16,6 +17,12 @@ from envmanager.views.links import (
 )
 from envmanager.views.migration import migration_action, migration_plan, migration_result
 from envmanager.views.promotion import env_object_promote_view
+from envmanager.views.tokens import (
+    deployment_token_revoke,
+    deployment_tokens,
+    ide_project_token_revoke,
+    ide_project_tokens,
+)
 from envmanager.views.workspaces import (
     audit_list,
     deployment_detail,
@@ -31,8 +38,11 @@ __all__ = [
     "audit_list",
     "deployment_detail",
     "deployment_environment",
+    "deployment_export",
     "deployment_list",
     "deployment_settings",
+    "deployment_token_revoke",
+    "deployment_tokens",
     "env_object_create",
     "env_object_delete",
     "env_object_deployment_link",
@@ -43,7 +53,10 @@ __all__ = [
     "home",
     "ide_project_detail",
     "ide_project_environment",
+    "ide_project_export",
     "ide_project_list",
+    "ide_project_token_revoke",
+    "ide_project_tokens",
     "member_lockouts",
     "migration_action",
     "migration_plan",

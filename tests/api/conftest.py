@@ -1,33 +1,13 @@
 import pytest
 
 from envmanager.kinds import Kind
-from envmanager.services import links as link_services
 from envmanager.services import tokens as token_services
 # The marker secrets live beside the shared `warehouse` fixture; the API tests import them from here.
 from tests.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD, WAREHOUSE_PASSWORD  # noqa: F401
 from tests.factories import (
     ConnectionFactory,
-    EnvVarFactory,
-    IdeProjectFactory,
-    MetricsExportFactory,
     VariableFactory,
 )
-
-
-@pytest.fixture
-def environment(workspace, dev, prod, warehouse):
-    """A small environment: a Workspace connection linked to all (dev overrides it), Deployment objects on dev."""
-    shared_var = VariableFactory(workspace=workspace, key="region", fields={"value": "eu-west-1", "description": "Cloud region"})
-    link_services.link_create(env_object=shared_var, actor=None, deployment=dev)
-    link_services.link_create(env_object=shared_var, actor=None, deployment=prod)
-    VariableFactory(workspace=workspace, deployment=dev, key="api_key", is_secret=True, fields={"value": API_KEY_VALUE})
-    VariableFactory(workspace=workspace, deployment=prod, key="prod_only", fields={"value": "prod value"})
-    EnvVarFactory(workspace=workspace, deployment=dev, key="LOG_LEVEL", fields={"value": "debug"})
-    MetricsExportFactory(
-        workspace=workspace, deployment=dev, key="prometheus",
-        fields={"endpoint": "https://metrics.example.com/api/v1/write", "exporter_type": "prometheus_remote_write"},
-    )
-    return {"warehouse": warehouse, "region": shared_var}
 
 
 @pytest.fixture
@@ -40,11 +20,6 @@ def revoked_token(dev):
     issued = token_services.api_token_create(actor=None, name="old", deployment=dev)
     token_services.api_token_revoke(api_token=issued.api_token, actor=None)
     return issued
-
-
-@pytest.fixture
-def ide_project(workspace):
-    return IdeProjectFactory(workspace=workspace, name="notebooks")
 
 
 @pytest.fixture

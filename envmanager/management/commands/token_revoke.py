@@ -1,4 +1,5 @@
 from envmanager.management import cli
+from envmanager.selectors.tokens import api_token_get
 from envmanager.services import tokens as token_services
 
 
@@ -23,7 +24,7 @@ class Command(cli.EnvManagerCommand):
         workspace = cli.workspace_by_name(workspace)
         deployment, ide_project = cli.targets(workspace, options)
         target = cli.target_label(deployment, ide_project)
-        api_token = token_services.api_token_get(name=name, deployment=deployment, ide_project=ide_project)
+        api_token = api_token_get(name=name, deployment=deployment, ide_project=ide_project)
         if dry_run:
             self.stdout.write(f"Would revoke API token '{api_token.name}' ({api_token.prefix}…) of {target}.")
             self.dry_run_note()

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 
 from envmanager.models import ApiToken, AuditEntry
 from envmanager.services import tokens as token_services
-from tests.api.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD
+from tests.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD
 
 
 def _run(*args, stdin=None):

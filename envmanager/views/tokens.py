@@ -1,32 +1,24 @@
-"""Browser pages for delivery: API tokens of a Deployment or IDE project, and export downloads.
+"""API token pages of a Deployment or IDE project: list, create (shown once), revoke.
 
-Each page is one template with a `token-section` partial: the Deployment and IDE project pages
-load that partial into their delivery panel with htmx (`hx-get` on load), and the same URL is a
-full page without JavaScript.
+One template with a `token-section` partial: the Deployment and IDE project pages load that partial
+into their delivery panel with htmx (`hx-get` on load), and the same URL is a full page without
+JavaScript.
 """
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from envmanager import permissions
-from envmanager.forms.exports import ExportOptionsForm
-from envmanager.models import ApiToken, IdeProject
+from envmanager.models import ApiToken
 from envmanager.selectors.exports import EXPORT_FORMATS
-from envmanager.services import exports as export_services
+from envmanager.selectors.tokens import api_token_list
 from envmanager.services import tokens as token_services
+from envmanager.views.base import no_store, render_page
 
 TOKENS_TEMPLATE = "envmanager/delivery/tokens.html"
-
-
-def _no_store(response):
-    # Token pages may show a new token once; export bodies hold secrets. Nobody may cache them.
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def _deployment_target(request, workspace_id, deployment_id, *, perm: str):
@@ -39,7 +31,7 @@ def _ide_project_target(request, workspace_id, ide_project_id, *, perm: str):
     # IDE projects carry no object permissions of their own: the Workspace's export permission
     # (Owner, Operator) guards their tokens and exports, as both hand out secrets.
     workspace = permissions.workspace_for_user(request.user, workspace_id, perm=perm)
-    ide_project = get_object_or_404(IdeProject, pk=ide_project_id, workspace=workspace)
+    ide_project = permissions.ide_project_for_user(request.user, workspace, ide_project_id)
     return workspace, {"deployment": None, "ide_project": ide_project}
 
 
@@ -59,7 +51,7 @@ def _urls(workspace, target) -> dict:
 
 def _render_tokens(request, workspace, target, *, issued=None, form_error=None, form_name="", status=200):
     urls = _urls(workspace, target)
-    tokens = list(token_services.api_token_list(**target))
+    tokens = list(api_token_list(**target))
     rows = [{"token": token, "revoke_url": urls["revoke"](token.pk)} for token in tokens]
     context = {
         "workspace": workspace,
@@ -74,10 +66,7 @@ def _render_tokens(request, workspace, target, *, issued=None, form_error=None, 
         "api_url": request.build_absolute_uri("/api/v1/"),
         "server_url": request.build_absolute_uri("/").rstrip("/"),
     }
-    template = TOKENS_TEMPLATE + ("#token-section" if request.htmx else "")
-    response = render(request, template, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return _no_store(response)
+    return no_store(render_page(request, TOKENS_TEMPLATE, context, fragment="token-section", status=status))
 
 
 def _tokens(request, workspace, target):
@@ -102,23 +91,8 @@ def _revoke(request, workspace, target, token_id):
     return _render_tokens(request, workspace, target)
 
 
-def _export(request, target, export_format):
-    form = ExportOptionsForm(request.POST)
-    if not form.is_valid():
-        return _no_store(HttpResponseBadRequest("Unknown export options: " + " ".join(
-            message for messages in form.errors.values() for message in messages
-        ), content_type="text/plain; charset=utf-8"))
-    export = export_services.environment_export_record(
-        actor=request.user, export_format=export_format, options=form.options(), **target
-    )
-    response = HttpResponse(export.content, content_type=export.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return _no_store(response)
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def deployment_tokens(request, workspace_id, deployment_id):
     """List a Deployment's API tokens; POST creates one and shows it once."""
     workspace, target = _deployment_target(
@@ -127,8 +101,8 @@ def deployment_tokens(request, workspace_id, deployment_id):
     return _tokens(request, workspace, target)
 
 
-@login_required
 @require_POST
+@login_required
 def deployment_token_revoke(request, workspace_id, deployment_id, token_id):
     """Revoke one API token of a Deployment."""
     workspace, target = _deployment_target(
@@ -137,35 +111,17 @@ def deployment_token_revoke(request, workspace_id, deployment_id, token_id):
     return _revoke(request, workspace, target, token_id)
 
 
-@login_required
-@require_POST
-def deployment_export(request, workspace_id, deployment_id, export_format):
-    """Download a Deployment's effective environment (secrets in clear; audited)."""
-    workspace = permissions.workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_EXPORT)
-    deployment = permissions.deployment_for_user(request.user, workspace, deployment_id)
-    return _export(request, {"deployment": deployment, "ide_project": None}, export_format)
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
+@login_required
 def ide_project_tokens(request, workspace_id, ide_project_id):
     """List an IDE project's API tokens; POST creates one and shows it once."""
     workspace, target = _ide_project_target(request, workspace_id, ide_project_id, perm=permissions.ENVOBJECTS_EXPORT)
     return _tokens(request, workspace, target)
 
 
-@login_required
 @require_POST
+@login_required
 def ide_project_token_revoke(request, workspace_id, ide_project_id, token_id):
     """Revoke one API token of an IDE project."""
     workspace, target = _ide_project_target(request, workspace_id, ide_project_id, perm=permissions.ENVOBJECTS_EXPORT)
     return _revoke(request, workspace, target, token_id)
-
-
-@login_required
-@require_POST
-def ide_project_export(request, workspace_id, ide_project_id, export_format):
-    """Download an IDE project's effective environment (secrets in clear; audited)."""
-    _, target = _ide_project_target(request, workspace_id, ide_project_id, perm=permissions.ENVOBJECTS_EXPORT)
-    return _export(request, target, export_format)
-

@@ -23,7 +23,7 @@ from envmanager import crypto
 from envmanager.kinds import KIND_SPECS, Kind, parse_kind, value_notices
 from envmanager.models import Deployment, EnvObject, IdeProject, Workspace
 from envmanager.selectors.env_objects import env_object_get
-from envmanager.selectors.listing import env_object_usage
+from envmanager.selectors.env_objects import env_object_usage
 
 STDIN = "-"
 SECRET_SET, SECRET_NOT_SET = "set", "not set"

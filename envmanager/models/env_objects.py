@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, Case, Q, Value, When
 
 from envmanager import crypto
 from envmanager.kinds import KEY_MAX_LENGTH, KIND_SPECS, Kind, KindSpec
@@ -90,6 +90,11 @@ class EnvObject(models.Model):
         return None if token is None else crypto.unseal_value(token)
 
 
+# A link without an override: both override columns empty. The one statement of it, for the
+# exclusion constraint and for `Link.has_override_expression`.
+LINK_HAS_NO_OVERRIDE = Q(override_data={}) & Q(override_secrets={})
+
+
 class Link(models.Model):
     """Makes a Workspace object available to one Deployment or IDE project, with optional overrides.
 
@@ -134,7 +139,7 @@ class Link(models.Model):
                 condition=Q(excluded=False) | Q(deployment__isnull=False), name="link_exclusion_only_for_deployments"
             ),
             models.CheckConstraint(
-                condition=Q(excluded=False) | (Q(override_data={}) & Q(override_secrets={})),
+                condition=Q(excluded=False) | LINK_HAS_NO_OVERRIDE,
                 name="link_exclusion_has_no_override",
             ),
         ]
@@ -147,6 +152,11 @@ class Link(models.Model):
     @property
     def has_override(self) -> bool:
         return bool(self.override_data or self.override_secrets)
+
+    @staticmethod
+    def has_override_expression():
+        """`has_override` as a database expression, for annotating link rows in one query."""
+        return Case(When(LINK_HAS_NO_OVERRIDE, then=Value(False)), default=Value(True), output_field=BooleanField())
 
     def reveal_override(self, name: str):
         token = self.override_secrets.get(name)

@@ -8,17 +8,17 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.debug import sensitive_variables
 
-from envmanager.models import ApiToken, Deployment, IdeProject, Workspace
+from envmanager.models import ApiToken, Deployment, IdeProject
 from envmanager.models.tokens import TOKEN_NAME_MAX_LENGTH
+from envmanager.selectors.hot_path import active_token_by_hash
 from envmanager.services.audit import audit_record
 
 TOKEN_PREFIX = "emt_"
@@ -123,61 +123,18 @@ def api_token_revoke(*, api_token: ApiToken, actor) -> ApiToken:
     return api_token
 
 
-_AUTHENTICATE_SQL = """
-    SELECT t.id, t.workspace_id, t.deployment_id, t.ide_project_id, t.name, t.prefix, t.last_used_at,
-           w.name, d.name, p.name
-      FROM {tokens} t
-      JOIN {workspaces} w ON w.id = t.workspace_id
-      LEFT JOIN {deployments} d ON d.id = t.deployment_id
-      LEFT JOIN {ide_projects} p ON p.id = t.ide_project_id
-     WHERE t.token_hash = %s AND t.revoked_at IS NULL
-"""
-
-
-def _db_datetime(value):
-    """Return a timestamp read by a plain cursor as an aware datetime.
-
-    PostgreSQL hands back an aware datetime; SQLite a naive one (or text), stored in UTC.
-    """
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        value = parse_datetime(value)
-    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
-
-
 @sensitive_variables("plain")
 def api_token_authenticate(*, plain: str) -> ApiToken | None:
     """Return the active token whose value is `plain`, with its Workspace and target, or None.
 
-    Every read-API request starts here, so it is one written-out query read with a plain cursor:
-    building the ORM query with its joins, or a raw queryset, costs more than running it. The
-    returned token and its Workspace, Deployment or IDE project carry only ids, names and
-    `last_used_at`: enough for the read API, and never saved.
-    Plus, at most once a minute per token, a conditional UPDATE of `last_used_at`.
+    Every read-API request starts here: one statement (`hot_path.active_token_by_hash`) and, at
+    most once a minute per token, a conditional UPDATE of `last_used_at`.
     """
     if not plain or not TOKEN_SHAPE.fullmatch(plain):
         return None  # not even shaped like a token: no query
-    sql = _AUTHENTICATE_SQL.format(
-        tokens=ApiToken._meta.db_table, workspaces=Workspace._meta.db_table,
-        deployments=Deployment._meta.db_table, ide_projects=IdeProject._meta.db_table,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [token_hash(plain)])
-        row = cursor.fetchone()
-    if row is None:
+    api_token = active_token_by_hash(token_hash(plain))
+    if api_token is None:
         return None
-    token_id, workspace_id, deployment_id, ide_project_id, name, prefix, last_used_at, *names = row
-    workspace_name, deployment_name, ide_project_name = names
-    api_token = ApiToken(
-        id=token_id, workspace_id=workspace_id, deployment_id=deployment_id, ide_project_id=ide_project_id,
-        name=name, prefix=prefix, last_used_at=_db_datetime(last_used_at),
-    )
-    api_token.workspace = Workspace(id=workspace_id, name=workspace_name)
-    if deployment_id is not None:
-        api_token.deployment = Deployment(id=deployment_id, workspace_id=workspace_id, name=deployment_name)
-    else:
-        api_token.ide_project = IdeProject(id=ide_project_id, workspace_id=workspace_id, name=ide_project_name)
     api_token_mark_used(api_token=api_token)
     return api_token
 

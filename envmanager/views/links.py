@@ -16,7 +16,7 @@ from envmanager.permissions import deployment_for_user, workspace_for_user
 from envmanager.forms.environment import LinksForm, OverrideForm, add_service_error
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject, IdeProject, Link, Workspace
-from envmanager.selectors import listing
+from envmanager.selectors.env_objects import env_object_link_state
 from envmanager.services import link_sets as link_set_services
 from envmanager.services import links as link_services
 from envmanager.views.base import ENV_CHANGED, KIND_NOUNS, action_done, render_page, safe_next, wants_fragment
@@ -63,7 +63,7 @@ def env_object_links(request, workspace_id, object_id):
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
     env_object = _workspace_object(workspace, object_id)
     back = safe_next(request, reverse("envmanager:workspace-environment", args=[workspace.pk, env_object.kind]))
-    state = listing.env_object_link_state(env_object=env_object)
+    state = env_object_link_state(env_object=env_object)
     form = _links_form(workspace, env_object, state, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -102,7 +102,7 @@ def env_object_deployment_link(request, workspace_id, object_id, deployment_id, 
         # Pressed inside the links dialog: the dialog stays open and shows the new state.
         messages.add_message(request, level, text)
         env_object.refresh_from_db()
-        state = listing.env_object_link_state(env_object=env_object)
+        state = env_object_link_state(env_object=env_object)
         response = _links_page(request, workspace, env_object, _links_form(workspace, env_object, state), state, back=back)
         return trigger_client_event(response, ENV_CHANGED) if level == messages.SUCCESS else response
     return action_done(request, text, redirect_to=back, level=level)

@@ -11,7 +11,7 @@ register_converter(ExportFormatConverter, "export_format")
 W = "workspaces/<int:workspace_id>/"
 D = W + "deployments/<int:deployment_id>/"
 P = W + "ide-projects/<int:ide_project_id>/"
-O = W + "objects/<int:object_id>/"
+OBJ = W + "objects/<int:object_id>/"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,12 +22,12 @@ urlpatterns = [
     path(W + "environment/", views.workspace_environment, name="workspace-environment-home"),
     path(W + "environment/<kind:kind>/", views.workspace_environment, name="workspace-environment"),
     path(W + "environment/<kind:kind>/new/", views.env_object_create, name="env-object-create"),
-    path(O + "edit/", views.env_object_edit, name="env-object-edit"),
-    path(O + "delete/", views.env_object_delete, name="env-object-delete"),
-    path(O + "links/", views.env_object_links, name="env-object-links"),
+    path(OBJ + "edit/", views.env_object_edit, name="env-object-edit"),
+    path(OBJ + "delete/", views.env_object_delete, name="env-object-delete"),
+    path(OBJ + "links/", views.env_object_links, name="env-object-links"),
     *[
         path(
-            O + f"deployments/<int:deployment_id>/{action}/",
+            OBJ + f"deployments/<int:deployment_id>/{action}/",
             views.env_object_deployment_link,
             {"action": action},
             name=f"env-object-{action}",
@@ -35,7 +35,7 @@ urlpatterns = [
         for action in ("exclude", "include", "unlink")
     ],
     path(
-        O + "ide-projects/<int:ide_project_id>/unlink/",
+        OBJ + "ide-projects/<int:ide_project_id>/unlink/",
         views.env_object_ide_project_unlink,
         name="env-object-ide-project-unlink",
     ),

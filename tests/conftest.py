@@ -1,8 +1,8 @@
 import pytest
 from cryptography.fernet import Fernet
 
-from envmanager.models import Role
 from envmanager.airflow_db.sample import create_sample_database
+from envmanager.models import Role
 from envmanager.services import links as link_services
 from envmanager.services import tokens as token_services
 from envmanager.services.workspaces import deployment_update

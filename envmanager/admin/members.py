@@ -12,10 +12,9 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 
-from envmanager.services import members as membership_services
-from envmanager.models import Membership, Role, WorkspaceRoleGroup
 from envmanager.admin.base import ReadOnlyModelAdmin, ServiceModelAdmin, ServiceModelForm
-from envmanager.models import Workspace
+from envmanager.models import Membership, Role, Workspace, WorkspaceRoleGroup
+from envmanager.services import members as membership_services
 
 User = get_user_model()
 

@@ -7,7 +7,6 @@ from django.db.models.functions import Coalesce
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
-from envmanager.models import Membership
 from envmanager.admin.base import (
     ServiceModelAdmin,
     ServiceModelForm,
@@ -15,7 +14,7 @@ from envmanager.admin.base import (
     secret_form_field,
     secret_status,
 )
-from envmanager.models import Deployment, EnvObject, ExecutionMode, IdeProject, Workspace
+from envmanager.models import Deployment, EnvObject, ExecutionMode, IdeProject, Membership, Workspace
 from envmanager.services import workspaces as workspace_services
 
 DEPLOYMENT_SECRETS = ("metadata_db_url", "fernet_keys")

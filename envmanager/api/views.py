@@ -9,8 +9,8 @@ from envmanager.api.responses import api_error, api_json, api_not_modified
 from envmanager.kinds import Kind
 from envmanager.models import ApiToken
 from envmanager.selectors.environment import entry_as_dict
-from envmanager.selectors.hot_path import target_effective_entry
 from envmanager.selectors.exports import environment_etag, target_effective_environment, target_label
+from envmanager.selectors.hot_path import target_effective_entry
 
 
 def _target(api_token: ApiToken) -> dict:

@@ -45,6 +45,16 @@ def env_object_get(*, workspace: Workspace, kind: Kind | str, key: str, deployme
     return env_object
 
 
+def env_object_or_none(
+    *, workspace: Workspace, kind: Kind, key: str, deployment: Deployment | None
+) -> EnvObject | None:
+    """Return the object at (type, key, scope), or None if there is none."""
+    try:
+        return env_object_get(workspace=workspace, kind=kind, key=key, deployment=deployment)
+    except ValidationError:
+        return None
+
+
 def env_object_list(*, workspace: Workspace, deployment: Deployment | None, kinds=None) -> list[EnvObject]:
     """Return the objects of one scope, ordered by type then key, with their links (two queries)."""
     links = Link.objects.select_related("deployment", "ide_project")

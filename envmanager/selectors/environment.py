@@ -10,7 +10,7 @@ caller that is allowed to see them asks (`EffectiveEntry.reveal`).
 """
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
 
@@ -80,7 +80,7 @@ class EffectiveEntry:
 _VALUE_COLUMNS = ("id", "kind", "key", "is_secret", "data", "secrets")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _field_layout(kind: str, is_secret_flag: bool) -> tuple[tuple[str, bool], ...]:
     """Return (field name, is secret) for every field of `kind`; computed once per type and flag."""
     spec = KIND_SPECS[kind]

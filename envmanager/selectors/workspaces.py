@@ -1,7 +1,8 @@
-"""Reads of a Workspace's overview: its Deployments, IDE projects, and objects per type."""
+"""Reads of Workspaces: finding one (and its Deployments and IDE projects) by name; the overview lists."""
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from envmanager.kinds import Kind
@@ -42,3 +43,52 @@ def workspace_ide_project_list(*, workspace: Workspace):
         .annotate(link_count=Count("links"))
         .order_by("name")
     )
+
+
+# --- By name (the commands' --workspace, --deployment, --ide-project) ---------------------------------
+
+
+def _known(names) -> str:
+    names = list(names)
+    return ", ".join(f"'{name}'" for name in names) if names else "none yet"
+
+
+def workspace_by_name(name: str | None) -> Workspace:
+    """Return the Workspace called `name`, or the only Workspace when `name` is None; ValidationError if none."""
+    if name is not None:
+        workspace = Workspace.objects.filter(name=name).first()
+        if workspace is None:
+            raise ValidationError(f"No Workspace named '{name}'. Known Workspaces: {_known(_workspace_names())}.")
+        return workspace
+    first_two = list(Workspace.objects.order_by("name")[:2])
+    if len(first_two) == 1:
+        return first_two[0]
+    if not first_two:
+        raise ValidationError("No Workspace exists yet; create one with `manage.py workspace_create --name NAME`.")
+    raise ValidationError(f"There are several Workspaces; name one with --workspace: {_known(_workspace_names())}.")
+
+
+def _workspace_names() -> list[str]:
+    return list(Workspace.objects.order_by("name").values_list("name", flat=True)[:20])
+
+
+def deployment_by_name(workspace: Workspace, name: str) -> Deployment:
+    """Return the Deployment called `name` in `workspace`; ValidationError naming the known ones if none."""
+    deployment = Deployment.objects.filter(workspace=workspace, name=name).first()
+    if deployment is None:
+        known = workspace.deployments.order_by("name").values_list("name", flat=True)[:20]
+        raise ValidationError(
+            f"No Deployment named '{name}' in Workspace '{workspace.name}'. Known Deployments: {_known(known)}."
+        )
+    return deployment
+
+
+def ide_project_by_name(workspace: Workspace, name: str) -> IdeProject:
+    """Return the IDE project called `name` in `workspace`; ValidationError naming the known ones if none."""
+    project = IdeProject.objects.filter(workspace=workspace, name=name).first()
+    if project is None:
+        known = workspace.ide_projects.order_by("name").values_list("name", flat=True)[:20]
+        raise ValidationError(
+            f"No IDE project named '{name}' in Workspace '{workspace.name}'. Known IDE projects: {_known(known)}."
+        )
+    return project

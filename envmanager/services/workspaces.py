@@ -4,8 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
-from envmanager import permissions
-from envmanager import crypto
+from envmanager import crypto, permissions
 from envmanager.airflow_db.confinement import ALREADY_CLAIMED
 from envmanager.airflow_db.database import MetadataDatabaseError, open_metadata_database
 from envmanager.models import Deployment, ExecutionMode, IdeProject, Workspace

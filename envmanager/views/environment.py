@@ -8,10 +8,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from envmanager import permissions
-from envmanager.permissions import deployment_for_user, workspace_access, workspace_for_user
 from envmanager.forms.environment import EnvObjectForm, add_service_error
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject, IdeProject
+from envmanager.permissions import deployment_for_user, workspace_access, workspace_for_user
 from envmanager.selectors import env_objects as env_object_selectors
 from envmanager.selectors import environment as environment_selectors
 from envmanager.selectors.migration import MIGRATABLE_KINDS
@@ -70,7 +70,8 @@ def workspace_environment(request, workspace_id, kind=Kind.CONNECTION):
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_GET)
     access = workspace_access(request.user, workspace)
     object_page = env_object_selectors.workspace_env_object_page(
-        workspace=workspace, kind=kind, scope=request.GET.get("scope", env_object_selectors.Scope.WORKSPACE), **_list_params(request)
+        workspace=workspace, kind=kind, scope=request.GET.get("scope", env_object_selectors.Scope.WORKSPACE),
+        **_list_params(request),
     )
     _set_row_permissions(request.user, access, object_page.rows)
     context = _env_context(

@@ -12,10 +12,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from envmanager import permissions
-from envmanager.permissions import deployment_for_user, workspace_for_user
 from envmanager.forms.environment import LinksForm, OverrideForm, add_service_error
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject, IdeProject, Link, Workspace
+from envmanager.permissions import deployment_for_user, workspace_for_user
 from envmanager.selectors.env_objects import env_object_link_state
 from envmanager.services import link_sets as link_set_services
 from envmanager.services import links as link_services

@@ -9,14 +9,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from envmanager import permissions
+from envmanager.forms.deployments import DeploymentSettingsForm
+from envmanager.forms.environment import add_service_error
+from envmanager.models import IdeProject
 from envmanager.permissions import (
     deployment_for_user,
     workspace_access,
     workspace_for_user,
 )
-from envmanager.forms.deployments import DeploymentSettingsForm
-from envmanager.forms.environment import add_service_error
-from envmanager.models import IdeProject
 from envmanager.selectors import workspaces as workspace_selectors
 from envmanager.selectors.audit import workspace_audit_page
 from envmanager.selectors.members import workspace_locked_out_members

@@ -6,9 +6,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from envmanager.models import Membership
 from envmanager.admin.base import WriteOnlyTextarea
-from envmanager.models import Deployment, EnvObject, IdeProject, Link
+from envmanager.models import Deployment, EnvObject, IdeProject, Link, Membership
 from envmanager.services import links as link_services
 from envmanager.services import workspaces as workspace_services
 from tests.conftest import airflow_url

@@ -2,14 +2,16 @@
 
 import pytest
 
-from envmanager.models import Membership, Role, WorkspaceRoleGroup
 from envmanager.models import (
     AuditEntry,
     Deployment,
     EnvObject,
     IdeProject,
     Link,
+    Membership,
+    Role,
     Workspace,
+    WorkspaceRoleGroup,
 )
 from envmanager.services import links as link_services
 from tests.admin.conftest import admin_url

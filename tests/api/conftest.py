@@ -2,6 +2,7 @@ import pytest
 
 from envmanager.kinds import Kind
 from envmanager.services import tokens as token_services
+
 # The marker secrets live beside the shared `warehouse` fixture; the API tests import them from here.
 from tests.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD, WAREHOUSE_PASSWORD  # noqa: F401
 from tests.factories import (

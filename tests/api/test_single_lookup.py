@@ -4,8 +4,8 @@ import pytest
 
 from envmanager.kinds import Kind
 from envmanager.selectors.environment import entry_as_dict
-from envmanager.selectors.hot_path import target_effective_entry
 from envmanager.selectors.exports import target_effective_environment
+from envmanager.selectors.hot_path import target_effective_entry
 from envmanager.services import links as link_services
 from tests.factories import (
     ConnectionFactory,

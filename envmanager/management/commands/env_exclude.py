@@ -1,5 +1,6 @@
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.selectors.env_objects import env_object_get
+from envmanager.selectors.workspaces import deployment_by_name, workspace_by_name
 from envmanager.services import links as link_services
 from envmanager.services.audit import env_object_label
 
@@ -23,10 +24,10 @@ class Command(cli.EnvManagerCommand):
 
     def handle(self, *args, workspace, key, deployment, dry_run, **options):
         kind = cli.kind_from_options(options)
-        workspace = cli.workspace_by_name(workspace)
-        deployment = cli.deployment_by_name(workspace, deployment)
+        workspace = workspace_by_name(workspace)
+        deployment = deployment_by_name(workspace, deployment)
         env_object = env_object_get(workspace=workspace, kind=kind, key=key)
-        with cli.changes(dry_run=dry_run):
+        with utils.changes(dry_run=dry_run):
             self.service(env_object=env_object, actor=None, deployment=deployment)
         names = {"deployment": deployment.name, "target": env_object_label(env_object)}
         if dry_run:

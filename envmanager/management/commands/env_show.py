@@ -1,5 +1,5 @@
 from envmanager.kinds import Kind
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.selectors.environment import (
     EffectiveEntry,
     Source,
@@ -7,6 +7,7 @@ from envmanager.selectors.environment import (
     entry_as_dict,
     ide_project_effective_environment,
 )
+from envmanager.selectors.workspaces import workspace_by_name
 
 
 class Command(cli.EnvManagerCommand):
@@ -29,7 +30,7 @@ class Command(cli.EnvManagerCommand):
     def handle(self, *args, workspace, output_format, **options):
         kind = cli.kind_from_options(options)
         kinds = (kind,) if kind else None
-        workspace = cli.workspace_by_name(workspace)
+        workspace = workspace_by_name(workspace)
         deployment, ide_project = cli.targets(workspace, options)
         if deployment is not None:
             entries = deployment_effective_environment(deployment=deployment, kinds=kinds)
@@ -38,9 +39,9 @@ class Command(cli.EnvManagerCommand):
         if output_format == "json":
             self.write_json([entry_as_dict(entry, reveal=False) for entry in entries])
             return
-        target = cli.target_label(deployment, ide_project)
+        target = utils.target_label(deployment, ide_project)
         self.stdout.write(
-            f"Effective environment of {target} in Workspace '{workspace.name}': {cli.plural(len(entries), 'object')}."
+            f"Effective environment of {target} in Workspace '{workspace.name}': {utils.plural(len(entries), 'object')}."
         )
         for entry in entries:
             self._write_entry(entry)
@@ -50,9 +51,9 @@ class Command(cli.EnvManagerCommand):
         self.stdout.write(f"{Kind(entry.kind).label} '{entry.key}'  [{entry.source_label}]")
         for name, field in entry.fields.items():
             if field.secret:
-                shown = cli.secret_state(field.is_set)
+                shown = utils.secret_state(field.is_set)
             elif field.value is not None:
-                shown = cli.show_value(field.value)
+                shown = utils.show_value(field.value)
             else:
                 continue
             note = "  (override)" if field.source == Source.OVERRIDE else ""

@@ -1,7 +1,8 @@
 from django.core.management.base import CommandError
 
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.selectors.env_objects import env_object_get
+from envmanager.selectors.workspaces import workspace_by_name
 from envmanager.services import links as link_services
 from envmanager.services.audit import env_object_label
 
@@ -25,22 +26,22 @@ class Command(cli.EnvManagerCommand):
 
     def handle(self, *args, workspace, key, all_deployments, yes, dry_run, **options):
         kind = cli.kind_from_options(options)
-        workspace = cli.workspace_by_name(workspace)
+        workspace = workspace_by_name(workspace)
         deployment, ide_project = cli.targets(workspace, options)
         env_object = env_object_get(workspace=workspace, kind=kind, key=key)
         label = env_object_label(env_object)
         if all_deployments and not env_object.linked_to_all:
             raise CommandError(f"{label} is not linked to all Deployments; nothing to unlink.")
-        target = "all Deployments" if all_deployments else cli.target_label(deployment, ide_project)
+        target = "all Deployments" if all_deployments else utils.target_label(deployment, ide_project)
         # Rehearse (rolled back) so that "not linked" is reported before the question, not after it.
-        with cli.changes(dry_run=True):
+        with utils.changes(dry_run=True):
             self._unlink(env_object, deployment, ide_project, all_deployments)
         if dry_run:
             self.stdout.write(f"Would unlink {label} from {target}.")
             self.dry_run_note()
             return
         self.confirm(f"Unlink {label} from {target}? Its overrides and exclusions there go with it.", yes=yes)
-        with cli.changes(dry_run=False):
+        with utils.changes(dry_run=False):
             self._unlink(env_object, deployment, ide_project, all_deployments)
         self.success(f"Unlinked {label} from {target}.")
 

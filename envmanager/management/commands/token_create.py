@@ -1,4 +1,5 @@
-from envmanager.management import cli
+from envmanager.management import cli, utils
+from envmanager.selectors.workspaces import workspace_by_name
 from envmanager.services import tokens as token_services
 
 
@@ -23,10 +24,10 @@ class Command(cli.EnvManagerCommand):
         cli.add_dry_run_option(parser)
 
     def handle(self, *args, workspace, name, dry_run, **options):
-        workspace = cli.workspace_by_name(workspace)
+        workspace = workspace_by_name(workspace)
         deployment, ide_project = cli.targets(workspace, options)
-        target = cli.target_label(deployment, ide_project)
-        with cli.changes(dry_run=dry_run):
+        target = utils.target_label(deployment, ide_project)
+        with utils.changes(dry_run=dry_run):
             issued = token_services.api_token_create(
                 actor=None, name=name, deployment=deployment, ide_project=ide_project
             )

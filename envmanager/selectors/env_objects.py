@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Prefetch, Q
 
+from envmanager import crypto
 from envmanager.kinds import KIND_SPECS, Kind
 from envmanager.models import Deployment, EnvObject, IdeProject, Link, Workspace
 
@@ -53,6 +54,24 @@ def env_object_or_none(
         return env_object_get(workspace=workspace, kind=kind, key=key, deployment=deployment)
     except ValidationError:
         return None
+
+
+def plaintext_values(env_object: EnvObject) -> dict:
+    """Return every field's value with secrets decrypted (kept in memory; never rendered)."""
+    values = {}
+    for name in env_object.spec.field_names:
+        if env_object.is_secret_field(name):
+            token = env_object.secrets.get(name)
+            values[name] = crypto.unseal_value(token) if token else None
+        else:
+            values[name] = env_object.data.get(name)
+    return values
+
+
+def differing_fields(existing: EnvObject, values: dict) -> list[str]:
+    """Return the fields whose value in `values` differs from the Workspace object's own."""
+    current = plaintext_values(existing)
+    return [name for name in existing.spec.field_names if values.get(name) != current[name]]
 
 
 def env_object_list(*, workspace: Workspace, deployment: Deployment | None, kinds=None) -> list[EnvObject]:

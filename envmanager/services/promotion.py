@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from envmanager.models import EnvObject, Link
+from envmanager.selectors.env_objects import differing_fields, plaintext_values
 from envmanager.services.audit import audit_record, env_object_label, env_object_snapshot
 from envmanager.services.env_objects import env_object_lock
-from envmanager.services.overrides import differing_fields, link_showing_values, plaintext_values
+from envmanager.services.overrides import link_showing_values
 
 
 @dataclass

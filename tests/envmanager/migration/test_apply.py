@@ -5,6 +5,7 @@ import pytest
 from envmanager.airflow_db.database import open_metadata_database
 from envmanager.kinds import Kind
 from envmanager.models import AuditEntry, EnvObject, Link, MigrationRun
+from envmanager.selectors.env_objects import plaintext_values
 from envmanager.selectors.environment import deployment_effective_environment
 from envmanager.services import links as link_services
 from envmanager.services.migration import (
@@ -12,8 +13,7 @@ from envmanager.services.migration import (
     airflow_migration_apply,
     deployment_migration_lock,
 )
-from envmanager.services.overrides import plaintext_values
-from tests.factories import ConnectionFactory, VariableFactory
+from tests.factories import ConnectionFactory
 
 
 def _rows(url, table):

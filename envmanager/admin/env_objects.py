@@ -322,7 +322,7 @@ class LinkAddForm(ServiceModelForm):
         if data["exclude"]:
             if data["deployment"] is None or data["ide_project"] is not None:
                 raise ValidationError({"deployment": "An exclusion names one Deployment (and no IDE project)."})
-            return link_services.deployment_exclude(
+            return link_services.link_exclude(
                 env_object=data["env_object"], actor=self.actor, deployment=data["deployment"]
             )
         return link_services.link_create(
@@ -398,7 +398,7 @@ class LinkAdmin(ServiceModelAdmin):
     def delete_through_service(self, obj, actor):
         target = {"deployment": obj.deployment, "ide_project": obj.ide_project}
         if obj.excluded:
-            link_services.deployment_include(env_object=obj.env_object, actor=actor, deployment=obj.deployment)
+            link_services.link_include(env_object=obj.env_object, actor=actor, deployment=obj.deployment)
         else:
             link_services.link_delete(env_object=obj.env_object, actor=actor, **target)
 

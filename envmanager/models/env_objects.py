@@ -24,6 +24,8 @@ class EnvObject(models.Model):
 
     Workspace-scoped when `deployment` is null, else Deployment-scoped. Plain field values live in
     `data`; secret ones in `secrets` as one Fernet token per field, so "is it set?" needs no key.
+    One spelling for the pair: the columns are `data`/`secrets` (a Link's `override_data`/
+    `override_secrets`); Python code holding their contents calls them `plain`/`sealed`.
     """
 
     workspace = models.ForeignKey("envmanager.Workspace", on_delete=models.CASCADE, related_name="env_objects")

@@ -18,7 +18,7 @@ class AuditPage:
     actor: str
     action: str
     actors: list[str]
-    actions: list[str]
+    actions: list[tuple[str, str]]  # (stored value, label) of the actions this Workspace's entries have
 
     @property
     def is_filtered(self) -> bool:
@@ -45,7 +45,11 @@ def workspace_audit_page(*, workspace: Workspace, key: str = "", actor: str = ""
     key, actor, action = clean_query(key), clean_query(actor), clean_query(action)
     entries = AuditEntry.objects.filter(workspace=workspace)
     actors = list(entries.order_by("actor_name").values_list("actor_name", flat=True).distinct())
-    actions = list(entries.order_by("action").values_list("action", flat=True).distinct())
+    labels = dict(AuditEntry.Action.choices)
+    actions = [
+        (value, labels.get(value, value))
+        for value in entries.order_by("action").values_list("action", flat=True).distinct()
+    ]
     if key:
         entries = entries.filter(target_label__icontains=key)
     if actor:

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from envmanager.models import Deployment, IdeProject
+from envmanager.models import AuditEntry, Deployment, IdeProject
 from envmanager.selectors.exports import ExportFile, ExportOptions, environment_export, target_label
 from envmanager.services.audit import audit_record
 
@@ -28,8 +28,8 @@ def environment_export_record(
     )
     target = deployment or ide_project
     audit_record(
-        actor=actor, action="environment.export", workspace=target.workspace,
-        target_type="deployment" if deployment else "ide_project", target_id=target.pk,
+        actor=actor, action=AuditEntry.Action.ENVIRONMENT_EXPORT, workspace=target.workspace,
+        target_type=AuditEntry.TargetType.DEPLOYMENT if deployment else "ide_project", target_id=target.pk,
         target_label=f"{target_label(deployment=deployment, ide_project=ide_project)} as {export_format}",
         extra={
             "format": export_format, "objects": export.count, "skipped": len(export.skipped), "channel": channel,

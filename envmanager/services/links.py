@@ -5,7 +5,7 @@ from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
 from envmanager.kinds import Kind
-from envmanager.models import Deployment, EnvObject, IdeProject, Link
+from envmanager.models import AuditEntry, Deployment, EnvObject, IdeProject, Link
 from envmanager.services.audit import audit_record, changed_secret_names, env_object_label, link_snapshot
 from envmanager.services.env_objects import apply_field_values, check_complete, env_object_lock
 
@@ -36,7 +36,7 @@ def _link_row(env_object: EnvObject, deployment, ide_project) -> Link | None:
 
 def _audit_link(*, actor, action: str, env_object: EnvObject, target: str, before=None, after=None, extra=None):
     audit_record(
-        actor=actor, action=action, workspace=env_object.workspace, target_type="env_object",
+        actor=actor, action=action, workspace=env_object.workspace, target_type=AuditEntry.TargetType.ENV_OBJECT,
         target_id=env_object.pk, target_label=f"{env_object_label(env_object)} -> {target}",
         before=before, after=after, extra=extra,
     )
@@ -57,11 +57,12 @@ def link_create(
         before = link_snapshot(link)
         link.excluded = False
         link.save(update_fields=["excluded", "updated_at"])
-        _audit_link(actor=actor, action="link.include", env_object=env_object, target=target,
+        _audit_link(actor=actor, action=AuditEntry.Action.LINK_INCLUDE, env_object=env_object, target=target,
                     before=before, after=link_snapshot(link))
         return link
     link = Link.objects.create(env_object=env_object, deployment=deployment, ide_project=ide_project)
-    _audit_link(actor=actor, action="link.create", env_object=env_object, target=target, after=link_snapshot(link))
+    _audit_link(actor=actor, action=AuditEntry.Action.LINK_CREATE, env_object=env_object, target=target,
+    after=link_snapshot(link))
     return link
 
 
@@ -83,7 +84,7 @@ def link_delete(
         raise ValidationError(f"{env_object.get_kind_display()} '{env_object.key}' is not linked to {target}.")
     before = link_snapshot(link)
     link.delete()
-    _audit_link(actor=actor, action="link.delete", env_object=env_object, target=target, before=before)
+    _audit_link(actor=actor, action=AuditEntry.Action.LINK_DELETE, env_object=env_object, target=target, before=before)
 
 
 @sensitive_variables("fields")
@@ -125,7 +126,7 @@ def link_set_override(
     link.override_data, link.override_secrets = plain, sealed
     link.save()
     _audit_link(
-        actor=actor, action="link.override", env_object=env_object, target=target, before=before,
+        actor=actor, action=AuditEntry.Action.LINK_OVERRIDE, env_object=env_object, target=target, before=before,
         after=link_snapshot(link), extra={"secrets_written": changed_secret_names(before_tokens, sealed)},
     )
     return link
@@ -158,8 +159,8 @@ def env_object_set_linked_to_all(*, env_object: EnvObject, actor, linked_to_all:
         dropped = [link.deployment.name for link in excluded]
         excluded.delete()
     audit_record(
-        actor=actor, action="env_object.link_all" if linked_to_all else "env_object.unlink_all",
-        workspace=env_object.workspace, target_type="env_object", target_id=env_object.pk,
+        actor=actor, action=AuditEntry.Action.ENV_OBJECT_LINK_ALL if linked_to_all else "env_object.unlink_all",
+        workspace=env_object.workspace, target_type=AuditEntry.TargetType.ENV_OBJECT, target_id=env_object.pk,
         target_label=env_object_label(env_object), before={"linked_to_all": not linked_to_all},
         after={"linked_to_all": linked_to_all}, extra={"exclusions_removed": dropped} if dropped else None,
     )
@@ -167,7 +168,7 @@ def env_object_set_linked_to_all(*, env_object: EnvObject, actor, linked_to_all:
 
 
 @transaction.atomic
-def deployment_exclude(*, env_object: EnvObject, actor, deployment: Deployment) -> Link:
+def link_exclude(*, env_object: EnvObject, actor, deployment: Deployment) -> Link:
     """Keep one Deployment from receiving an object that is linked to all Deployments."""
     env_object = env_object_lock(env_object)
     _check_target(env_object, deployment, None)
@@ -188,14 +189,14 @@ def deployment_exclude(*, env_object: EnvObject, actor, deployment: Deployment) 
     else:
         link.excluded = True
         link.save(update_fields=["excluded", "updated_at"])
-    _audit_link(actor=actor, action="link.exclude", env_object=env_object, target=target, before=before,
+    _audit_link(actor=actor, action=AuditEntry.Action.LINK_EXCLUDE, env_object=env_object, target=target, before=before,
                 after=link_snapshot(link))
     return link
 
 
 @transaction.atomic
-def deployment_include(*, env_object: EnvObject, actor, deployment: Deployment) -> None:
-    """Undo `deployment_exclude`: the Deployment receives the object again."""
+def link_include(*, env_object: EnvObject, actor, deployment: Deployment) -> None:
+    """Undo `link_exclude`: the Deployment receives the object again."""
     env_object = env_object_lock(env_object)
     _check_target(env_object, deployment, None)
     link = _link_row(env_object, deployment, None)
@@ -205,5 +206,5 @@ def deployment_include(*, env_object: EnvObject, actor, deployment: Deployment) 
         )
     before = link_snapshot(link)
     link.delete()
-    _audit_link(actor=actor, action="link.include", env_object=env_object, target=_target_label(deployment, None),
+    _audit_link(actor=actor, action=AuditEntry.Action.LINK_INCLUDE, env_object=env_object, target=_target_label(deployment, None),
                 before=before)

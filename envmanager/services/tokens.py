@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from envmanager.models import ApiToken, Deployment, IdeProject
+from envmanager.models import ApiToken, AuditEntry, Deployment, IdeProject
 from envmanager.models.tokens import TOKEN_NAME_MAX_LENGTH
 from envmanager.selectors.hot_path import active_token_by_hash
 from envmanager.services.audit import audit_record
@@ -96,7 +96,8 @@ def api_token_create(
         raise _duplicate_name(name, deployment, ide_project) from None
     # The audit entry names the token; neither the token nor its hash is recorded.
     audit_record(
-        actor=actor, action="api_token.create", workspace=target.workspace, target_type="api_token",
+        actor=actor, action=AuditEntry.Action.API_TOKEN_CREATE, workspace=target.workspace,
+        target_type=AuditEntry.TargetType.API_TOKEN,
         target_id=api_token.pk, target_label=_token_label(name, deployment, ide_project),
         after={"name": name, "target": _target_label(deployment, ide_project)},
     )
@@ -116,7 +117,8 @@ def api_token_revoke(*, api_token: ApiToken, actor) -> ApiToken:
     if not revoked:
         raise ValidationError(f"{label} was already revoked.")
     audit_record(
-        actor=actor, action="api_token.revoke", workspace=api_token.workspace, target_type="api_token",
+        actor=actor, action=AuditEntry.Action.API_TOKEN_REVOKE, workspace=api_token.workspace,
+        target_type=AuditEntry.TargetType.API_TOKEN,
         target_id=api_token.pk, target_label=label,
         before={"name": api_token.name, "revoked": False}, after={"name": api_token.name, "revoked": True},
     )

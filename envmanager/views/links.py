@@ -77,8 +77,8 @@ def env_object_links(request, workspace_id, object_id):
 
 # Changes one Deployment's link; each action is one service.
 DEPLOYMENT_LINK_ACTIONS = {
-    "exclude": (link_services.deployment_exclude, "Excluded Deployment '{deployment}' from {label}."),
-    "include": (link_services.deployment_include, "Deployment '{deployment}' receives {label} again."),
+    "exclude": (link_services.link_exclude, "Excluded Deployment '{deployment}' from {label}."),
+    "include": (link_services.link_include, "Deployment '{deployment}' receives {label} again."),
     "unlink": (link_services.link_delete, "Unlinked {label} from Deployment '{deployment}'."),
 }
 

@@ -129,7 +129,7 @@ def secret_world(workspace, dev, prod, owner) -> SecretWorld:
     override = link_services.link_set_override(
         env_object=connection, actor=None, deployment=prod, fields={"host": "prod-db.example.com", "password": MARKER}
     )
-    exclusion = link_services.deployment_exclude(env_object=connection, actor=None, deployment=staging)
+    exclusion = link_services.link_exclude(env_object=connection, actor=None, deployment=staging)
     variable_link = link_services.link_create(env_object=variable, actor=None, deployment=dev)
     variable_link = link_services.link_set_override(
         env_object=variable, actor=None, deployment=dev, fields={"value": f"{MARKER}-dev"}

@@ -158,7 +158,7 @@ def test_override_of_a_secret_variable_value_is_write_only(su_client, workspace,
 
 def test_excluded_link_has_no_override_inputs(su_client, connection, prod):
     link_services.env_object_set_linked_to_all(env_object=connection, actor=None, linked_to_all=True)
-    exclusion = link_services.deployment_exclude(env_object=connection, actor=None, deployment=prod)
+    exclusion = link_services.link_exclude(env_object=connection, actor=None, deployment=prod)
 
     response = su_client.get(admin_url(exclusion, "change"))
 
@@ -178,7 +178,7 @@ def test_deleting_a_link_unlinks_through_the_service(su_client, dev_link):
 
 def test_deleting_an_exclusion_includes_the_deployment_again(su_client, connection, prod):
     link_services.env_object_set_linked_to_all(env_object=connection, actor=None, linked_to_all=True)
-    exclusion = link_services.deployment_exclude(env_object=connection, actor=None, deployment=prod)
+    exclusion = link_services.link_exclude(env_object=connection, actor=None, deployment=prod)
     audit_count = AuditEntry.objects.count()
 
     su_client.post(admin_url(exclusion, "delete"), {"post": "yes"})
@@ -204,7 +204,7 @@ def test_refused_delete_shows_the_reason_and_keeps_the_row(su_client, connection
 def test_refused_bulk_delete_deletes_none(su_client, connection, dev, prod):
     link_services.env_object_set_linked_to_all(env_object=connection, actor=None, linked_to_all=True)
     override = link_services.link_set_override(env_object=connection, actor=None, deployment=prod, fields={"host": "p"})
-    exclusion = link_services.deployment_exclude(env_object=connection, actor=None, deployment=dev)
+    exclusion = link_services.link_exclude(env_object=connection, actor=None, deployment=dev)
     audit_count = AuditEntry.objects.count()
 
     response = su_client.post(

@@ -239,7 +239,7 @@ def test_the_openapi_key_patterns_are_the_key_rules(client):
 
 def test_excluded_deployment_gets_404_for_an_object_linked_to_all(client, dev_token, dev, environment):
     link_services.link_clear_override(env_object=environment["warehouse"], actor=None, deployment=dev)
-    link_services.deployment_exclude(env_object=environment["warehouse"], actor=None, deployment=dev)
+    link_services.link_exclude(env_object=environment["warehouse"], actor=None, deployment=dev)
 
     assert _get(client, "/api/v1/connections/warehouse", dev_token).status_code == 404
 

@@ -34,7 +34,7 @@ def landscape(workspace, other_workspace, dev, prod):
     link_services.link_set_override(env_object=to_all, actor=None, deployment=prod, fields={"password": "prod-pw"})
 
     excluded = EnvVarFactory(workspace=workspace, key="EXCLUDED", linked_to_all=True, fields={"value": "x"})
-    link_services.deployment_exclude(env_object=excluded, actor=None, deployment=dev)
+    link_services.link_exclude(env_object=excluded, actor=None, deployment=dev)
 
     ConnectionFactory(workspace=workspace, key="unlinked", fields={"conn_type": "http"})
 

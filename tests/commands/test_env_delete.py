@@ -77,7 +77,7 @@ def test_deletes_a_deployment_object_and_leaves_the_workspace_one(run, workspace
 
 def test_link_to_all_object_reports_receivers_and_exclusions(run, workspace, dev, prod):
     env = VariableFactory(workspace=workspace, key="flag", linked_to_all=True)
-    link_services.deployment_exclude(env_object=env, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=env, actor=None, deployment=prod)
 
     result = run("env_delete", type="variable", key="flag", dry_run=True)
 

@@ -94,7 +94,7 @@ def test_unlink_of_a_missing_link_fails_before_asking(run, warehouse, dev):
 
 def test_unlink_all_deployments_drops_exclusions(run, workspace, dev, prod):
     flag = EnvVarFactory(workspace=workspace, key="FLAG", linked_to_all=True)
-    link_services.deployment_exclude(env_object=flag, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=flag, actor=None, deployment=prod)
 
     run("env_unlink", type="env", key="FLAG", all_deployments=True, yes=True)
 

@@ -20,7 +20,7 @@ def objects(workspace, dev, prod):
     notebooks = IdeProjectFactory(workspace=workspace, name="notebooks")
     link_services.link_create(env_object=warehouse, actor=None, ide_project=notebooks)
     flag = EnvVarFactory(workspace=workspace, key="LOG_LEVEL", linked_to_all=True)
-    link_services.deployment_exclude(env_object=flag, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=flag, actor=None, deployment=prod)
     VariableFactory(workspace=workspace, key="unused")
     VariableFactory(workspace=workspace, deployment=prod, key="batch_size", fields={"value": "5"})
 

@@ -38,6 +38,8 @@ def test_filter_by_key_actor_and_action(client, operator, owner, workspace):
     assert '<option value="operator" selected>' in by_actor and '<option value="system"' in by_actor
 
     by_action = client.get(address, {"action": "membership.set"}).content.decode()
+    assert '<option value="membership.set" selected>Member role set</option>' in by_action
+    assert '<option value="env_object.create">Object created</option>' in by_action
     assert "env_object.create" not in by_action.split('id="audit-table"', 1)[1]
     assert "User &#x27;operator&#x27;" in by_action
 
@@ -73,3 +75,11 @@ def test_only_entries_of_this_workspace(client, owner, workspace, other_workspac
     sign_in(client, owner)
     html = client.get(url("audit-list", workspace.pk)).content.decode()
     assert "foreign_key" not in html and "Other Team" not in html.split("<main", 1)[1]
+
+
+def test_stored_action_values_are_the_named_choices():
+    """Entries already stored keep their meaning: the choices' values are the strings services always wrote."""
+    assert AuditEntry.Action.LINK_CREATE == "link.create"
+    assert AuditEntry.Action.ENV_OBJECT_MIGRATE == "env_object.migrate"
+    assert AuditEntry.TargetType.ENV_OBJECT == "env_object"
+    assert all(value.count(".") == 1 for value in AuditEntry.Action.values)

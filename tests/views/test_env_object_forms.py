@@ -309,7 +309,7 @@ def test_delete_asks_first_and_says_how_many_deployments_use_it(client, operator
 
 def test_delete_of_an_object_linked_to_all_counts_all_but_excluded(client, operator, workspace, dev, prod):
     everywhere = VariableFactory(workspace=workspace, key="all", linked_to_all=True)
-    link_services.deployment_exclude(env_object=everywhere, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=everywhere, actor=None, deployment=prod)
     sign_in(client, operator)
     confirm = client.get(url("env-object-delete", workspace.pk, everywhere.pk)).content.decode()
     assert "Used by <strong>1 Deployment</strong>." in confirm

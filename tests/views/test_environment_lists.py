@@ -19,7 +19,7 @@ def test_workspace_table_shows_summary_scope_links_and_overrides(client, operato
     link_services.link_create(env_object=conn, actor=None, ide_project=ide)
     link_services.link_set_override(env_object=conn, actor=None, deployment=dev, fields={"host": "dev-db"})
     everywhere = ConnectionFactory(workspace=workspace, key="everywhere", linked_to_all=True)
-    link_services.deployment_exclude(env_object=everywhere, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=everywhere, actor=None, deployment=prod)
     ConnectionFactory(workspace=workspace, key="lonely")
     sign_in(client, operator)
 
@@ -177,7 +177,7 @@ def environment_of_dev(workspace, dev, prod):
     ConnectionFactory(workspace=workspace, key="to_all", linked_to_all=True)
     ConnectionFactory(workspace=workspace, key="unlinked")
     excluded = ConnectionFactory(workspace=workspace, key="excluded", linked_to_all=True)
-    link_services.deployment_exclude(env_object=excluded, actor=None, deployment=dev)
+    link_services.link_exclude(env_object=excluded, actor=None, deployment=dev)
     shadowed = ConnectionFactory(workspace=workspace, key="shadowed", fields={"conn_type": "http", "host": "ws-host"})
     link_services.link_create(env_object=shadowed, actor=None, deployment=dev)
     ConnectionFactory(

@@ -19,7 +19,7 @@ def _add_objects(workspace, dev, prod, ide, start, stop):
             link_services.link_create(env_object=obj, actor=None, deployment=dev)
             link_services.link_create(env_object=obj, actor=None, deployment=prod)
         if n % 4 == 0 and n % 8 == 0:
-            link_services.deployment_exclude(env_object=obj, actor=None, deployment=prod)
+            link_services.link_exclude(env_object=obj, actor=None, deployment=prod)
         if n % 5 == 0:
             link_services.link_create(env_object=obj, actor=None, ide_project=ide)
         if n % 4 == 1 and n % 3 == 0:

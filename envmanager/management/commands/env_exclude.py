@@ -13,7 +13,7 @@ class Command(cli.EnvManagerCommand):
     example = "manage.py env_exclude --type env --key LOG_LEVEL --deployment prod"
     deployment_help = "The Deployment to leave out."
     # env_include shares everything else and swaps these three.
-    service = staticmethod(link_services.deployment_exclude)
+    service = staticmethod(link_services.link_exclude)
     would = "Would exclude Deployment '{deployment}' from {target}."
     done = "Deployment '{deployment}' no longer receives {target}."
 

@@ -82,7 +82,7 @@ def objects_create(places: DemoPlaces) -> int:
     create(Kind.VARIABLE, "partner_api_key", {"value": "demo-partner-key"}, is_secret=True, linked=(prod,))
     create(Kind.ENV, "TZ", {"value": "UTC"}, linked=(dev, prod, ide))
     log_level = create(Kind.ENV, "LOG_LEVEL", {"value": "DEBUG"}, linked_to_all=True)
-    link_services.deployment_exclude(env_object=log_level, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=log_level, actor=None, deployment=prod)
     create(Kind.METRICS, "prometheus", {
         "endpoint": "https://prometheus.demo.example.com/api/v1/write", "exporter_type": "prometheus_remote_write",
         "auth_type": "bearer", "password": "demo-bearer-token", "labels": {"team": "data-platform"},

@@ -122,11 +122,11 @@ def test_link_to_all_covers_deployments_created_later(workspace, dev):
 def test_exclusion_removes_one_deployment_and_include_restores_it(workspace, dev, prod):
     variable = VariableFactory(workspace=workspace, key="region", fields={"value": "eu"}, linked_to_all=True)
 
-    link_services.deployment_exclude(env_object=variable, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=variable, actor=None, deployment=prod)
     assert (Kind.VARIABLE, "region") in _values(dev)
     assert (Kind.VARIABLE, "region") not in _values(prod)
 
-    link_services.deployment_include(env_object=variable, actor=None, deployment=prod)
+    link_services.link_include(env_object=variable, actor=None, deployment=prod)
     assert (Kind.VARIABLE, "region") in _values(prod)
 
 
@@ -141,7 +141,7 @@ def test_override_on_a_link_to_all_object_applies_to_that_deployment_only(worksp
 
 def test_turning_link_to_all_off_drops_exclusions_and_keeps_explicit_links(workspace, dev, prod):
     variable = VariableFactory(workspace=workspace, key="region", fields={"value": "eu"}, linked_to_all=True)
-    link_services.deployment_exclude(env_object=variable, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=variable, actor=None, deployment=prod)
     link_services.link_create(env_object=variable, actor=None, deployment=dev)
 
     link_services.env_object_set_linked_to_all(env_object=variable, actor=None, linked_to_all=False)

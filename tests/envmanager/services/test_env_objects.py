@@ -173,7 +173,7 @@ def test_excluding_a_deployment_with_an_override_is_refused(workspace, dev):
     variable = VariableFactory(workspace=workspace, linked_to_all=True)
     link_services.link_set_override(env_object=variable, actor=None, deployment=dev, fields={"value": "x"})
     with pytest.raises(ValidationError, match="remove the override"):
-        link_services.deployment_exclude(env_object=variable, actor=None, deployment=dev)
+        link_services.link_exclude(env_object=variable, actor=None, deployment=dev)
     assert variable.links.get().override_data == {"value": "x"}
 
 
@@ -207,9 +207,9 @@ def _every_service_call(workspace, dev, user):
     yield "link.delete"
     link_services.env_object_set_linked_to_all(env_object=connection_object, actor=user, linked_to_all=True)
     yield "env_object.link_all"
-    link_services.deployment_exclude(env_object=connection_object, actor=user, deployment=dev)
+    link_services.link_exclude(env_object=connection_object, actor=user, deployment=dev)
     yield "link.exclude"
-    link_services.deployment_include(env_object=connection_object, actor=user, deployment=dev)
+    link_services.link_include(env_object=connection_object, actor=user, deployment=dev)
     yield "link.include"
     variable = env_object_services.env_object_create(
         workspace=workspace, actor=user, kind=Kind.VARIABLE, key="v", fields={"value": MARKER}, is_secret=True,

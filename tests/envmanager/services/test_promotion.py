@@ -102,7 +102,7 @@ def test_only_differing_fields_become_the_override(workspace, dev, owner):
 
 def test_promotion_includes_an_excluded_deployment_again(workspace, dev, owner):
     shared = VariableFactory(workspace=workspace, key="region", fields={"value": "eu"}, linked_to_all=True)
-    link_services.deployment_exclude(env_object=shared, actor=None, deployment=dev)
+    link_services.link_exclude(env_object=shared, actor=None, deployment=dev)
     own = VariableFactory(workspace=workspace, deployment=dev, key="region", fields={"value": "us"})
     before = _environment(dev)
 

@@ -14,6 +14,7 @@ from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
 from envmanager.models import Deployment, IdeProject, Role, Workspace, WorkspaceRoleGroup
+from envmanager.targets import Target
 
 # Codenames (app label "envmanager"); the vendor's names are the permissions' display names.
 WORKSPACE_GET = "workspace_get"
@@ -120,6 +121,19 @@ def ide_project_for_user(user, workspace: Workspace, ide_project_id) -> IdeProje
         return IdeProject.objects.get(pk=ide_project_id, workspace=workspace)
     except (IdeProject.DoesNotExist, ValueError, TypeError):
         raise Http404("No such IDE project.") from None
+
+
+def target_for_user(
+    user, workspace: Workspace, *, deployment_id=None, ide_project_id=None, deployment_perm: str | None = None
+) -> Target:
+    """Return the Deployment or IDE project of `workspace` a URL names; 404 outside it.
+
+    A Deployment also needs `deployment_perm` (403 without it); IDE projects carry no permissions of
+    their own, so the caller's Workspace permission decides for them.
+    """
+    if deployment_id is not None:
+        return Target(deployment=deployment_for_user(user, workspace, deployment_id, perm=deployment_perm))
+    return Target(ide_project=ide_project_for_user(user, workspace, ide_project_id))
 
 
 def user_can(user, perm: str, obj) -> bool:

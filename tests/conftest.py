@@ -116,7 +116,7 @@ def warehouse(workspace, dev):
         },
     )
     link_services.link_set_override(
-        env_object=connection, actor=None, deployment=dev,
+        env_object=connection, actor=None, target=dev,
         fields={"host": "db-dev.internal", "password": WAREHOUSE_DEV_PASSWORD},
     )
     return connection
@@ -126,8 +126,8 @@ def warehouse(workspace, dev):
 def environment(workspace, dev, prod, warehouse):
     """A small environment: a Workspace connection linked to all (dev overrides it), Deployment objects on dev."""
     shared_var = VariableFactory(workspace=workspace, key="region", fields={"value": "eu-west-1", "description": "Cloud region"})
-    link_services.link_create(env_object=shared_var, actor=None, deployment=dev)
-    link_services.link_create(env_object=shared_var, actor=None, deployment=prod)
+    link_services.link_create(env_object=shared_var, actor=None, target=dev)
+    link_services.link_create(env_object=shared_var, actor=None, target=prod)
     VariableFactory(workspace=workspace, deployment=dev, key="api_key", is_secret=True, fields={"value": API_KEY_VALUE})
     VariableFactory(workspace=workspace, deployment=prod, key="prod_only", fields={"value": "prod value"})
     EnvVarFactory(workspace=workspace, deployment=dev, key="LOG_LEVEL", fields={"value": "debug"})
@@ -140,7 +140,7 @@ def environment(workspace, dev, prod, warehouse):
 
 @pytest.fixture
 def dev_token(dev):
-    return token_services.api_token_create(actor=None, name="airflow-dev", deployment=dev)
+    return token_services.api_token_create(actor=None, name="airflow-dev", target=dev)
 
 
 # --- An Airflow metadata database to migrate from ----------------------------------------------------

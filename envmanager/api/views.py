@@ -8,29 +8,22 @@ from envmanager.api.openapi import openapi_document
 from envmanager.api.responses import api_error, api_json, api_not_modified
 from envmanager.kinds import Kind
 from envmanager.models import ApiToken
-from envmanager.selectors.environment import entry_as_dict
-from envmanager.selectors.exports import environment_etag, target_effective_environment, target_label
+from envmanager.selectors.environment import entry_as_dict, target_effective_environment
+from envmanager.selectors.exports import environment_etag
 from envmanager.selectors.hot_path import target_effective_entry
-
-
-def _target(api_token: ApiToken) -> dict:
-    return {"deployment": api_token.deployment, "ide_project": api_token.ide_project}
+from envmanager.targets import Target
 
 
 def _target_dict(api_token: ApiToken) -> dict:
-    target = api_token.target
-    return {
-        "type": "deployment" if api_token.deployment_id else "ide_project",
-        "name": target.name,
-        "workspace": api_token.workspace.name,
-    }
+    target = Target.of_row(api_token)
+    return {"type": target.audit_type, "name": target.name, "workspace": api_token.workspace.name}
 
 
 @api_view
 def environment(request):
     """The whole effective environment of the token's Deployment (or IDE project), with sources."""
     api_token = request.api_token
-    entries = target_effective_environment(**_target(api_token))
+    entries = target_effective_environment(target=Target.of_row(api_token))
     etag = environment_etag(entries)
     # If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" matches "x".
     wanted = {tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))}
@@ -44,9 +37,10 @@ def environment(request):
 
 def _one(request, kind: Kind, key: str):
     api_token = request.api_token
-    entry = target_effective_entry(**_target(api_token), kind=kind.value, key=key)
+    target = Target.of_row(api_token)
+    entry = target_effective_entry(target=target, kind=kind.value, key=key)
     if entry is None:
-        label = target_label(**_target(api_token))
+        label = target.label
         response = api_error(
             f"No {kind.label.lower()} '{key}' in {label}.", status=404, extra={"type": kind.value, "key": key}
         )

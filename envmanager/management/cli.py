@@ -20,8 +20,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from envmanager import crypto
 from envmanager.kinds import KIND_SPECS, Kind, parse_kind, value_notices
-from envmanager.models import Deployment, IdeProject, Workspace
+from envmanager.models import Workspace
 from envmanager.selectors.workspaces import deployment_by_name, ide_project_by_name
+from envmanager.targets import Target
 
 STDIN = "-"
 
@@ -220,10 +221,10 @@ def kind_from_options(options: dict) -> Kind | None:
     return parse_kind(options["type"])  # its ValidationError becomes a one-line CommandError
 
 
-def targets(workspace: Workspace, options: dict) -> tuple[Deployment | None, IdeProject | None]:
-    """Return the (Deployment, IDE project) named by --deployment / --ide-project; one of them is None."""
+def target(workspace: Workspace, options: dict) -> Target | None:
+    """Return the Deployment or IDE project named by --deployment / --ide-project (None for --all-deployments)."""
     if options.get("deployment"):
-        return deployment_by_name(workspace, options["deployment"]), None
+        return Target(deployment=deployment_by_name(workspace, options["deployment"]))
     if options.get("ide_project"):
-        return None, ide_project_by_name(workspace, options["ide_project"])
-    return None, None
+        return Target(ide_project=ide_project_by_name(workspace, options["ide_project"]))
+    return None

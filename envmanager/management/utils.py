@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from django.db import transaction
 
 from envmanager.kinds import KIND_SPECS, Kind
-from envmanager.models import Deployment, EnvObject, IdeProject
+from envmanager.models import Deployment, EnvObject
 from envmanager.selectors.env_objects import env_object_usage
 
 SECRET_SET, SECRET_NOT_SET = "set", "not set"
@@ -36,10 +36,6 @@ def generate_password() -> str:
 
 def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def target_label(deployment: Deployment | None, ide_project: IdeProject | None) -> str:
-    return f"Deployment '{deployment.name}'" if deployment else f"IDE project '{ide_project.name}'"
 
 
 def secret_state(is_set: bool) -> str:

@@ -19,6 +19,7 @@ from envmanager.kinds import KIND_SPECS, Kind
 from envmanager.models import Deployment, EnvObject, IdeProject
 from envmanager.selectors import env_objects
 from envmanager.selectors.env_objects import KIND_ORDER
+from envmanager.targets import Target
 
 
 class Source:
@@ -189,6 +190,16 @@ def ide_project_effective_environment(
         filters=_filters(kinds, key),
     )
     return resolve(workspace_rows)
+
+
+def target_effective_environment(
+    *, target: Target | Deployment | IdeProject | None = None, kinds: tuple[str, ...] | None = None, key: str | None = None
+) -> list[EffectiveEntry]:
+    """Return the effective environment of one Deployment or one IDE project (two queries)."""
+    target = Target.of(target)
+    if target.is_deployment:
+        return deployment_effective_environment(deployment=target.deployment, kinds=kinds, key=key)
+    return ide_project_effective_environment(ide_project=target.ide_project, kinds=kinds, key=key)
 
 
 def effective_entry(*, deployment: Deployment, kind: str, key: str) -> EffectiveEntry | None:

@@ -8,13 +8,13 @@ change both together.
 import json
 from datetime import UTC, datetime
 
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from envmanager.models import ApiToken, Deployment, EnvObject, IdeProject, Link, Workspace
 from envmanager.selectors.environment import EffectiveEntry, resolve
+from envmanager.targets import Target
 
 _OBJECT_COLUMNS = "o.id, o.kind, o.key, o.is_secret, o.data, o.secrets"
 # The rows `deployment_effective_environment(kinds=(kind,), key=key)` reads, as one statement:
@@ -49,7 +49,7 @@ def _json(value) -> dict:
 
 
 def target_effective_entry(
-    *, kind: str, key: str, deployment: Deployment | None = None, ide_project: IdeProject | None = None
+    *, kind: str, key: str, target: Target | Deployment | IdeProject | None = None
 ) -> EffectiveEntry | None:
     """Return the effective value of one (type, key) of a Deployment or IDE project, or None.
 
@@ -61,8 +61,8 @@ def target_effective_entry(
     with `kinds=(kind,), key=key`; tests/api/test_single_lookup.py holds the two equal over every way
     an object can reach (or not reach) a target.
     """
-    if (deployment is None) == (ide_project is None):
-        raise ValidationError("Name exactly one Deployment or one IDE project.")
+    target = Target.of(target)
+    deployment, ide_project = target.deployment, target.ide_project
     tables = {"objects": EnvObject._meta.db_table, "links": Link._meta.db_table}
     if deployment is not None:
         sql = _DEPLOYMENT_ONE_SQL.format(**tables)

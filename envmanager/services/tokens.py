@@ -20,6 +20,7 @@ from envmanager.models import ApiToken, AuditEntry, Deployment, IdeProject
 from envmanager.models.tokens import TOKEN_NAME_MAX_LENGTH
 from envmanager.selectors.hot_path import active_token_by_hash
 from envmanager.services.audit import audit_record
+from envmanager.targets import Target
 
 TOKEN_PREFIX = "emt_"
 TOKEN_LENGTH = len(TOKEN_PREFIX) + 43  # token_urlsafe(32) is 43 characters
@@ -55,37 +56,25 @@ def _clean_token_name(name: str) -> str:
     return name
 
 
-def _target_label(deployment: Deployment | None, ide_project: IdeProject | None) -> str:
-    return f"Deployment '{deployment.name}'" if deployment else f"IDE project '{ide_project.name}'"
+def _token_label(name: str, target: Target) -> str:
+    return f"API token '{name}' ({target.label})"
 
 
-def _token_label(name: str, deployment: Deployment | None, ide_project: IdeProject | None) -> str:
-    return f"API token '{name}' ({_target_label(deployment, ide_project)})"
-
-
-def _duplicate_name(name: str, deployment, ide_project) -> ValidationError:
-    return ValidationError(
-        {"name": f"{_target_label(deployment, ide_project)} already has an active API token named '{name}'."}
-    )
+def _duplicate_name(name: str, target: Target) -> ValidationError:
+    return ValidationError({"name": f"{target.label} already has an active API token named '{name}'."})
 
 
 @sensitive_variables("plain")
 @transaction.atomic
-def api_token_create(
-    *, actor, name: str, deployment: Deployment | None = None, ide_project: IdeProject | None = None
-) -> IssuedToken:
+def api_token_create(*, actor, name: str, target: Target | Deployment | IdeProject | None = None) -> IssuedToken:
     """Create a token for one Deployment or one IDE project; return it with its plain value."""
-    if (deployment is None) == (ide_project is None):
-        raise ValidationError("Name exactly one Deployment or one IDE project for the API token.")
+    target = Target.of(target)
     name = _clean_token_name(name)
-    target = deployment or ide_project
-    active = ApiToken.objects.filter(revoked_at__isnull=True, name=name)
-    active = active.filter(deployment=deployment) if deployment else active.filter(ide_project=ide_project)
-    if active.exists():
-        raise _duplicate_name(name, deployment, ide_project)
+    if ApiToken.objects.filter(revoked_at__isnull=True, name=name, **target.row_filter).exists():
+        raise _duplicate_name(name, target)
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     api_token = ApiToken(
-        workspace_id=target.workspace_id, deployment=deployment, ide_project=ide_project, name=name,
+        workspace_id=target.workspace_id, **target.row_filter, name=name,
         prefix=plain[:SHOWN_PREFIX_LENGTH], token_hash=token_hash(plain),
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
@@ -93,13 +82,13 @@ def api_token_create(
         with transaction.atomic():
             api_token.save()
     except IntegrityError:  # the same name was taken between the check and the insert
-        raise _duplicate_name(name, deployment, ide_project) from None
+        raise _duplicate_name(name, target) from None
     # The audit entry names the token; neither the token nor its hash is recorded.
     audit_record(
         actor=actor, action=AuditEntry.Action.API_TOKEN_CREATE, workspace=target.workspace,
         target_type=AuditEntry.TargetType.API_TOKEN,
-        target_id=api_token.pk, target_label=_token_label(name, deployment, ide_project),
-        after={"name": name, "target": _target_label(deployment, ide_project)},
+        target_id=api_token.pk, target_label=_token_label(name, target),
+        after={"name": name, "target": target.label},
     )
     return IssuedToken(api_token=api_token, plain=plain)
 
@@ -113,7 +102,7 @@ def api_token_revoke(*, api_token: ApiToken, actor) -> ApiToken:
         revoked_at=now, revoked_by=actor if actor is not None and actor.is_authenticated else None
     )
     api_token = ApiToken.objects.select_related("workspace", "deployment", "ide_project").get(pk=api_token.pk)
-    label = _token_label(api_token.name, api_token.deployment, api_token.ide_project)
+    label = _token_label(api_token.name, Target.of_row(api_token))
     if not revoked:
         raise ValidationError(f"{label} was already revoked.")
     audit_record(

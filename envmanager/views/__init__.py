@@ -6,7 +6,7 @@ from envmanager.views.environment import (
     ide_project_environment,
     workspace_environment,
 )
-from envmanager.views.exports import deployment_export, ide_project_export
+from envmanager.views.exports import environment_export
 from envmanager.views.home import home
 from envmanager.views.links import (
     env_object_deployment_link,
@@ -17,12 +17,7 @@ from envmanager.views.links import (
 )
 from envmanager.views.migration import migration_action, migration_plan, migration_result
 from envmanager.views.promotion import env_object_promote_view
-from envmanager.views.tokens import (
-    deployment_token_revoke,
-    deployment_tokens,
-    ide_project_token_revoke,
-    ide_project_tokens,
-)
+from envmanager.views.tokens import api_token_revoke, api_tokens
 from envmanager.views.workspaces import (
     audit_list,
     deployment_detail,
@@ -35,14 +30,13 @@ from envmanager.views.workspaces import (
 )
 
 __all__ = [
+    "api_token_revoke",
+    "api_tokens",
     "audit_list",
     "deployment_detail",
     "deployment_environment",
-    "deployment_export",
     "deployment_list",
     "deployment_settings",
-    "deployment_token_revoke",
-    "deployment_tokens",
     "env_object_create",
     "env_object_delete",
     "env_object_deployment_link",
@@ -50,13 +44,11 @@ __all__ = [
     "env_object_ide_project_unlink",
     "env_object_links",
     "env_object_promote_view",
+    "environment_export",
     "home",
     "ide_project_detail",
     "ide_project_environment",
-    "ide_project_export",
     "ide_project_list",
-    "ide_project_token_revoke",
-    "ide_project_tokens",
     "member_lockouts",
     "migration_action",
     "migration_plan",

@@ -17,7 +17,7 @@ def _export(request, target, export_format):
             message for messages in form.errors.values() for message in messages
         ), content_type="text/plain; charset=utf-8"))
     export = export_services.environment_export_record(
-        actor=request.user, export_format=export_format, options=form.options(), **target
+        actor=request.user, export_format=export_format, options=form.options(), target=target
     )
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
@@ -27,17 +27,10 @@ def _export(request, target, export_format):
 
 @require_POST
 @login_required
-def deployment_export(request, workspace_id, deployment_id, export_format):
-    """Download a Deployment's effective environment."""
+def environment_export(request, workspace_id, export_format, deployment_id=None, ide_project_id=None):
+    """Download a Deployment's or IDE project's effective environment (the Workspace's export permission guards it)."""
     workspace = permissions.workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_EXPORT)
-    deployment = permissions.deployment_for_user(request.user, workspace, deployment_id)
-    return _export(request, {"deployment": deployment, "ide_project": None}, export_format)
-
-
-@require_POST
-@login_required
-def ide_project_export(request, workspace_id, ide_project_id, export_format):
-    """Download an IDE project's effective environment (the Workspace's export permission guards it)."""
-    workspace = permissions.workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_EXPORT)
-    ide_project = permissions.ide_project_for_user(request.user, workspace, ide_project_id)
-    return _export(request, {"deployment": None, "ide_project": ide_project}, export_format)
+    target = permissions.target_for_user(
+        request.user, workspace, deployment_id=deployment_id, ide_project_id=ide_project_id
+    )
+    return _export(request, target, export_format)

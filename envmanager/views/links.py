@@ -14,11 +14,12 @@ from django_htmx.http import trigger_client_event
 from envmanager import permissions
 from envmanager.forms.environment import LinksForm, OverrideForm, add_service_error
 from envmanager.kinds import Kind
-from envmanager.models import Deployment, EnvObject, IdeProject, Link, Workspace
+from envmanager.models import EnvObject, Link, Workspace
 from envmanager.permissions import deployment_for_user, workspace_for_user
 from envmanager.selectors.env_objects import env_object_link_state
 from envmanager.services import link_sets as link_set_services
 from envmanager.services import links as link_services
+from envmanager.targets import Target
 from envmanager.views.base import ENV_CHANGED, KIND_NOUNS, action_done, render_page, safe_next, wants_fragment
 
 
@@ -93,7 +94,7 @@ def env_object_deployment_link(request, workspace_id, object_id, deployment_id, 
     service, message = DEPLOYMENT_LINK_ACTIONS[action]
     back = safe_next(request, reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, env_object.kind]))
     try:
-        service(env_object=env_object, actor=request.user, deployment=deployment)
+        service(env_object=env_object, actor=request.user, target=deployment)
     except ValidationError as exc:
         level, text = messages.ERROR, " ".join(exc.messages)
     else:
@@ -114,10 +115,10 @@ def env_object_ide_project_unlink(request, workspace_id, object_id, ide_project_
     """Stop giving a Workspace object to an IDE project."""
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
     env_object = _workspace_object(workspace, object_id)
-    ide_project = get_object_or_404(IdeProject, pk=ide_project_id, workspace=workspace)
+    ide_project = permissions.ide_project_for_user(request.user, workspace, ide_project_id)
     back = safe_next(request, reverse("envmanager:ide-project-environment", args=[workspace.pk, ide_project.pk, env_object.kind]))
     try:
-        link_services.link_delete(env_object=env_object, actor=request.user, ide_project=ide_project)
+        link_services.link_delete(env_object=env_object, actor=request.user, target=ide_project)
     except ValidationError as exc:
         return action_done(request, " ".join(exc.messages), redirect_to=back, level=messages.ERROR)
     return action_done(
@@ -133,46 +134,35 @@ class OverrideTarget:
     env_object: EnvObject
     link: Link | None
     back_url: str
-    deployment: Deployment | None = None
-    ide_project: IdeProject | None = None
+    target: Target
 
     @property
     def noun(self) -> str:
-        return "Deployment" if self.deployment else "IDE project"
+        return self.target.noun
 
     @property
     def name(self) -> str:
-        return (self.deployment or self.ide_project).name
+        return self.target.name
 
     @property
     def label(self) -> str:
-        return f"{self.noun} '{self.name}'"
-
-    @property
-    def service_kwargs(self) -> dict:
-        """Name the target the way the link services expect it."""
-        return {"deployment": self.deployment, "ide_project": self.ide_project}
+        return self.target.label
 
     @property
     def has_override(self) -> bool:
         return bool(self.link and self.link.has_override)
 
-    def _reverse(self, deployment_name: str, ide_project_name: str, *more) -> str:
-        target = self.deployment or self.ide_project
-        name = deployment_name if self.deployment else ide_project_name
-        return reverse(f"envmanager:{name}", args=[self.workspace.pk, target.pk, *more])
-
     @property
     def detail_url(self) -> str:
-        return self._reverse("deployment-detail", "ide-project-detail")
+        return self.target.url("detail")
 
     @property
     def edit_url(self) -> str:
-        return self._reverse("override-edit", "ide-project-override-edit", self.env_object.pk)
+        return self.target.url("override-edit", self.env_object.pk)
 
     @property
     def remove_url(self) -> str:
-        return self._reverse("override-remove", "ide-project-override-remove", self.env_object.pk)
+        return self.target.url("override-remove", self.env_object.pk)
 
 
 def _override_target(request, workspace_id, object_id, *, deployment_id=None, ide_project_id=None) -> OverrideTarget:
@@ -182,17 +172,14 @@ def _override_target(request, workspace_id, object_id, *, deployment_id=None, id
     Workspace `envObjects.update` decides alone.
     """
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
-    if deployment_id is not None:
-        deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
-        named, list_view = {"deployment": deployment}, "envmanager:deployment-environment"
-    else:
-        ide_project = get_object_or_404(IdeProject, pk=ide_project_id, workspace=workspace)
-        named, list_view = {"ide_project": ide_project}, "envmanager:ide-project-environment"
+    target = permissions.target_for_user(
+        request.user, workspace, deployment_id=deployment_id, ide_project_id=ide_project_id,
+        deployment_perm=permissions.DEPLOYMENT_UPDATE,
+    )
     env_object = _workspace_object(workspace, object_id)
-    link = Link.objects.filter(env_object=env_object, **named).first()
-    (target,) = named.values()
-    back = safe_next(request, reverse(list_view, args=[workspace.pk, target.pk, env_object.kind]))
-    return OverrideTarget(workspace, env_object, link, back, **named)
+    link = Link.objects.filter(env_object=env_object, **target.row_filter).first()
+    back = safe_next(request, target.url("environment", env_object.kind))
+    return OverrideTarget(workspace, env_object, link, back, target)
 
 
 @sensitive_post_parameters()
@@ -208,7 +195,7 @@ def override_edit(request, workspace_id, object_id, deployment_id=None, ide_proj
     if request.method == "POST" and form.is_valid():
         try:
             link_services.link_set_override(
-                env_object=env_object, actor=request.user, **target.service_kwargs, **form.override_kwargs()
+                env_object=env_object, actor=request.user, target=target.target, **form.override_kwargs()
             )
         except ValidationError as exc:
             add_service_error(form, exc)
@@ -238,7 +225,7 @@ def override_remove(request, workspace_id, object_id, deployment_id=None, ide_pr
             request, f"{target.label} has no override of {_label(env_object)}.", redirect_to=back, level=messages.ERROR
         )
     try:
-        link_services.link_clear_override(env_object=env_object, actor=request.user, **target.service_kwargs)
+        link_services.link_clear_override(env_object=env_object, actor=request.user, target=target.target)
     except ValidationError as exc:
         return action_done(request, " ".join(exc.messages), redirect_to=back, level=messages.ERROR)
     return action_done(request, f"Removed the override of {_label(env_object)} in {target.label}.", redirect_to=back)

@@ -8,73 +8,66 @@ JavaScript.
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from envmanager import permissions
-from envmanager.models import ApiToken
-from envmanager.selectors.exports import EXPORT_FORMATS
+from envmanager.models import ApiToken, Workspace
 from envmanager.selectors.tokens import api_token_list
 from envmanager.services import tokens as token_services
+from envmanager.targets import Target
 from envmanager.views.base import no_store, render_page
 
 TOKENS_TEMPLATE = "envmanager/delivery/tokens.html"
 
 
-def _deployment_target(request, workspace_id, deployment_id, *, perm: str):
-    workspace = permissions.workspace_for_user(request.user, workspace_id)
-    deployment = permissions.deployment_for_user(request.user, workspace, deployment_id, perm=perm)
-    return workspace, {"deployment": deployment, "ide_project": None}
+def _token_target(request, workspace_id, deployment_id, ide_project_id) -> tuple[Workspace, Target]:
+    """Return the Workspace and the target whose tokens the page manages; 404/403 as the lookups decide.
 
-
-def _ide_project_target(request, workspace_id, ide_project_id, *, perm: str):
-    # IDE projects carry no object permissions of their own: the Workspace's export permission
-    # (Owner, Operator) guards their tokens and exports, as both hand out secrets.
-    workspace = permissions.workspace_for_user(request.user, workspace_id, perm=perm)
-    ide_project = permissions.ide_project_for_user(request.user, workspace, ide_project_id)
-    return workspace, {"deployment": None, "ide_project": ide_project}
-
-
-def _urls(workspace, target) -> dict:
-    if target["deployment"] is not None:
-        args = [workspace.pk, target["deployment"].pk]
-        prefix = "envmanager:deployment"
+    A Deployment's tokens need its `apitokens.manage` permission. IDE projects carry no object
+    permissions of their own: the Workspace's export permission (Owner, Operator) guards their tokens,
+    as both hand out secrets.
+    """
+    if deployment_id is not None:
+        workspace = permissions.workspace_for_user(request.user, workspace_id)
+        deployment_perm = permissions.DEPLOYMENT_APITOKENS_MANAGE
     else:
-        args = [workspace.pk, target["ide_project"].pk]
-        prefix = "envmanager:ide-project"
-    return {
-        "tokens": reverse(f"{prefix}-tokens", args=args),
-        "revoke": lambda token_id: reverse(f"{prefix}-token-revoke", args=[*args, token_id]),
-        "export": {fmt: reverse(f"{prefix}-export", args=[*args, fmt]) for fmt in EXPORT_FORMATS},
-    }
+        workspace = permissions.workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_EXPORT)
+        deployment_perm = None
+    target = permissions.target_for_user(
+        request.user, workspace, deployment_id=deployment_id, ide_project_id=ide_project_id,
+        deployment_perm=deployment_perm,
+    )
+    return workspace, target
 
 
-def _render_tokens(request, workspace, target, *, issued=None, form_error=None, form_name="", status=200):
-    urls = _urls(workspace, target)
-    tokens = list(api_token_list(**target))
-    rows = [{"token": token, "revoke_url": urls["revoke"](token.pk)} for token in tokens]
+def _render_tokens(request, workspace, target: Target, *, issued=None, form_error=None, form_name="", status=200):
+    rows = [{"token": token, "revoke_url": target.url("token-revoke", token.pk)} for token in api_token_list(target=target)]
     context = {
         "workspace": workspace,
-        "deployment": target["deployment"],
-        "ide_project": target["ide_project"],
-        "target": target["deployment"] or target["ide_project"],
+        "deployment": target.deployment,
+        "ide_project": target.ide_project,
+        "target": target.instance,
         "rows": rows,
         "issued": issued,
         "form_error": form_error,
         "form_name": form_name,
-        "tokens_url": urls["tokens"],
+        "tokens_url": target.url("tokens"),
         "api_url": request.build_absolute_uri("/api/v1/"),
         "server_url": request.build_absolute_uri("/").rstrip("/"),
     }
     return no_store(render_page(request, TOKENS_TEMPLATE, context, fragment="token-section", status=status))
 
 
-def _tokens(request, workspace, target):
+@require_http_methods(["GET", "POST"])
+@login_required
+def api_tokens(request, workspace_id, deployment_id=None, ide_project_id=None):
+    """List a Deployment's or IDE project's API tokens; POST creates one and shows it once."""
+    workspace, target = _token_target(request, workspace_id, deployment_id, ide_project_id)
     if request.method == "GET":
         return _render_tokens(request, workspace, target)
     name = request.POST.get("name", "")
     try:
-        issued = token_services.api_token_create(actor=request.user, name=name, **target)
+        issued = token_services.api_token_create(actor=request.user, name=name, target=target)
     except ValidationError as exc:
         message = " ".join(exc.messages)
         return _render_tokens(request, workspace, target, form_error=message, form_name=name)
@@ -82,46 +75,14 @@ def _tokens(request, workspace, target):
     return _render_tokens(request, workspace, target, issued=issued)
 
 
-def _revoke(request, workspace, target, token_id):
-    api_token = get_object_or_404(ApiToken, pk=token_id, **{k: v for k, v in target.items() if v is not None})
+@require_POST
+@login_required
+def api_token_revoke(request, workspace_id, token_id, deployment_id=None, ide_project_id=None):
+    """Revoke one API token of a Deployment or IDE project."""
+    workspace, target = _token_target(request, workspace_id, deployment_id, ide_project_id)
+    api_token = get_object_or_404(ApiToken, pk=token_id, **target.row_filter)
     try:
         token_services.api_token_revoke(api_token=api_token, actor=request.user)
     except ValidationError as exc:
         return _render_tokens(request, workspace, target, form_error=" ".join(exc.messages))
     return _render_tokens(request, workspace, target)
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def deployment_tokens(request, workspace_id, deployment_id):
-    """List a Deployment's API tokens; POST creates one and shows it once."""
-    workspace, target = _deployment_target(
-        request, workspace_id, deployment_id, perm=permissions.DEPLOYMENT_APITOKENS_MANAGE
-    )
-    return _tokens(request, workspace, target)
-
-
-@require_POST
-@login_required
-def deployment_token_revoke(request, workspace_id, deployment_id, token_id):
-    """Revoke one API token of a Deployment."""
-    workspace, target = _deployment_target(
-        request, workspace_id, deployment_id, perm=permissions.DEPLOYMENT_APITOKENS_MANAGE
-    )
-    return _revoke(request, workspace, target, token_id)
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def ide_project_tokens(request, workspace_id, ide_project_id):
-    """List an IDE project's API tokens; POST creates one and shows it once."""
-    workspace, target = _ide_project_target(request, workspace_id, ide_project_id, perm=permissions.ENVOBJECTS_EXPORT)
-    return _tokens(request, workspace, target)
-
-
-@require_POST
-@login_required
-def ide_project_token_revoke(request, workspace_id, ide_project_id, token_id):
-    """Revoke one API token of an IDE project."""
-    workspace, target = _ide_project_target(request, workspace_id, ide_project_id, perm=permissions.ENVOBJECTS_EXPORT)
-    return _revoke(request, workspace, target, token_id)

@@ -13,19 +13,19 @@ from tests.factories import (
 
 @pytest.fixture
 def prod_token(prod):
-    return token_services.api_token_create(actor=None, name="airflow-prod", deployment=prod)
+    return token_services.api_token_create(actor=None, name="airflow-prod", target=prod)
 
 
 @pytest.fixture
 def revoked_token(dev):
-    issued = token_services.api_token_create(actor=None, name="old", deployment=dev)
+    issued = token_services.api_token_create(actor=None, name="old", target=dev)
     token_services.api_token_revoke(api_token=issued.api_token, actor=None)
     return issued
 
 
 @pytest.fixture
 def ide_token(ide_project):
-    return token_services.api_token_create(actor=None, name="laptop", ide_project=ide_project)
+    return token_services.api_token_create(actor=None, name="laptop", target=ide_project)
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def other_deployment_token(other_workspace):
     ConnectionFactory(workspace=other_workspace, deployment=elsewhere, key="warehouse",
                       fields={"conn_type": "mysql", "host": "other.internal", "password": "other-team-pw"})
     VariableFactory(workspace=other_workspace, deployment=elsewhere, key="region", fields={"value": "us-east-1"})
-    return token_services.api_token_create(actor=None, name="theirs", deployment=elsewhere)
+    return token_services.api_token_create(actor=None, name="theirs", target=elsewhere)
 
 
 def bearer(issued) -> dict:

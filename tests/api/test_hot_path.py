@@ -32,16 +32,16 @@ def _shape(api_token: ApiToken | None):
 def tokens(dev, prod, ide_project, other_workspace):
     from tests.factories import DeploymentFactory
 
-    revoked = token_services.api_token_create(actor=None, name="old", deployment=dev)
+    revoked = token_services.api_token_create(actor=None, name="old", target=dev)
     token_services.api_token_revoke(api_token=revoked.api_token, actor=None)
-    used = token_services.api_token_create(actor=None, name="used", deployment=prod)
+    used = token_services.api_token_create(actor=None, name="used", target=prod)
     token_services.api_token_authenticate(plain=used.plain)  # sets last_used_at
     return {
-        "deployment": token_services.api_token_create(actor=None, name="airflow-dev", deployment=dev),
+        "deployment": token_services.api_token_create(actor=None, name="airflow-dev", target=dev),
         "used": used,
-        "ide project": token_services.api_token_create(actor=None, name="laptop", ide_project=ide_project),
+        "ide project": token_services.api_token_create(actor=None, name="laptop", target=ide_project),
         "other workspace": token_services.api_token_create(
-            actor=None, name="theirs", deployment=DeploymentFactory(workspace=other_workspace, name="dev")
+            actor=None, name="theirs", target=DeploymentFactory(workspace=other_workspace, name="dev")
         ),
         "revoked": revoked,
     }

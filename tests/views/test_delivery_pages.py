@@ -67,7 +67,7 @@ def test_a_bad_name_re_renders_the_form_with_the_error_and_creates_nothing(clien
 
 
 def test_revoke_from_the_page(client, operator, workspace, dev):
-    issued = token_services.api_token_create(actor=None, name="old", deployment=dev)
+    issued = token_services.api_token_create(actor=None, name="old", target=dev)
     sign_in(client, operator)
     url = reverse("envmanager:deployment-token-revoke", args=[workspace.pk, dev.pk, issued.api_token.pk])
 
@@ -81,7 +81,7 @@ def test_revoke_from_the_page(client, operator, workspace, dev):
 
 
 def test_a_token_of_another_deployment_cannot_be_revoked_through_this_one(client, owner, workspace, dev, prod):
-    issued = token_services.api_token_create(actor=None, name="prod", deployment=prod)
+    issued = token_services.api_token_create(actor=None, name="prod", target=prod)
     sign_in(client, owner)
 
     response = client.post(reverse("envmanager:deployment-token-revoke", args=[workspace.pk, dev.pk, issued.api_token.pk]))

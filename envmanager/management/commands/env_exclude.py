@@ -28,7 +28,7 @@ class Command(cli.EnvManagerCommand):
         deployment = deployment_by_name(workspace, deployment)
         env_object = env_object_get(workspace=workspace, kind=kind, key=key)
         with utils.changes(dry_run=dry_run):
-            self.service(env_object=env_object, actor=None, deployment=deployment)
+            self.service(env_object=env_object, actor=None, target=deployment)
         names = {"deployment": deployment.name, "target": env_object_label(env_object)}
         if dry_run:
             self.stdout.write(self.would.format(**names))

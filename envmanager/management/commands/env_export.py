@@ -49,7 +49,7 @@ class Command(cli.EnvManagerCommand):
 
     def handle(self, *args, workspace, format, airflow_version, include_airflow_objects, output, yes, **options):
         workspace = workspace_by_name(workspace)
-        deployment, ide_project = cli.targets(workspace, options)
+        target = cli.target(workspace, options)
         path = Path(output) if output else None
         if path is not None:
             if path.is_dir():
@@ -61,20 +61,19 @@ class Command(cli.EnvManagerCommand):
         if include_airflow_objects and format != ExportFormat.K8S_SECRET:
             raise CommandError("--include-airflow-objects applies to --format k8s-secret only.")
         export = export_services.environment_export_record(
-            actor=None, export_format=format, deployment=deployment, ide_project=ide_project, channel="command",
+            actor=None, export_format=format, target=target, channel="command",
             options=ExportOptions(airflow_version=airflow_version, include_airflow_objects=include_airflow_objects),
         )
         for reason in export.skipped:
             self.stderr.write(f"Left out {reason}")
         for note in export.notes:
             self.stderr.write(f"Note: {note}")
-        target = utils.target_label(deployment, ide_project)
         if path is None:
             self.stdout.write(export.content, ending="")
-            self.stderr.write(f"Exported {utils.plural(export.count, 'object')} of {target} as {format}.")
+            self.stderr.write(f"Exported {utils.plural(export.count, 'object')} of {target.label} as {format}.")
             return
         _write_private(path, export.content)
-        self.success(f"Exported {utils.plural(export.count, 'object')} of {target} as {format} to {path}.")
+        self.success(f"Exported {utils.plural(export.count, 'object')} of {target.label} as {format} to {path}.")
 
 
 def _write_private(path: Path, content: str) -> None:

@@ -41,20 +41,19 @@ class Command(cli.EnvManagerCommand):
             raise CommandError("--clear-all removes the whole override; leave out --set and --clear with it.")
         kind = cli.kind_from_options(options)
         workspace = workspace_by_name(workspace)
-        deployment, ide_project = cli.targets(workspace, options)
+        target = cli.target(workspace, options)
         env_object = env_object_get(workspace=workspace, kind=kind, key=key)
         fields = self._read_stdin(env_object, self._parse_assignments(assignments))
         self.write_notices(kind, fields)
-        target = {"deployment": deployment, "ide_project": ide_project}
         with utils.changes(dry_run=dry_run):
             if clear_all:
-                link = link_services.link_clear_override(env_object=env_object, actor=None, **target)
+                link = link_services.link_clear_override(env_object=env_object, actor=None, target=target)
             else:
                 link = link_services.link_set_override(
                     env_object=env_object, actor=None, fields=fields,
-                    clear=tuple(cli.field_name(name) for name in clear), **target,
+                    clear=tuple(cli.field_name(name) for name in clear), target=target,
                 )
-        self._report(env_object, link, utils.target_label(deployment, ide_project), dry_run=dry_run)
+        self._report(env_object, link, target.label, dry_run=dry_run)
 
     @staticmethod
     def _parse_assignments(assignments: list[str]) -> dict[str, str]:

@@ -3,9 +3,8 @@ from envmanager.management import cli, utils
 from envmanager.selectors.environment import (
     EffectiveEntry,
     Source,
-    deployment_effective_environment,
     entry_as_dict,
-    ide_project_effective_environment,
+    target_effective_environment,
 )
 from envmanager.selectors.workspaces import workspace_by_name
 
@@ -31,17 +30,13 @@ class Command(cli.EnvManagerCommand):
         kind = cli.kind_from_options(options)
         kinds = (kind,) if kind else None
         workspace = workspace_by_name(workspace)
-        deployment, ide_project = cli.targets(workspace, options)
-        if deployment is not None:
-            entries = deployment_effective_environment(deployment=deployment, kinds=kinds)
-        else:
-            entries = ide_project_effective_environment(ide_project=ide_project, kinds=kinds)
+        target = cli.target(workspace, options)
+        entries = target_effective_environment(target=target, kinds=kinds)
         if output_format == "json":
             self.write_json([entry_as_dict(entry, reveal=False) for entry in entries])
             return
-        target = utils.target_label(deployment, ide_project)
         self.stdout.write(
-            f"Effective environment of {target} in Workspace '{workspace.name}': {utils.plural(len(entries), 'object')}."
+            f"Effective environment of {target.label} in Workspace '{workspace.name}': {utils.plural(len(entries), 'object')}."
         )
         for entry in entries:
             self._write_entry(entry)

@@ -56,8 +56,7 @@ def objects_create(places: DemoPlaces) -> int:
             workspace=places.workspace, actor=None, kind=kind, key=key, fields=fields, **options
         )
         for target in linked:
-            target_kind = "deployment" if isinstance(target, Deployment) else "ide_project"
-            link_services.link_create(env_object=env_object, actor=None, **{target_kind: target})
+            link_services.link_create(env_object=env_object, actor=None, target=target)
         return env_object
 
     warehouse = create(Kind.CONNECTION, "warehouse", {
@@ -66,7 +65,7 @@ def objects_create(places: DemoPlaces) -> int:
     }, linked=(dev, prod, ide))
     # Development credentials on dev; prod and the IDE project keep the Workspace values.
     link_services.link_set_override(
-        env_object=warehouse, actor=None, deployment=dev,
+        env_object=warehouse, actor=None, target=dev,
         fields={"host": "warehouse-dev.demo.internal", "password": "demo-dev-password"},
     )
     create(Kind.CONNECTION, "slack_alerts", {
@@ -82,7 +81,7 @@ def objects_create(places: DemoPlaces) -> int:
     create(Kind.VARIABLE, "partner_api_key", {"value": "demo-partner-key"}, is_secret=True, linked=(prod,))
     create(Kind.ENV, "TZ", {"value": "UTC"}, linked=(dev, prod, ide))
     log_level = create(Kind.ENV, "LOG_LEVEL", {"value": "DEBUG"}, linked_to_all=True)
-    link_services.link_exclude(env_object=log_level, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=log_level, actor=None, target=prod)
     create(Kind.METRICS, "prometheus", {
         "endpoint": "https://prometheus.demo.example.com/api/v1/write", "exporter_type": "prometheus_remote_write",
         "auth_type": "bearer", "password": "demo-bearer-token", "labels": {"team": "data-platform"},

@@ -25,16 +25,13 @@ class Command(cli.EnvManagerCommand):
 
     def handle(self, *args, workspace, name, dry_run, **options):
         workspace = workspace_by_name(workspace)
-        deployment, ide_project = cli.targets(workspace, options)
-        target = utils.target_label(deployment, ide_project)
+        target = cli.target(workspace, options)
         with utils.changes(dry_run=dry_run):
-            issued = token_services.api_token_create(
-                actor=None, name=name, deployment=deployment, ide_project=ide_project
-            )
+            issued = token_services.api_token_create(actor=None, name=name, target=target)
         if dry_run:
-            self.stdout.write(f"Would create API token '{issued.api_token.name}' for {target}.")
+            self.stdout.write(f"Would create API token '{issued.api_token.name}' for {target.label}.")
             self.dry_run_note()
             return
-        self.success(f"Created API token '{issued.api_token.name}' for {target} in Workspace '{workspace.name}'.")
+        self.success(f"Created API token '{issued.api_token.name}' for {target.label} in Workspace '{workspace.name}'.")
         self.stdout.write("It is shown only now; store it where Airflow reads it (e.g. a token_file):")
         self.stdout.write(issued.plain)

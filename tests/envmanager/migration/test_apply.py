@@ -50,7 +50,7 @@ def _seed(workspace, deployment, prod, db):
     }
     shared = ConnectionFactory(workspace=workspace, key="shared_api",
                                fields={"conn_type": "http", "host": "api.shared", "password": "pw-shared"})
-    link_services.link_create(env_object=shared, actor=None, deployment=prod)
+    link_services.link_create(env_object=shared, actor=None, target=prod)
     return ids
 
 

@@ -165,9 +165,11 @@ def test_the_read_api_answers_json_for_any_key_and_header(client, world, key, et
         response = client.get(path, headers=headers)
         _no_server_error(response, path)
         assert response["Content-Type"].startswith("application/json"), path
-    response = client.get("/api/v1/environment", headers={**headers, "If-None-Match": etag.encode("utf-8", "surrogatepass").decode("latin-1")})
+    if_none_match = etag.encode("utf-8", "surrogatepass").decode("latin-1")
+    response = client.get("/api/v1/environment", headers={**headers, "If-None-Match": if_none_match})
     _no_server_error(response, "/api/v1/environment")
-    response = client.get("/api/v1/environment", headers={"Authorization": f"Bearer {key}"[:2000].encode("utf-8", "surrogatepass").decode("latin-1")})
+    authorization = f"Bearer {key}"[:2000].encode("utf-8", "surrogatepass").decode("latin-1")
+    response = client.get("/api/v1/environment", headers={"Authorization": authorization})
     _no_server_error(response, "/api/v1/environment")
 
 

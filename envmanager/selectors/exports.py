@@ -180,7 +180,10 @@ def _dotenv(entries: list[EffectiveEntry], options: ExportOptions) -> Rendered:
         quoted, shell_reads_it = dotenv_quote(variable.value)
         sections[variable.kind].append(f"{variable.name}={quoted}")
         if not shell_reads_it:
-            notes.append(f"{variable.name}: a POSIX shell would read this value (and the lines after it) differently; load the file with python-dotenv.")
+            notes.append(
+                f"{variable.name}: a POSIX shell would read this value (and the lines after it) differently; "
+                "load the file with python-dotenv."
+            )
         if dotenv_expands(variable.value):
             notes.append(f"{variable.name}: python-dotenv expands the ${{...}} in it unless read with interpolate=False.")
     lines = [

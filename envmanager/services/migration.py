@@ -312,7 +312,7 @@ def _migrate(run: MigrationRun, *, deployment: Deployment, kind: Kind, source_id
                     progress("deleting", item.key)
                     deleted.append(database.delete_if_unchanged(layout, item.source.raw))
                 database.commit()
-                for item, was_deleted in zip(copied, deleted):
+                for item, was_deleted in zip(copied, deleted, strict=True):
                     if not was_deleted and database.row_exists(layout, item.source_id):
                         result.forget(item.key)
                         result.failed.append((

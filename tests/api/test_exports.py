@@ -243,7 +243,10 @@ def test_k8s_secret_leaves_out_what_cannot_be_an_environment_variable_and_names_
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("Staging", "staging-env"), ("Prod EU (primary)", "prod-eu-primary-env"), ("a..b--c.", "a.b-c-env"), ("прод", "deployment-{pk}-env")],
+    [
+        ("Staging", "staging-env"), ("Prod EU (primary)", "prod-eu-primary-env"), ("a..b--c.", "a.b-c-env"),
+        ("прод", "deployment-{pk}-env"),
+    ],
 )
 def test_k8s_secret_name_is_a_dns_subdomain_made_from_the_target(workspace, name, expected):
     deployment = DeploymentFactory(workspace=workspace, name=name)

@@ -199,10 +199,10 @@ def test_unknown_key_is_404(client, dev_token, url, doc_path, kind, key):
 # Keys Airflow accepts, and how a client writes them in the URL (UTF-8, percent-encoded; '/' as %2F).
 ODD_KEYS = [
     ("connection", "odd:conn#id(1)", "/api/v1/connections/odd%3Aconn%23id%281%29"),
-    ("connection", "соединение_бд", "/api/v1/connections/%D1%81%D0%BE%D0%B5%D0%B4%D0%B8%D0%BD%D0%B5%D0%BD%D0%B8%D0%B5_%D0%B1%D0%B4"),
+    ("connection", "соединение_бд", "/api/v1/connections/%D1%81%D0%BE%D0%B5%D0%B4%D0%B8%D0%BD%D0%B5%D0%BD%D0%B8%D0%B5_%D0%B1%D0%B4"),  # noqa: E501
     ("connection", "path/like\\win!", "/api/v1/connections/path%2Flike%5Cwin%21"),
     ("connection", "..", "/api/v1/connections/%2E%2E"),
-    ("variable", "ключ_переменной", "/api/v1/variables/%D0%BA%D0%BB%D1%8E%D1%87_%D0%BF%D0%B5%D1%80%D0%B5%D0%BC%D0%B5%D0%BD%D0%BD%D0%BE%D0%B9"),
+    ("variable", "ключ_переменной", "/api/v1/variables/%D0%BA%D0%BB%D1%8E%D1%87_%D0%BF%D0%B5%D1%80%D0%B5%D0%BC%D0%B5%D0%BD%D0%BD%D0%BE%D0%B9"),  # noqa: E501
     ("variable", "𝐦𝐚𝐭𝐡.v-1", "/api/v1/variables/%F0%9D%90%A6%F0%9D%90%9A%F0%9D%90%AD%F0%9D%90%A1.v-1"),
 ]
 

@@ -16,7 +16,9 @@ def test_entries_newest_first_with_details(client, operator, workspace, conn):
     VariableFactory(workspace=workspace, key="later")
     sign_in(client, operator)
     html = client.get(url("audit-list", workspace.pk)).content.decode()
-    assert labels(html)[:2] == ["Airflow variable &#x27;later&#x27; (Workspace)", "Airflow connection &#x27;warehouse&#x27; (Workspace)"]
+    assert labels(html)[:2] == [
+        "Airflow variable &#x27;later&#x27; (Workspace)", "Airflow connection &#x27;warehouse&#x27; (Workspace)"
+    ]
     assert "env_object.create" in html and "&quot;conn_type&quot;: &quot;postgres&quot;" in html
     assert "[secret: set]" in html
     assert "hunter2-pw" not in html and "gAAAAA" not in html

@@ -56,7 +56,7 @@ class Command(cli.EnvManagerCommand):
         manage.py env_set --type env --key LOG_LEVEL --value INFO --link-all
         manage.py env_set --type metrics --key prom --endpoint https://prom.example.com/api/v1/write --auth-type bearer --password -
         manage.py env_set --type connection --key warehouse --clear port
-    """
+    """  # noqa: E501 (the examples are shown in --help as written)
 
     def add_arguments(self, parser):
         cli.add_object_options(parser)

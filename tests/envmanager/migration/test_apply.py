@@ -18,7 +18,8 @@ from tests.factories import ConnectionFactory
 
 def _rows(url, table):
     with open_metadata_database(url) as database:
-        return {row[0] for row in database.execute(f'SELECT {"conn_id" if table == "connection" else chr(34) + "key" + chr(34)} FROM {table}')}
+        column = "conn_id" if table == "connection" else chr(34) + "key" + chr(34)
+        return {row[0] for row in database.execute(f"SELECT {column} FROM {table}")}
 
 
 def _effective(deployment):

@@ -83,7 +83,8 @@ def test_promotion_onto_an_existing_workspace_object_adds_an_override_of_differi
     link = Link.objects.get(env_object=shared, deployment=dev)
     overridden = set(link.override_data) | set(link.override_secrets)
     assert overridden == {
-        name for name in shared.spec.field_names if before_dev[(kind, "SHARED_KEY")][name] != before_prod[(kind, "SHARED_KEY")][name]
+        name for name in shared.spec.field_names
+        if before_dev[(kind, "SHARED_KEY")][name] != before_prod[(kind, "SHARED_KEY")][name]
     }
 
 

@@ -72,23 +72,21 @@ def _workspace_names() -> list[str]:
     return list(Workspace.objects.order_by("name").values_list("name", flat=True)[:20])
 
 
+def _in_workspace_by_name(model, noun: str, workspace: Workspace, name: str):
+    found = model.objects.filter(workspace=workspace, name=name).first()
+    if found is None:
+        known = model.objects.filter(workspace=workspace).order_by("name").values_list("name", flat=True)[:20]
+        raise ValidationError(
+            f"No {noun} named '{name}' in Workspace '{workspace.name}'. Known {noun}s: {_known(known)}."
+        )
+    return found
+
+
 def deployment_by_name(workspace: Workspace, name: str) -> Deployment:
     """Return the Deployment called `name` in `workspace`; ValidationError naming the known ones if none."""
-    deployment = Deployment.objects.filter(workspace=workspace, name=name).first()
-    if deployment is None:
-        known = workspace.deployments.order_by("name").values_list("name", flat=True)[:20]
-        raise ValidationError(
-            f"No Deployment named '{name}' in Workspace '{workspace.name}'. Known Deployments: {_known(known)}."
-        )
-    return deployment
+    return _in_workspace_by_name(Deployment, "Deployment", workspace, name)
 
 
 def ide_project_by_name(workspace: Workspace, name: str) -> IdeProject:
     """Return the IDE project called `name` in `workspace`; ValidationError naming the known ones if none."""
-    project = IdeProject.objects.filter(workspace=workspace, name=name).first()
-    if project is None:
-        known = workspace.ide_projects.order_by("name").values_list("name", flat=True)[:20]
-        raise ValidationError(
-            f"No IDE project named '{name}' in Workspace '{workspace.name}'. Known IDE projects: {_known(known)}."
-        )
-    return project
+    return _in_workspace_by_name(IdeProject, "IDE project", workspace, name)

@@ -153,7 +153,8 @@ def env_object_set_linked_to_all(*, env_object: EnvObject, actor, linked_to_all:
         dropped = [link.deployment.name for link in excluded]
         excluded.delete()
     audit_record(
-        actor=actor, action=AuditEntry.Action.ENV_OBJECT_LINK_ALL if linked_to_all else "env_object.unlink_all",
+        actor=actor,
+        action=AuditEntry.Action.ENV_OBJECT_LINK_ALL if linked_to_all else AuditEntry.Action.ENV_OBJECT_UNLINK_ALL,
         workspace=env_object.workspace, target_type=AuditEntry.TargetType.ENV_OBJECT, target_id=env_object.pk,
         target_label=env_object_label(env_object), before={"linked_to_all": not linked_to_all},
         after={"linked_to_all": linked_to_all}, extra={"exclusions_removed": dropped} if dropped else None,

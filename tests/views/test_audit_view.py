@@ -85,3 +85,19 @@ def test_stored_action_values_are_the_named_choices():
     assert AuditEntry.Action.ENV_OBJECT_MIGRATE == "env_object.migrate"
     assert AuditEntry.TargetType.ENV_OBJECT == "env_object"
     assert all(value.count(".") == 1 for value in AuditEntry.Action.values)
+
+
+def test_services_write_only_named_actions_and_target_types():
+    """No service spells an action or target type as a bare string: each is one of the named choices."""
+    import ast
+    from pathlib import Path
+
+    import envmanager.services
+
+    bare = []
+    for path in Path(envmanager.services.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg in ("action", "target_type"):
+                values = [node.value.body, node.value.orelse] if isinstance(node.value, ast.IfExp) else [node.value]
+                bare += [f"{path.name}:{node.lineno}" for v in values if isinstance(v, ast.Constant)]
+    assert bare == []

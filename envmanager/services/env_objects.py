@@ -23,6 +23,7 @@ from envmanager.services.audit import (
     env_object_label,
     env_object_snapshot,
 )
+from envmanager.targets import Target
 
 
 def _duplicate_error(kind: Kind, key: str, deployment: Deployment | None) -> ValidationError:
@@ -150,10 +151,9 @@ def _make_value_plain(env_object: EnvObject, *, fields: dict, clear: tuple[str, 
         if "value" not in link.override_secrets:
             continue
         if link.override_secrets["value"] is not None:
-            target = f"Deployment '{link.deployment.name}'" if link.deployment_id else f"IDE project '{link.ide_project.name}'"
             raise ValidationError({
-                "is_secret": f"{target} overrides the secret value; remove that override before making the value "
-                "plain (its secret is never turned into plain text)."
+                "is_secret": f"{Target.of_row(link).label} overrides the secret value; remove that override before "
+                "making the value plain (its secret is never turned into plain text)."
             })
         # An override "to empty" holds no secret: it stays an override to empty.
         override_secrets = {k: v for k, v in link.override_secrets.items() if k != "value"}

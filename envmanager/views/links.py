@@ -127,8 +127,8 @@ def env_object_ide_project_unlink(request, workspace_id, object_id, ide_project_
 
 
 @dataclass(frozen=True)
-class OverrideTarget:
-    """A linked Workspace object and the Deployment or IDE project whose values of it are overridden."""
+class OverridePage:
+    """What an override page changes: a linked Workspace object, its link row (if any) and the target."""
 
     workspace: Workspace
     env_object: EnvObject
@@ -137,24 +137,8 @@ class OverrideTarget:
     target: Target
 
     @property
-    def noun(self) -> str:
-        return self.target.noun
-
-    @property
-    def name(self) -> str:
-        return self.target.name
-
-    @property
-    def label(self) -> str:
-        return self.target.label
-
-    @property
     def has_override(self) -> bool:
         return bool(self.link and self.link.has_override)
-
-    @property
-    def detail_url(self) -> str:
-        return self.target.url("detail")
 
     @property
     def edit_url(self) -> str:
@@ -165,7 +149,7 @@ class OverrideTarget:
         return self.target.url("override-remove", self.env_object.pk)
 
 
-def _override_target(request, workspace_id, object_id, *, deployment_id=None, ide_project_id=None) -> OverrideTarget:
+def _override_page(request, workspace_id, object_id, *, deployment_id=None, ide_project_id=None) -> OverridePage:
     """Return what an override page changes; 404 outside the Workspace, 403 without the permissions.
 
     A Deployment also needs `deployment.update`; IDE projects have no permissions of their own, so
@@ -179,7 +163,7 @@ def _override_target(request, workspace_id, object_id, *, deployment_id=None, id
     env_object = _workspace_object(workspace, object_id)
     link = Link.objects.filter(env_object=env_object, **target.row_filter).first()
     back = safe_next(request, target.url("environment", env_object.kind))
-    return OverrideTarget(workspace, env_object, link, back, target)
+    return OverridePage(workspace, env_object, link, back, target)
 
 
 @sensitive_post_parameters()
@@ -187,27 +171,26 @@ def _override_target(request, workspace_id, object_id, *, deployment_id=None, id
 @login_required
 def override_edit(request, workspace_id, object_id, deployment_id=None, ide_project_id=None):
     """Give some fields of a Workspace object other values in one Deployment or IDE project."""
-    target = _override_target(
-        request, workspace_id, object_id, deployment_id=deployment_id, ide_project_id=ide_project_id
-    )
-    env_object = target.env_object
-    form = OverrideForm(request.POST or None, env_object=env_object, link=target.link, target_noun=target.noun)
+    page = _override_page(request, workspace_id, object_id, deployment_id=deployment_id, ide_project_id=ide_project_id)
+    env_object, target = page.env_object, page.target
+    form = OverrideForm(request.POST or None, env_object=env_object, link=page.link, target_noun=target.noun)
     if request.method == "POST" and form.is_valid():
         try:
             link_services.link_set_override(
-                env_object=env_object, actor=request.user, target=target.target, **form.override_kwargs()
+                env_object=env_object, actor=request.user, target=target, **form.override_kwargs()
             )
         except ValidationError as exc:
             add_service_error(form, exc)
         else:
             return action_done(
-                request, f"Saved the override of {_label(env_object)} in {target.label}.", redirect_to=target.back_url,
+                request, f"Saved the override of {_label(env_object)} in {target.label}.", redirect_to=page.back_url,
                 notices=form.notices(),
             )
     context = {
-        "workspace": target.workspace, "target": target, "env_object": env_object, "form": form,
-        "kind": Kind(env_object.kind), "kind_noun": KIND_NOUNS[Kind(env_object.kind)], "back_url": target.back_url,
-        "dialog": wants_fragment(request), "has_override": target.has_override, "action_url": target.edit_url,
+        "workspace": page.workspace, "target": target, "env_object": env_object, "form": form,
+        "kind": Kind(env_object.kind), "kind_noun": KIND_NOUNS[Kind(env_object.kind)], "back_url": page.back_url,
+        "dialog": wants_fragment(request), "has_override": page.has_override, "action_url": page.edit_url,
+        "detail_url": target.url("detail"), "remove_url": page.remove_url,
     }
     return render_page(request, "envmanager/override_form.html", context, fragment="override-form")
 
@@ -216,16 +199,14 @@ def override_edit(request, workspace_id, object_id, deployment_id=None, ide_proj
 @login_required
 def override_remove(request, workspace_id, object_id, deployment_id=None, ide_project_id=None):
     """Remove every override of a Workspace object in one Deployment or IDE project."""
-    target = _override_target(
-        request, workspace_id, object_id, deployment_id=deployment_id, ide_project_id=ide_project_id
-    )
-    env_object, back = target.env_object, target.back_url
-    if not target.has_override:
+    page = _override_page(request, workspace_id, object_id, deployment_id=deployment_id, ide_project_id=ide_project_id)
+    env_object, back, target = page.env_object, page.back_url, page.target
+    if not page.has_override:
         return action_done(
             request, f"{target.label} has no override of {_label(env_object)}.", redirect_to=back, level=messages.ERROR
         )
     try:
-        link_services.link_clear_override(env_object=env_object, actor=request.user, target=target.target)
+        link_services.link_clear_override(env_object=env_object, actor=request.user, target=target)
     except ValidationError as exc:
         return action_done(request, " ".join(exc.messages), redirect_to=back, level=messages.ERROR)
     return action_done(request, f"Removed the override of {_label(env_object)} in {target.label}.", redirect_to=back)

@@ -6,17 +6,9 @@ valid token's request stays as cheap as before. (With several app instances and 
 cache, the limit applies per instance; configure a shared CACHES backend to make it global.)
 """
 
-from axes.models import AccessAttempt
 from axes.utils import reset
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Max, Sum
-from django.utils import timezone
-
-from accounts.models import Membership
-from envmanager.services.audit import audit_record
 
 
 def client_ip(request) -> str:
@@ -52,39 +44,4 @@ def sign_in_unlock(*, username: str | None = None, ip_address: str | None = None
         count += reset(username=username)
     if ip_address:
         count += reset(ip=ip_address)
-    return count
-
-
-def workspace_locked_out_members(*, workspace) -> list[dict]:
-    """Return the Workspace's members locked out of signing in, newest first (a read).
-
-    Each is {"username", "failures", "last_attempt"}. django-axes keeps one row per username and address;
-    a username is locked when its rows within the cool-off time add up to the limit, as axes counts them.
-    """
-    usernames = Membership.objects.filter(workspace=workspace).values_list("user__username", flat=True)
-    attempts = AccessAttempt.objects.filter(username__in=usernames)
-    if settings.AXES_COOLOFF_TIME:
-        attempts = attempts.filter(attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME)
-    return list(
-        attempts.values("username")
-        .annotate(failures=Sum("failures_since_start"), last_attempt=Max("attempt_time"))
-        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
-        .order_by("-last_attempt")
-    )
-
-
-@transaction.atomic
-def member_sign_in_unlock(*, workspace, username: str, actor) -> int:
-    """Let a member of `workspace` sign in again before the lock-out ends; return the failures forgotten.
-
-    An Owner unlocks their own Workspace's members by username; addresses are unlocked by administrators.
-    """
-    membership = Membership.objects.filter(workspace=workspace, user__username=username).select_related("user").first()
-    if membership is None:
-        raise ValidationError(f"'{username}' is not a member of Workspace '{workspace.name}'.")
-    count = reset(username=username)
-    audit_record(
-        actor=actor, action="user.sign_in_unlock", workspace=workspace, target_type="user",
-        target_id=membership.user_id, target_label=f"User '{username}'", extra={"failures_forgotten": count},
-    )
     return count

@@ -80,7 +80,7 @@ def build_data(env: dict) -> dict:
         batch_size=1000,
     )
     tokens = [
-        token_services.api_token_create(actor=None, name="bench", deployment=deployment).plain
+        token_services.api_token_create(actor=None, name="bench", target=deployment).plain
         for deployment in Deployment.objects.filter(workspace=workspace).order_by("name")
     ]
     with connection.cursor() as cursor:

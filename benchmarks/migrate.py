@@ -90,7 +90,8 @@ def worker() -> int:
         verdict = "OK" if list_s < TARGET_LIST_S and migrate_s < TARGET_MIGRATE_S else "MISSED"
         lines.append(
             f"{label:<10} {PER_KIND} {kind.label.lower()}s: list {list_s:.2f} s, migrate all {migrate_s:.1f} s, "
-            f"SQL per object: {per_object:.2f} in envmanager + 1 DELETE in Airflow's database  [{verdict}: list < {TARGET_LIST_S} s, migrate < {TARGET_MIGRATE_S} s]"
+            f"SQL per object: {per_object:.2f} in envmanager + 1 DELETE in Airflow's database  "
+            f"[{verdict}: list < {TARGET_LIST_S} s, migrate < {TARGET_MIGRATE_S} s]"
         )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for line in lines:

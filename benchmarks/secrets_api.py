@@ -102,7 +102,7 @@ def build_data(env: dict) -> dict:
                 override = {"username": "bench"}
         links.append(Link(env_object=env_object, deployment=deployment, override_data=override))
     Link.objects.bulk_create(links, batch_size=2000)
-    issued = token_services.api_token_create(actor=None, name="bench", deployment=deployment)
+    issued = token_services.api_token_create(actor=None, name="bench", target=deployment)
     from django.db import connection
 
     with connection.cursor() as cursor:

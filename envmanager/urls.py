@@ -1,17 +1,17 @@
 from django.urls import path, register_converter
 
 from envmanager import views
-from envmanager.urls_delivery import urlpatterns as delivery_urlpatterns
-from envmanager.views.base import KindConverter
+from envmanager.views.base import ExportFormatConverter, KindConverter
 
 app_name = "envmanager"
 
 register_converter(KindConverter, "kind")
+register_converter(ExportFormatConverter, "export_format")
 
 W = "workspaces/<int:workspace_id>/"
 D = W + "deployments/<int:deployment_id>/"
 P = W + "ide-projects/<int:ide_project_id>/"
-O = W + "objects/<int:object_id>/"
+OBJ = W + "objects/<int:object_id>/"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,12 +22,12 @@ urlpatterns = [
     path(W + "environment/", views.workspace_environment, name="workspace-environment-home"),
     path(W + "environment/<kind:kind>/", views.workspace_environment, name="workspace-environment"),
     path(W + "environment/<kind:kind>/new/", views.env_object_create, name="env-object-create"),
-    path(O + "edit/", views.env_object_edit, name="env-object-edit"),
-    path(O + "delete/", views.env_object_delete, name="env-object-delete"),
-    path(O + "links/", views.env_object_links, name="env-object-links"),
+    path(OBJ + "edit/", views.env_object_edit, name="env-object-edit"),
+    path(OBJ + "delete/", views.env_object_delete, name="env-object-delete"),
+    path(OBJ + "links/", views.env_object_links, name="env-object-links"),
     *[
         path(
-            O + f"deployments/<int:deployment_id>/{action}/",
+            OBJ + f"deployments/<int:deployment_id>/{action}/",
             views.env_object_deployment_link,
             {"action": action},
             name=f"env-object-{action}",
@@ -35,7 +35,7 @@ urlpatterns = [
         for action in ("exclude", "include", "unlink")
     ],
     path(
-        O + "ide-projects/<int:ide_project_id>/unlink/",
+        OBJ + "ide-projects/<int:ide_project_id>/unlink/",
         views.env_object_ide_project_unlink,
         name="env-object-ide-project-unlink",
     ),
@@ -46,9 +46,12 @@ urlpatterns = [
     path(D + "environment/", views.deployment_environment, name="deployment-environment-home"),
     path(D + "environment/<kind:kind>/", views.deployment_environment, name="deployment-environment"),
     path(D + "environment/<kind:kind>/new/", views.env_object_create, name="deployment-env-object-create"),
-    path(D + "objects/<int:object_id>/override/", views.override_edit, name="override-edit"),
-    path(D + "objects/<int:object_id>/override/remove/", views.override_remove, name="override-remove"),
+    path(D + "objects/<int:object_id>/override/", views.override_edit, name="deployment-override-edit"),
+    path(D + "objects/<int:object_id>/override/remove/", views.override_remove, name="deployment-override-remove"),
     path(D + "objects/<int:object_id>/promote/", views.env_object_promote_view, name="env-object-promote"),
+    path(D + "api-tokens/", views.api_tokens, name="deployment-tokens"),
+    path(D + "api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="deployment-token-revoke"),
+    path(D + "export/<export_format:export_format>/", views.environment_export, name="deployment-export"),
     # Migrate from Airflow
     path(D + "migrate/<kind:kind>/", views.migration_plan, name="migration-plan"),
     path(D + "migrate/<kind:kind>/action/", views.migration_action, name="migration-action"),
@@ -60,5 +63,7 @@ urlpatterns = [
     path(P + "environment/<kind:kind>/", views.ide_project_environment, name="ide-project-environment"),
     path(P + "objects/<int:object_id>/override/", views.override_edit, name="ide-project-override-edit"),
     path(P + "objects/<int:object_id>/override/remove/", views.override_remove, name="ide-project-override-remove"),
-    *delivery_urlpatterns,
+    path(P + "api-tokens/", views.api_tokens, name="ide-project-tokens"),
+    path(P + "api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="ide-project-token-revoke"),
+    path(P + "export/<export_format:export_format>/", views.environment_export, name="ide-project-export"),
 ]

@@ -1,15 +1,18 @@
 import pytest
 from cryptography.fernet import Fernet
 
-from accounts.models import Role
 from envmanager.airflow_db.sample import create_sample_database
+from envmanager.models import Role
 from envmanager.services import links as link_services
 from envmanager.services import tokens as token_services
 from envmanager.services.workspaces import deployment_update
 from tests.factories import (
     ConnectionFactory,
     DeploymentFactory,
+    EnvVarFactory,
+    IdeProjectFactory,
     MembershipFactory,
+    MetricsExportFactory,
     UserFactory,
     VariableFactory,
     WorkspaceFactory,
@@ -89,6 +92,11 @@ def outsider(other_workspace):
     return _member(other_workspace, Role.OWNER, username="outsider")
 
 
+@pytest.fixture
+def ide_project(workspace):
+    return IdeProjectFactory(workspace=workspace, name="notebooks")
+
+
 # --- What a Deployment receives (read API, exports, the Airflow secrets backend) ---------------------
 
 # Marker secrets: tests assert they appear where the feature delivers them and nowhere else.
@@ -108,15 +116,31 @@ def warehouse(workspace, dev):
         },
     )
     link_services.link_set_override(
-        env_object=connection, actor=None, deployment=dev,
+        env_object=connection, actor=None, target=dev,
         fields={"host": "db-dev.internal", "password": WAREHOUSE_DEV_PASSWORD},
     )
     return connection
 
 
 @pytest.fixture
+def environment(workspace, dev, prod, warehouse):
+    """A small environment: a Workspace connection linked to all (dev overrides it), Deployment objects on dev."""
+    shared_var = VariableFactory(workspace=workspace, key="region", fields={"value": "eu-west-1", "description": "Cloud region"})
+    link_services.link_create(env_object=shared_var, actor=None, target=dev)
+    link_services.link_create(env_object=shared_var, actor=None, target=prod)
+    VariableFactory(workspace=workspace, deployment=dev, key="api_key", is_secret=True, fields={"value": API_KEY_VALUE})
+    VariableFactory(workspace=workspace, deployment=prod, key="prod_only", fields={"value": "prod value"})
+    EnvVarFactory(workspace=workspace, deployment=dev, key="LOG_LEVEL", fields={"value": "debug"})
+    MetricsExportFactory(
+        workspace=workspace, deployment=dev, key="prometheus",
+        fields={"endpoint": "https://metrics.example.com/api/v1/write", "exporter_type": "prometheus_remote_write"},
+    )
+    return {"warehouse": warehouse, "region": shared_var}
+
+
+@pytest.fixture
 def dev_token(dev):
-    return token_services.api_token_create(actor=None, name="airflow-dev", deployment=dev)
+    return token_services.api_token_create(actor=None, name="airflow-dev", target=dev)
 
 
 # --- An Airflow metadata database to migrate from ----------------------------------------------------

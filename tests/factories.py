@@ -4,11 +4,11 @@ the same rows (role groups, permissions, encrypted secrets) that the app makes."
 import factory
 from django.contrib.auth import get_user_model
 
-from accounts.models import Role
-from accounts.services import membership_set
 from envmanager.kinds import Kind
+from envmanager.models import Role
 from envmanager.services import env_objects as env_object_services
 from envmanager.services import workspaces as workspace_services
+from envmanager.services.members import membership_set
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -56,13 +56,13 @@ def world(workspace, dev, prod, owner, tmp_path):
 
     deployment_update(deployment=dev, metadata_db_url=airflow_url("fuzz"))
     conn = ConnectionFactory(workspace=workspace, key="warehouse", fields={"conn_type": "postgres", "password": "pw"})
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
     VariableFactory(workspace=workspace, key="region", is_secret=True, fields={"value": "eu"})
     EnvVarFactory(workspace=workspace, deployment=dev, key="TZ")
     MetricsExportFactory(workspace=workspace, key="prom")
     ide = IdeProjectFactory(workspace=workspace, name="notebooks")
-    link_services.link_create(env_object=conn, actor=None, ide_project=ide)
-    token = token_services.api_token_create(actor=None, name="airflow", deployment=dev)
+    link_services.link_create(env_object=conn, actor=None, target=ide)
+    token = token_services.api_token_create(actor=None, name="airflow", target=dev)
     run = MigrationRun.objects.create(deployment=dev, kind=Kind.CONNECTION, started_by_name="x", state="finished",
                                       finished_at="2026-01-01T00:00:00Z")
     ids = {"workspace_id": workspace.pk, "deployment_id": dev.pk, "object_id": conn.pk, "ide_project_id": ide.pk,
@@ -165,9 +165,11 @@ def test_the_read_api_answers_json_for_any_key_and_header(client, world, key, et
         response = client.get(path, headers=headers)
         _no_server_error(response, path)
         assert response["Content-Type"].startswith("application/json"), path
-    response = client.get("/api/v1/environment", headers={**headers, "If-None-Match": etag.encode("utf-8", "surrogatepass").decode("latin-1")})
+    if_none_match = etag.encode("utf-8", "surrogatepass").decode("latin-1")
+    response = client.get("/api/v1/environment", headers={**headers, "If-None-Match": if_none_match})
     _no_server_error(response, "/api/v1/environment")
-    response = client.get("/api/v1/environment", headers={"Authorization": f"Bearer {key}"[:2000].encode("utf-8", "surrogatepass").decode("latin-1")})
+    authorization = f"Bearer {key}"[:2000].encode("utf-8", "surrogatepass").decode("latin-1")
+    response = client.get("/api/v1/environment", headers={"Authorization": authorization})
     _no_server_error(response, "/api/v1/environment")
 
 

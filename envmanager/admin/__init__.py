@@ -3,4 +3,4 @@
 Importing the modules registers their ModelAdmins with the default admin site.
 """
 
-from envmanager.admin import audit, env_objects, links, workspaces  # noqa: F401
+from envmanager.admin import audit, env_objects, links, members, workspaces  # noqa: F401

@@ -1,4 +1,4 @@
-"""Building blocks shared by the envmanager and accounts ModelAdmins.
+"""Building blocks shared by the envmanager ModelAdmins.
 
 Every admin write is a service call, so an admin change is validated and audited exactly like one
 made in the UI. The call is made while the form validates (in `_post_clean`, where Django's own

@@ -12,6 +12,7 @@ from envmanager.forms.secrets import SECRET_SET
 from envmanager.kinds import Kind, value_notices
 from envmanager.models import Deployment, EnvObject, IdeProject, Link
 from envmanager.services import links as link_services
+from envmanager.targets import Target
 
 
 class EnvObjectChoiceField(forms.ModelChoiceField):
@@ -42,12 +43,12 @@ class LinkAddForm(ServiceModelForm):
         if data["exclude"]:
             if data["deployment"] is None or data["ide_project"] is not None:
                 raise ValidationError({"deployment": "An exclusion names one Deployment (and no IDE project)."})
-            return link_services.deployment_exclude(
-                env_object=data["env_object"], actor=self.actor, deployment=data["deployment"]
+            return link_services.link_exclude(
+                env_object=data["env_object"], actor=self.actor, target=data["deployment"]
             )
         return link_services.link_create(
-            env_object=data["env_object"], actor=self.actor, deployment=data["deployment"],
-            ide_project=data["ide_project"],
+            env_object=data["env_object"], actor=self.actor,
+            target=Target.of_pair(deployment=data["deployment"], ide_project=data["ide_project"]),
         )
 
 
@@ -81,7 +82,7 @@ class LinkOverrideForm(ServiceModelForm):
         # An emptied plain input ends that override: the Workspace value applies again.
         fields, clear = values_for_service(self, link.env_object.spec.field_names, empty_clears=True)
         return link_services.link_set_override(
-            env_object=link.env_object, actor=self.actor, deployment=link.deployment, ide_project=link.ide_project,
+            env_object=link.env_object, actor=self.actor, target=Target.of_row(link),
             fields=fields, clear=tuple(clear),
         )
 
@@ -114,11 +115,10 @@ class LinkAdmin(ServiceModelAdmin):
         return view(request, object_id, form_url, extra_context)
 
     def delete_through_service(self, obj, actor):
-        target = {"deployment": obj.deployment, "ide_project": obj.ide_project}
         if obj.excluded:
-            link_services.deployment_include(env_object=obj.env_object, actor=actor, deployment=obj.deployment)
+            link_services.link_include(env_object=obj.env_object, actor=actor, target=obj.deployment)
         else:
-            link_services.link_delete(env_object=obj.env_object, actor=actor, **target)
+            link_services.link_delete(env_object=obj.env_object, actor=actor, target=Target.of_row(obj))
 
     @admin.display(description="Object", ordering="env_object__key")
     def env_object_label(self, obj):

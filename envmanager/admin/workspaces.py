@@ -7,10 +7,9 @@ from django.db.models.functions import Coalesce
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.models import Membership
 from envmanager.admin.base import CreateOnlyModelAdmin, ServiceModelAdmin, ServiceModelForm, secret_form_field
 from envmanager.forms.secrets import clear_field, secret_status
-from envmanager.models import Deployment, EnvObject, ExecutionMode, IdeProject, Workspace
+from envmanager.models import Deployment, EnvObject, ExecutionMode, IdeProject, Membership, Workspace
 from envmanager.services import workspaces as workspace_services
 
 DEPLOYMENT_SECRETS = ("metadata_db_url", "fernet_keys")

@@ -220,7 +220,7 @@ class MetadataDatabase:
             sql += f" WHERE id IN ({', '.join(['%s'] * len(ids))})"
             params = tuple(ids)
         sql += " ORDER BY id"
-        return [dict(zip(layout.columns, row)) for row in self.execute(sql, params)]
+        return [dict(zip(layout.columns, row, strict=True)) for row in self.execute(sql, params)]
 
     def count_rows(self, table: str) -> int:
         return self.execute(f"SELECT COUNT(*) FROM {table}")[0][0]

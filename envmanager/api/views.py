@@ -8,28 +8,17 @@ from envmanager.api.openapi import openapi_document
 from envmanager.api.responses import api_error, api_json, api_not_modified
 from envmanager.kinds import Kind
 from envmanager.models import ApiToken
-from envmanager.selectors.environment import entry_as_dict
-from envmanager.selectors.environment import target_effective_entry
-from envmanager.selectors.exports import (
-    target_airflow_metrics_settings,
-    target_effective_environment,
-    target_label,
-)
+from envmanager.selectors.environment import entry_as_dict, target_effective_environment
+from envmanager.selectors.exports import target_airflow_metrics_settings
+from envmanager.selectors.hot_path import target_effective_entry
 from envmanager.selectors.revalidation import UnknownKinds, environment_etag, requested_kinds
 from envmanager.services.readers import reader_seen
-
-
-def _target(api_token: ApiToken) -> dict:
-    return {"deployment": api_token.deployment, "ide_project": api_token.ide_project}
+from envmanager.targets import Target
 
 
 def _target_dict(api_token: ApiToken) -> dict:
-    target = api_token.target
-    return {
-        "type": "deployment" if api_token.deployment_id else "ide_project",
-        "name": target.name,
-        "workspace": api_token.workspace.name,
-    }
+    target = Target.of_row(api_token)
+    return {"type": target.audit_type, "name": target.name, "workspace": api_token.workspace.name}
 
 
 @api_view
@@ -50,7 +39,7 @@ def environment(request):
     wanted = {tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))}
     if etag in wanted or "*" in wanted:
         return api_not_modified(etag)
-    entries = target_effective_environment(**_target(api_token), kinds=None if kinds == tuple(Kind) else kinds)
+    entries = target_effective_environment(target=Target.of_row(api_token), kinds=None if kinds == tuple(Kind) else kinds)
     body = {
         "target": _target_dict(api_token),
         "entries": [entry_as_dict(entry, reveal=True) for entry in entries],
@@ -63,9 +52,10 @@ def environment(request):
 
 def _one(request, kind: Kind, key: str):
     api_token = request.api_token
-    entry = target_effective_entry(**_target(api_token), kind=kind.value, key=key)
+    target = Target.of_row(api_token)
+    entry = target_effective_entry(target=target, kind=kind.value, key=key)
     if entry is None:
-        label = target_label(**_target(api_token))
+        label = target.label
         response = api_error(
             f"No {kind.label.lower()} '{key}' in {label}.", status=404, extra={"type": kind.value, "key": key}
         )

@@ -1,30 +1,28 @@
-"""Plumbing shared by every envmanager management command, so that they behave alike (docs/cli.md).
+"""The base class and option builders of every envmanager management command, so that they behave alike (docs/cli.md).
 
-A command parses its options, resolves names with the helpers here, calls services or selectors
-inside `changes()`, and prints what happened. Services report bad input with ValidationError;
+A command parses its options with the builders here, resolves names with the selectors
+(`selectors.workspaces.workspace_by_name`, ...), calls services inside `utils.changes()`, and prints
+what happened with `utils`. Services and selectors report bad input with ValidationError;
 `EnvManagerCommand` turns it into a one-line CommandError (exit status 1).
 """
 
 import argparse
 import getpass
 import json
-import secrets
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
-from django.db import transaction
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from envmanager import crypto
-from envmanager.forms.secrets import secret_status
 from envmanager.kinds import KIND_SPECS, Kind, parse_kind, value_notices
-from envmanager.models import Deployment, EnvObject, IdeProject, Workspace
-from envmanager.selectors.env_objects import env_object_get
-from envmanager.selectors.listing import env_object_usage
+from envmanager.models import Workspace
+from envmanager.selectors.workspaces import deployment_by_name, ide_project_by_name
+from envmanager.targets import Target
 
 STDIN = "-"
 
@@ -137,24 +135,6 @@ def error_line(exc: Exception) -> str:
     return " ".join(" ".join(message.split()) for message in messages)
 
 
-@contextmanager
-def changes(*, dry_run: bool) -> Iterator[None]:
-    """Run the block in one transaction, rolled back when `dry_run`.
-
-    A dry run then validates exactly like a real run (same services, same errors), and a command
-    that calls several services either makes all their changes or none.
-    """
-    with transaction.atomic():
-        yield
-        if dry_run:
-            transaction.set_rollback(True)
-
-
-def generate_password() -> str:
-    """Return a random password for a user created from the command line (printed once)."""
-    return secrets.token_urlsafe(12)
-
-
 # --- Options --------------------------------------------------------------------------------------
 
 
@@ -230,53 +210,7 @@ def stdin_capable(kind: Kind, name: str) -> bool:
     return KIND_SPECS[kind].field(name).may_be_secret
 
 
-# --- Resolving names ------------------------------------------------------------------------------
-
-
-def _known(names) -> str:
-    names = list(names)
-    return ", ".join(f"'{name}'" for name in names) if names else "none yet"
-
-
-def workspace_by_name(name: str | None) -> Workspace:
-    """Return the Workspace called `name`, or the only Workspace when `name` is None."""
-    if name is not None:
-        workspace = Workspace.objects.filter(name=name).first()
-        if workspace is None:
-            raise CommandError(f"No Workspace named '{name}'. Known Workspaces: {_known(_workspace_names())}.")
-        return workspace
-    first_two = list(Workspace.objects.order_by("name")[:2])
-    if len(first_two) == 1:
-        return first_two[0]
-    if not first_two:
-        raise CommandError("No Workspace exists yet; create one with `manage.py workspace_create --name NAME`.")
-    raise CommandError(f"There are several Workspaces; name one with --workspace: {_known(_workspace_names())}.")
-
-
-def _workspace_names() -> list[str]:
-    return list(Workspace.objects.order_by("name").values_list("name", flat=True)[:20])
-
-
-def deployment_by_name(workspace: Workspace, name: str) -> Deployment:
-    """Return the Deployment called `name` in `workspace`."""
-    deployment = Deployment.objects.filter(workspace=workspace, name=name).first()
-    if deployment is None:
-        known = workspace.deployments.order_by("name").values_list("name", flat=True)[:20]
-        raise CommandError(
-            f"No Deployment named '{name}' in Workspace '{workspace.name}'. Known Deployments: {_known(known)}."
-        )
-    return deployment
-
-
-def ide_project_by_name(workspace: Workspace, name: str) -> IdeProject:
-    """Return the IDE project called `name` in `workspace`."""
-    project = IdeProject.objects.filter(workspace=workspace, name=name).first()
-    if project is None:
-        known = workspace.ide_projects.order_by("name").values_list("name", flat=True)[:20]
-        raise CommandError(
-            f"No IDE project named '{name}' in Workspace '{workspace.name}'. Known IDE projects: {_known(known)}."
-        )
-    return project
+# --- Reading options ------------------------------------------------------------------------------
 
 
 def kind_from_options(options: dict) -> Kind | None:
@@ -287,91 +221,10 @@ def kind_from_options(options: dict) -> Kind | None:
     return parse_kind(options["type"])  # its ValidationError becomes a one-line CommandError
 
 
-def env_object_or_none(
-    *, workspace: Workspace, kind: Kind, key: str, deployment: Deployment | None
-) -> EnvObject | None:
-    """Return the object at (type, key, scope), or None if there is none."""
-    try:
-        return env_object_get(workspace=workspace, kind=kind, key=key, deployment=deployment)
-    except ValidationError:
-        return None
-
-
-def targets(workspace: Workspace, options: dict) -> tuple[Deployment | None, IdeProject | None]:
-    """Return the (Deployment, IDE project) named by --deployment / --ide-project; one of them is None."""
+def target(workspace: Workspace, options: dict) -> Target | None:
+    """Return the Deployment or IDE project named by --deployment / --ide-project (None for --all-deployments)."""
     if options.get("deployment"):
-        return deployment_by_name(workspace, options["deployment"]), None
+        return Target(deployment=deployment_by_name(workspace, options["deployment"]))
     if options.get("ide_project"):
-        return None, ide_project_by_name(workspace, options["ide_project"])
-    return None, None
-
-
-# --- Describing things ----------------------------------------------------------------------------
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def target_label(deployment: Deployment | None, ide_project: IdeProject | None) -> str:
-    return f"Deployment '{deployment.name}'" if deployment else f"IDE project '{ide_project.name}'"
-
-
-def show_value(value) -> str:
-    """Return a plain field value as one line of text (JSON objects compact and sorted)."""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
-
-
-def field_lines(kind: Kind, plain: dict, sealed: dict, *, is_secret_flag: bool, only_given: bool = False) -> list[str]:
-    """Return "name: value" lines for stored values, secrets only as "set" / "not set".
-
-    `only_given` lists just the fields present (an override); otherwise every secret field is
-    listed (so "not set" shows) and plain fields without a value are left out.
-    """
-    spec = KIND_SPECS[kind]
-    lines = []
-    for name in spec.field_names:
-        if spec.is_secret(name, is_secret_flag=is_secret_flag):
-            if name in sealed or not only_given:
-                lines.append(f"{name}: {secret_status(name in sealed)}")
-        elif plain.get(name) is not None:
-            lines.append(f"{name}: {show_value(plain[name])}")
-    return lines
-
-
-def object_field_lines(env_object: EnvObject) -> list[str]:
-    return field_lines(Kind(env_object.kind), env_object.data, env_object.secrets, is_secret_flag=env_object.is_secret)
-
-
-def table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    """Return the lines of a plain-text table with aligned columns."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
-    return [
-        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in [headers, *rows]
-    ]
-
-
-def deployment_summary(deployment: Deployment) -> str:
-    """Return a one-line description of a Deployment, its secrets only as set / not set."""
-    return (
-        f"Deployment '{deployment.name}' in Workspace '{deployment.workspace.name}' "
-        f"({deployment.get_execution_mode_display()}; "
-        f"metadata database URL: {secret_status(deployment.has_metadata_db_url)}; "
-        f"Fernet keys: {secret_status(deployment.has_fernet_keys)})."
-    )
-
-
-def link_summary(env_object: EnvObject) -> str:
-    """Return who receives `env_object`, e.g. "linked to 2 Deployments and 1 IDE project"."""
-    if env_object.deployment_id:
-        return f"used by Deployment '{env_object.deployment.name}' only"
-    usage = env_object_usage(env_object=env_object)
-    if not (env_object.linked_to_all or usage.deployments or usage.ide_projects):
-        return "not linked to any Deployment or IDE project"
-    deployments = plural(usage.deployments, "Deployment")
-    if env_object.linked_to_all:
-        deployments = f"all Deployments ({usage.deployments} now)"
-    return f"linked to {deployments} and {plural(usage.ide_projects, 'IDE project')}"
+        return Target(ide_project=ide_project_by_name(workspace, options["ide_project"]))
+    return None

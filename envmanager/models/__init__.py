@@ -1,5 +1,6 @@
 from envmanager.models.audit import AuditEntry
 from envmanager.models.env_objects import EnvObject, Link
+from envmanager.models.members import Membership, Role, WorkspaceRoleGroup
 from envmanager.models.migration import MigrationRun
 from envmanager.models.permissions import (
     DeploymentGroupObjectPermission,
@@ -22,8 +23,11 @@ __all__ = [
     "ExecutionMode",
     "IdeProject",
     "Link",
+    "Membership",
     "MigrationRun",
+    "Role",
     "Workspace",
     "WorkspaceGroupObjectPermission",
+    "WorkspaceRoleGroup",
     "WorkspaceUserObjectPermission",
 ]

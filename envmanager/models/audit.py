@@ -5,6 +5,45 @@ from django.db import models
 class AuditEntry(models.Model):
     """One recorded change: who, what, when, before/after with secret values redacted."""
 
+    class Action(models.TextChoices):
+        """What was done; the values are stored, so they never change (a new action gets a new value)."""
+
+        WORKSPACE_CREATE = "workspace.create", "Workspace created"
+        DEPLOYMENT_CREATE = "deployment.create", "Deployment created"
+        DEPLOYMENT_UPDATE = "deployment.update", "Deployment updated"
+        IDE_PROJECT_CREATE = "ide_project.create", "IDE project created"
+        MEMBERSHIP_SET = "membership.set", "Member role set"
+        MEMBERSHIP_REMOVE = "membership.remove", "Member removed"
+        USER_PASSWORD_SET = "user.password_set", "Password set"
+        USER_SIGN_IN_UNLOCK = "user.sign_in_unlock", "Sign-in unlocked"
+        ENV_OBJECT_CREATE = "env_object.create", "Object created"
+        ENV_OBJECT_UPDATE = "env_object.update", "Object updated"
+        ENV_OBJECT_DELETE = "env_object.delete", "Object deleted"
+        ENV_OBJECT_LINK_ALL = "env_object.link_all", "Linked to all Deployments"
+        ENV_OBJECT_UNLINK_ALL = "env_object.unlink_all", "Unlinked from all Deployments"
+        ENV_OBJECT_MIGRATE = "env_object.migrate", "Migrated from Airflow"
+        ENV_OBJECT_PROMOTE = "env_object.promote", "Promoted to Workspace"
+        LINK_CREATE = "link.create", "Link created"
+        LINK_DELETE = "link.delete", "Link removed"
+        LINK_EXCLUDE = "link.exclude", "Deployment excluded"
+        LINK_INCLUDE = "link.include", "Deployment included"
+        LINK_OVERRIDE = "link.override", "Override set"
+        API_TOKEN_CREATE = "api_token.create", "API token created"
+        API_TOKEN_REVOKE = "api_token.revoke", "API token revoked"
+        ENVIRONMENT_EXPORT = "environment.export", "Environment exported"
+        ENCRYPTION_KEYS_ROTATE = "encryption_keys.rotate", "Encryption keys rotated"
+
+    class TargetType(models.TextChoices):
+        """What kind of thing `target_id` points to."""
+
+        WORKSPACE = "workspace", "Workspace"
+        DEPLOYMENT = "deployment", "Deployment"
+        IDE_PROJECT = "ide_project", "IDE project"
+        ENV_OBJECT = "env_object", "Environment object"
+        API_TOKEN = "api_token", "API token"
+        USER = "user", "User"
+        ENCRYPTION_KEYS = "encryption_keys", "Encryption keys"
+
     # SET_NULL keeps the history when a Workspace or user goes; the names are kept as text.
     workspace = models.ForeignKey(
         "envmanager.Workspace", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
@@ -12,8 +51,8 @@ class AuditEntry(models.Model):
     workspace_name = models.CharField(max_length=100, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     actor_name = models.CharField(max_length=150, help_text="Username, or 'system' for commands run without one.")
-    action = models.CharField(max_length=64)
-    target_type = models.CharField(max_length=32)
+    action = models.CharField(max_length=64, choices=Action.choices)
+    target_type = models.CharField(max_length=32, choices=TargetType.choices)
     target_id = models.BigIntegerField(null=True, blank=True)
     target_label = models.CharField(max_length=400)
     changes = models.JSONField(default=dict, blank=True)

@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, Case, Q, Value, When
 
 from envmanager import crypto
 from envmanager.kinds import KEY_MAX_LENGTH, KIND_SPECS, Kind, KindSpec
@@ -24,6 +24,8 @@ class EnvObject(models.Model):
 
     Workspace-scoped when `deployment` is null, else Deployment-scoped. Plain field values live in
     `data`; secret ones in `secrets` as one Fernet token per field, so "is it set?" needs no key.
+    One spelling for the pair: the columns are `data`/`secrets` (a Link's `override_data`/
+    `override_secrets`); Python code holding their contents calls them `plain`/`sealed`.
     """
 
     workspace = models.ForeignKey("envmanager.Workspace", on_delete=models.CASCADE, related_name="env_objects")
@@ -90,6 +92,11 @@ class EnvObject(models.Model):
         return None if token is None else crypto.unseal_value(token)
 
 
+# A link without an override: both override columns empty. The one statement of it, for the
+# exclusion constraint and for `Link.has_override_expression`.
+LINK_HAS_NO_OVERRIDE = Q(override_data={}) & Q(override_secrets={})
+
+
 class Link(models.Model):
     """Makes a Workspace object available to one Deployment or IDE project, with optional overrides.
 
@@ -134,7 +141,7 @@ class Link(models.Model):
                 condition=Q(excluded=False) | Q(deployment__isnull=False), name="link_exclusion_only_for_deployments"
             ),
             models.CheckConstraint(
-                condition=Q(excluded=False) | (Q(override_data={}) & Q(override_secrets={})),
+                condition=Q(excluded=False) | LINK_HAS_NO_OVERRIDE,
                 name="link_exclusion_has_no_override",
             ),
         ]
@@ -147,6 +154,11 @@ class Link(models.Model):
     @property
     def has_override(self) -> bool:
         return bool(self.override_data or self.override_secrets)
+
+    @staticmethod
+    def has_override_expression():
+        """`has_override` as a database expression, for annotating link rows in one query."""
+        return Case(When(LINK_HAS_NO_OVERRIDE, then=Value(False)), default=Value(True), output_field=BooleanField())
 
     def reveal_override(self, name: str):
         token = self.override_secrets.get(name)

@@ -67,13 +67,3 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
-
-    @property
-    def target(self):
-        return self.deployment if self.deployment_id else self.ide_project
-
-    @property
-    def target_label(self) -> str:
-        if self.deployment_id:
-            return f"Deployment '{self.deployment.name}'"
-        return f"IDE project '{self.ide_project.name}'"

@@ -9,19 +9,17 @@ Two queries whatever the number of objects, and no decryption: secret values sta
 caller that is allowed to see them asks (`EffectiveEntry.reveal`).
 """
 
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
-from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import F, FilteredRelation, Q
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
 
 from envmanager import crypto
 from envmanager.kinds import KIND_SPECS, Kind
-from envmanager.models import Deployment, EnvObject, IdeProject, Link
-
-KIND_ORDER = {kind: position for position, kind in enumerate(Kind)}
+from envmanager.models import Deployment, EnvObject, IdeProject
+from envmanager.selectors import env_objects
+from envmanager.selectors.env_objects import KIND_ORDER
+from envmanager.targets import Target
 
 
 class Source:
@@ -83,7 +81,7 @@ class EffectiveEntry:
 _VALUE_COLUMNS = ("id", "kind", "key", "is_secret", "data", "secrets")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _field_layout(kind: str, is_secret_flag: bool) -> tuple[tuple[str, bool], ...]:
     """Return (field name, is secret) for every field of `kind`; computed once per type and flag."""
     spec = KIND_SPECS[kind]
@@ -108,7 +106,7 @@ def _entry(row: dict, *, base_source: str, override_plain: dict, override_sealed
     )
 
 
-def _resolve(workspace_rows, deployment_rows=()) -> list[EffectiveEntry]:
+def resolve(workspace_rows, deployment_rows=()) -> list[EffectiveEntry]:
     resolved: dict[tuple[str, str], EffectiveEntry] = {}
     for row in workspace_rows:
         resolved[(row["kind"], row["key"])] = _entry(
@@ -140,7 +138,9 @@ def visible_to_target(*, include_linked_to_all: bool) -> Q:
     """The rule for which Workspace objects a target receives, for a query annotated by `with_target_link`.
 
     Linked and not excluded; or, for Deployments, linked to all Deployments with no link row of its own.
-    The one statement of the rule in the ORM: the Environment pages' paginated list uses it too.
+    The one statement of the rule in the ORM: the Environment pages' paginated list uses it too, and
+    the other restatements (`env_objects.env_object_link_state`, `env_object_usage`, the commands'
+    link summaries) are held equal to it by tests/envmanager/selectors/test_visibility.py.
     """
     visible = Q(target_link__id__isnull=False, target_link__excluded=False)
     if include_linked_to_all:
@@ -178,7 +178,7 @@ def deployment_effective_environment(
         deployment.workspace_id, Q(links__deployment_id=deployment.pk), include_linked_to_all=True, filters=filters
     )
     deployment_rows = EnvObject.objects.filter(deployment_id=deployment.pk, **filters).values(*_VALUE_COLUMNS)
-    return _resolve(workspace_rows, deployment_rows)
+    return resolve(workspace_rows, deployment_rows)
 
 
 def ide_project_effective_environment(
@@ -189,7 +189,17 @@ def ide_project_effective_environment(
         ide_project.workspace_id, Q(links__ide_project_id=ide_project.pk), include_linked_to_all=False,
         filters=_filters(kinds, key),
     )
-    return _resolve(workspace_rows)
+    return resolve(workspace_rows)
+
+
+def target_effective_environment(
+    *, target: Target | Deployment | IdeProject | None = None, kinds: tuple[str, ...] | None = None, key: str | None = None
+) -> list[EffectiveEntry]:
+    """Return the effective environment of one Deployment or one IDE project (two queries)."""
+    target = Target.of(target)
+    if target.is_deployment:
+        return deployment_effective_environment(deployment=target.deployment, kinds=kinds, key=key)
+    return ide_project_effective_environment(ide_project=target.ide_project, kinds=kinds, key=key)
 
 
 def effective_entry(*, deployment: Deployment, kind: str, key: str) -> EffectiveEntry | None:
@@ -220,68 +230,54 @@ def entry_as_dict(entry: EffectiveEntry, *, reveal: bool) -> dict:
     }
 
 
-# --- One lookup, for the read API's hot path ------------------------------------------------------
+# --- The paginated effective environment of the Environment pages ------------------------------
 
-_OBJECT_COLUMNS = "o.id, o.kind, o.key, o.is_secret, o.data, o.secrets"
-# The rows `deployment_effective_environment(kinds=(kind,), key=key)` reads, as one statement:
-# the Deployment's own object, and the Workspace object visible to it (linked and not excluded, or
-# linked to all Deployments without a link row of its own). tests/api/test_single_lookup.py holds
-# the two equal over every way an object can reach (or not reach) a target.
-_DEPLOYMENT_ONE_SQL = f"""
-    SELECT {_OBJECT_COLUMNS}, NULL AS link_id, NULL AS link_data, NULL AS link_secrets, 1 AS own
-      FROM {{objects}} o
-     WHERE o.deployment_id = %s AND o.kind = %s AND o.key = %s
-    UNION ALL
-    SELECT {_OBJECT_COLUMNS}, l.id, l.override_data, l.override_secrets, 0
-      FROM {{objects}} o
-      LEFT JOIN {{links}} l ON l.env_object_id = o.id AND l.deployment_id = %s
-     WHERE o.workspace_id = %s AND o.deployment_id IS NULL AND o.kind = %s AND o.key = %s
-       AND ((l.id IS NOT NULL AND NOT l.excluded) OR (o.linked_to_all AND l.id IS NULL))
-"""
-_IDE_PROJECT_ONE_SQL = f"""
-    SELECT {_OBJECT_COLUMNS},
-           l.id AS link_id, l.override_data AS link_data, l.override_secrets AS link_secrets, 0 AS own
-      FROM {{objects}} o
-      JOIN {{links}} l ON l.env_object_id = o.id AND l.ide_project_id = %s
-     WHERE o.workspace_id = %s AND o.deployment_id IS NULL AND o.kind = %s AND o.key = %s AND NOT l.excluded
-"""
-_ROW_KEYS = ("id", "kind", "key", "is_secret", "data", "secrets", "link_id", "link_data", "link_secrets")
+def _source_fields(source: str) -> dict:
+    return {"source": source, "source_label": ENTRY_SOURCE_LABELS[source], "overridden_here": source == Source.OVERRIDE}
 
 
-def _json(value) -> dict:
-    # JSON columns arrive as text from both backends here (Django reads jsonb as text too).
-    if value is None or isinstance(value, dict):
-        return value
-    return json.loads(value)
+def _deployment_source(values, overridden: bool) -> dict:
+    if values["deployment_id"] is not None:
+        return _source_fields(Source.DEPLOYMENT)
+    return _source_fields(Source.OVERRIDE if overridden else Source.WORKSPACE)
 
 
-def target_effective_entry(
-    *, kind: str, key: str, deployment: Deployment | None = None, ide_project: IdeProject | None = None
-) -> EffectiveEntry | None:
-    """Return the effective value of one (type, key) of a Deployment or IDE project, or None.
+def deployment_env_object_page(
+    *, deployment: Deployment, kind: Kind, query: str = "", sort: str = env_objects.DEFAULT_SORT, page=1
+) -> env_objects.ObjectPage:
+    """Return one page of the effective objects of `kind` in `deployment`, each with its source.
 
-    The read API's hot path: every Airflow lookup that misses the backend's cache lands here.
-    Building the equivalent ORM queries costs several times running them, so this is one written-out
-    statement; the merge of overrides is this module's own `_resolve`.
+    Same resolution as `deployment_effective_environment`, done in one paginated query: the
+    Deployment's own objects, and the Workspace objects it receives that none of them shadows.
     """
-    if (deployment is None) == (ide_project is None):
-        raise ValidationError("Name exactly one Deployment or one IDE project.")
-    tables = {"objects": EnvObject._meta.db_table, "links": Link._meta.db_table}
-    if deployment is not None:
-        sql = _DEPLOYMENT_ONE_SQL.format(**tables)
-        params = [deployment.pk, kind, key, deployment.pk, deployment.workspace_id, kind, key]
-    else:
-        sql = _IDE_PROJECT_ONE_SQL.format(**tables)
-        params = [ide_project.pk, ide_project.workspace_id, kind, key]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    workspace_rows, own_rows = [], []
-    for row in rows:
-        values = dict(zip(_ROW_KEYS, row, strict=False))
-        values["is_secret"] = bool(values["is_secret"])
-        for column in ("data", "secrets", "link_data", "link_secrets"):
-            values[column] = _json(values[column])
-        (own_rows if row[-1] else workspace_rows).append(values)
-    entries = _resolve(workspace_rows, own_rows)
-    return entries[0] if entries else None
+    objects = with_target_link(
+        EnvObject.objects.filter(workspace_id=deployment.workspace_id, kind=kind),
+        Q(links__deployment_id=deployment.pk),
+    )
+    received = visible_to_target(include_linked_to_all=True)
+    shadowed = Exists(EnvObject.objects.filter(deployment_id=deployment.pk, kind=kind, key=OuterRef("key")))
+    effective = objects.filter(Q(deployment_id=deployment.pk) | (Q(deployment__isnull=True) & received & ~shadowed))
+    values = effective.values(*env_objects.ROW_COLUMNS, deployment_name=F("deployment__name"), **TARGET_LINK_COLUMNS)
+    return env_objects.object_page(
+        kind, values, query=query, sort=sort, scope="deployment", page=page, total_queryset=effective,
+        with_links=True, source_for=_deployment_source,
+    )
+
+
+def _ide_project_source(values, overridden: bool) -> dict:
+    return _source_fields(Source.OVERRIDE if overridden else Source.WORKSPACE)
+
+
+def ide_project_env_object_page(
+    *, ide_project: IdeProject, kind: Kind, query: str = "", sort: str = env_objects.DEFAULT_SORT, page=1
+) -> env_objects.ObjectPage:
+    """Return one page of the Workspace objects of `kind` linked to `ide_project`."""
+    objects = with_target_link(
+        EnvObject.objects.filter(workspace_id=ide_project.workspace_id, kind=kind, deployment__isnull=True),
+        Q(links__ide_project_id=ide_project.pk),
+    ).filter(visible_to_target(include_linked_to_all=False))
+    values = objects.values(*env_objects.ROW_COLUMNS, deployment_name=F("deployment__name"), **TARGET_LINK_COLUMNS)
+    return env_objects.object_page(
+        kind, values, query=query, sort=sort, scope="ide_project", page=page, total_queryset=objects,
+        with_links=False, source_for=_ide_project_source,
+    )

@@ -15,11 +15,8 @@ from django.core.exceptions import ValidationError
 
 from envmanager.kinds import Kind, is_env_name
 from envmanager.models import Deployment, IdeProject
-from envmanager.selectors.environment import (
-    EffectiveEntry,
-    deployment_effective_environment,
-    ide_project_effective_environment,
-)
+from envmanager.selectors.environment import EffectiveEntry, target_effective_environment
+from envmanager.targets import Target
 from envmanager_airflow.formats import (
     CONN_ENV_PREFIX,
     VAR_ENV_PREFIX,
@@ -78,25 +75,6 @@ class ExportFile:
 
     def __repr__(self):  # the content holds secrets
         return f"ExportFile({self.filename!r}, count={self.count}, skipped={len(self.skipped)})"
-
-
-def target_label(*, deployment: Deployment | None = None, ide_project: IdeProject | None = None) -> str:
-    return f"Deployment '{deployment.name}'" if deployment else f"IDE project '{ide_project.name}'"
-
-
-def target_effective_environment(
-    *,
-    deployment: Deployment | None = None,
-    ide_project: IdeProject | None = None,
-    kinds: tuple[str, ...] | None = None,
-    key: str | None = None,
-) -> list[EffectiveEntry]:
-    """Return the effective environment of one Deployment or one IDE project (two queries)."""
-    if (deployment is None) == (ide_project is None):
-        raise ValidationError("Name exactly one Deployment or one IDE project.")
-    if deployment is not None:
-        return deployment_effective_environment(deployment=deployment, kinds=kinds, key=key)
-    return ide_project_effective_environment(ide_project=ide_project, kinds=kinds, key=key)
 
 
 def target_airflow_metrics_settings(entries: list[EffectiveEntry]) -> dict:
@@ -214,7 +192,10 @@ def _dotenv(entries: list[EffectiveEntry], options: ExportOptions) -> Rendered:
         quoted, shell_reads_it = dotenv_quote(variable.value)
         sections[variable.kind].append(f"{variable.name}={quoted}")
         if not shell_reads_it:
-            notes.append(f"{variable.name}: a POSIX shell would read this value (and the lines after it) differently; load the file with python-dotenv.")
+            notes.append(
+                f"{variable.name}: a POSIX shell would read this value (and the lines after it) differently; "
+                "load the file with python-dotenv."
+            )
         if dotenv_expands(variable.value):
             notes.append(f"{variable.name}: python-dotenv expands the ${{...}} in it unless read with interpolate=False.")
     lines = [
@@ -280,8 +261,7 @@ def _slug(name: str) -> str:
 def environment_export(
     *,
     export_format: str,
-    deployment: Deployment | None = None,
-    ide_project: IdeProject | None = None,
+    target: Target | Deployment | IdeProject | None = None,
     options: ExportOptions | None = None,
 ) -> ExportFile:
     """Render the target's effective environment in `export_format`, with secrets in clear.
@@ -292,11 +272,9 @@ def environment_export(
         raise ValidationError(
             {"format": f"Unknown export format '{export_format}'. Use one of: {', '.join(EXPORT_FORMATS)}."}
         )
+    target = Target.of(target)
     options = options or ExportOptions()
-    entries = target_effective_environment(
-        deployment=deployment, ide_project=ide_project, kinds=_FORMAT_KINDS[export_format]
-    )
-    target = deployment or ide_project
+    entries = target_effective_environment(target=target, kinds=_FORMAT_KINDS[export_format])
     slug = _slug(target.name)
     if export_format == ExportFormat.CONNECTIONS:
         rendered, filename, content_type = _connections_json(entries, options), f"{slug}-connections.json", "application/json"
@@ -308,10 +286,9 @@ def environment_export(
     elif export_format == ExportFormat.OTEL_COLLECTOR:
         rendered, filename, content_type = _otel_collector(entries), f"{slug}-otel-collector.yaml", "application/yaml"
     else:
-        fallback = f"{'deployment' if deployment else 'ide-project'}-{target.pk}"
+        fallback = f"{target.url_prefix}-{target.pk}"
         name = kubernetes_name(target.name, fallback=fallback, suffix="-env")
-        label = target_label(deployment=deployment, ide_project=ide_project)
-        rendered = _k8s_secret(entries, options, name=name, target=label)
+        rendered = _k8s_secret(entries, options, name=name, target=target.label)
         filename, content_type = f"{slug}-secret.yaml", "application/yaml"
     content, count, skipped, notes = rendered
     return ExportFile(

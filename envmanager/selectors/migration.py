@@ -12,7 +12,7 @@ from envmanager.airflow_db.database import (
 from envmanager.airflow_db.objects import TABLES, AirflowObject, read_airflow_objects
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject
-from envmanager.services.overrides import differing_fields
+from envmanager.selectors.env_objects import differing_fields
 
 MIGRATABLE_KINDS = (Kind.CONNECTION, Kind.VARIABLE)
 

@@ -66,11 +66,11 @@ def _environment_changed(records: list[AuditEntry]) -> None:
     )
 
 
-def redacted_values(plain: dict, secret_tokens: dict) -> dict:
+def redacted_values(plain: dict, sealed: dict) -> dict:
     """Return field values for the audit log: plain values as they are, secrets only as 'set'."""
     values = dict(plain)
     # A None token is an override "to empty" (see promotion): no secret is stored for it.
-    values.update({name: SECRET_SET if token else None for name, token in secret_tokens.items()})
+    values.update({name: SECRET_SET if token else None for name, token in sealed.items()})
     return values
 
 

@@ -15,7 +15,7 @@ from envmanager.kinds import (
     unused_fields,
     validate_key,
 )
-from envmanager.models import Deployment, EnvObject, Link, Workspace
+from envmanager.models import AuditEntry, Deployment, EnvObject, Link, Workspace
 from envmanager.selectors.env_objects import scope_label
 from envmanager.services.audit import (
     audit_record,
@@ -23,6 +23,7 @@ from envmanager.services.audit import (
     env_object_label,
     env_object_snapshot,
 )
+from envmanager.targets import Target
 
 
 def _duplicate_error(kind: Kind, key: str, deployment: Deployment | None) -> ValidationError:
@@ -114,7 +115,8 @@ def env_object_create(
         # Someone created the same key between the check and the insert.
         raise _duplicate_error(kind, key, deployment) from None
     audit_record(
-        actor=actor, action="env_object.create", workspace=workspace, target_type="env_object",
+        actor=actor, action=AuditEntry.Action.ENV_OBJECT_CREATE, workspace=workspace,
+        target_type=AuditEntry.TargetType.ENV_OBJECT,
         target_id=env_object.pk, target_label=env_object_label(env_object), after=env_object_snapshot(env_object),
     )
     return env_object
@@ -149,10 +151,9 @@ def _make_value_plain(env_object: EnvObject, *, fields: dict, clear: tuple[str, 
         if "value" not in link.override_secrets:
             continue
         if link.override_secrets["value"] is not None:
-            target = f"Deployment '{link.deployment.name}'" if link.deployment_id else f"IDE project '{link.ide_project.name}'"
             raise ValidationError({
-                "is_secret": f"{target} overrides the secret value; remove that override before making the value "
-                "plain (its secret is never turned into plain text)."
+                "is_secret": f"{Target.of_row(link).label} overrides the secret value; remove that override before "
+                "making the value plain (its secret is never turned into plain text)."
             })
         # An override "to empty" holds no secret: it stays an override to empty.
         override_secrets = {k: v for k, v in link.override_secrets.items() if k != "value"}
@@ -199,7 +200,8 @@ def env_object_update(
     env_object.data, env_object.secrets = plain, sealed
     env_object.save()
     audit_record(
-        actor=actor, action="env_object.update", workspace=env_object.workspace, target_type="env_object",
+        actor=actor, action=AuditEntry.Action.ENV_OBJECT_UPDATE, workspace=env_object.workspace,
+        target_type=AuditEntry.TargetType.ENV_OBJECT,
         target_id=env_object.pk, target_label=env_object_label(env_object), before=before,
         after=env_object_snapshot(env_object),
         extra={"secrets_written": changed_secret_names(before_tokens, env_object.secrets)},
@@ -221,7 +223,8 @@ def env_object_delete(*, env_object: EnvObject, actor) -> None:
     object_id, workspace = env_object.pk, env_object.workspace
     env_object.delete()
     audit_record(
-        actor=actor, action="env_object.delete", workspace=workspace, target_type="env_object",
+        actor=actor, action=AuditEntry.Action.ENV_OBJECT_DELETE, workspace=workspace,
+        target_type=AuditEntry.TargetType.ENV_OBJECT,
         target_id=object_id, target_label=label, before=snapshot,
     )
 

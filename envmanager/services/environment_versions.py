@@ -14,18 +14,18 @@ from collections.abc import Iterable
 
 from django.db.models import F
 
-from envmanager.models import Workspace
+from envmanager.models import AuditEntry, Workspace
 
 # Audited actions that change nothing any target receives. Everything else bumps (the safe default:
 # a new action that forgets to be listed here costs a re-download, never a stale snapshot).
 ACTIONS_WITHOUT_ENVIRONMENT_CHANGE = frozenset({
-    "environment.export",
-    "api_token.create",
-    "api_token.revoke",
-    "membership.set",
-    "membership.remove",
-    "workspace.create",
-    "encryption_keys.rotate",  # re-encrypts: every value reads back the same
+    AuditEntry.Action.ENVIRONMENT_EXPORT,
+    AuditEntry.Action.API_TOKEN_CREATE,
+    AuditEntry.Action.API_TOKEN_REVOKE,
+    AuditEntry.Action.MEMBERSHIP_SET,
+    AuditEntry.Action.MEMBERSHIP_REMOVE,
+    AuditEntry.Action.WORKSPACE_CREATE,
+    AuditEntry.Action.ENCRYPTION_KEYS_ROTATE,  # re-encrypts: every value reads back the same
 })
 
 

@@ -2,9 +2,10 @@
 
 from django.db import transaction
 
-from envmanager.models import Deployment, IdeProject
-from envmanager.selectors.exports import ExportFile, ExportOptions, environment_export, target_label
+from envmanager.models import AuditEntry, Deployment, IdeProject
+from envmanager.selectors.exports import ExportFile, ExportOptions, environment_export
 from envmanager.services.audit import audit_record
+from envmanager.targets import Target
 
 
 @transaction.atomic
@@ -12,8 +13,7 @@ def environment_export_record(
     *,
     actor,
     export_format: str,
-    deployment: Deployment | None = None,
-    ide_project: IdeProject | None = None,
+    target: Target | Deployment | IdeProject | None = None,
     options: ExportOptions | None = None,
     channel: str = "web",
 ) -> ExportFile:
@@ -22,15 +22,12 @@ def environment_export_record(
     The audit entry names the target, the format and how many objects went out, never a value.
     `channel` says where it was asked for ("web" or "command").
     """
+    target = Target.of(target)
     options = options or ExportOptions()
-    export = environment_export(
-        export_format=export_format, deployment=deployment, ide_project=ide_project, options=options
-    )
-    target = deployment or ide_project
+    export = environment_export(export_format=export_format, target=target, options=options)
     audit_record(
-        actor=actor, action="environment.export", workspace=target.workspace,
-        target_type="deployment" if deployment else "ide_project", target_id=target.pk,
-        target_label=f"{target_label(deployment=deployment, ide_project=ide_project)} as {export_format}",
+        actor=actor, action=AuditEntry.Action.ENVIRONMENT_EXPORT, workspace=target.workspace,
+        target_type=target.audit_type, target_id=target.pk, target_label=f"{target.label} as {export_format}",
         extra={
             "format": export_format, "objects": export.count, "skipped": len(export.skipped), "channel": channel,
             "airflow_version": options.airflow_version, "include_airflow_objects": options.include_airflow_objects,

@@ -37,17 +37,17 @@ def env_object_links_set(
         wanted = {deployment.pk: deployment for deployment in deployments}
         for deployment in wanted.values():
             if deployment.pk not in linked:
-                link_services.link_create(env_object=env_object, actor=actor, deployment=deployment)
+                link_services.link_create(env_object=env_object, actor=actor, target=deployment)
         for link in current:
             if link.deployment_id and not link.excluded and link.deployment_id not in wanted:
-                link_services.link_delete(env_object=env_object, actor=actor, deployment=link.deployment)
+                link_services.link_delete(env_object=env_object, actor=actor, target=link.deployment)
 
     linked_projects = {link.ide_project_id for link in current if link.ide_project_id}
     wanted_projects = {project.pk: project for project in ide_projects}
     for project in wanted_projects.values():
         if project.pk not in linked_projects:
-            link_services.link_create(env_object=env_object, actor=actor, ide_project=project)
+            link_services.link_create(env_object=env_object, actor=actor, target=project)
     for link in current:
         if link.ide_project_id and link.ide_project_id not in wanted_projects:
-            link_services.link_delete(env_object=env_object, actor=actor, ide_project=link.ide_project)
+            link_services.link_delete(env_object=env_object, actor=actor, target=link.ide_project)
     return env_object

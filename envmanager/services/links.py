@@ -5,85 +5,81 @@ from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
 from envmanager.kinds import Kind
-from envmanager.models import Deployment, EnvObject, IdeProject, Link
+from envmanager.models import AuditEntry, Deployment, EnvObject, IdeProject, Link
 from envmanager.services.audit import audit_record, changed_secret_names, env_object_label, link_snapshot
 from envmanager.services.env_objects import apply_field_values, check_complete, env_object_lock
+from envmanager.targets import Target
 
 
-def _target_label(deployment: Deployment | None, ide_project: IdeProject | None) -> str:
-    return f"Deployment '{deployment.name}'" if deployment else f"IDE project '{ide_project.name}'"
-
-
-def _check_target(env_object: EnvObject, deployment: Deployment | None, ide_project: IdeProject | None) -> None:
-    if (deployment is None) == (ide_project is None):
-        raise ValidationError("Name exactly one Deployment or one IDE project.")
+def _check_target(env_object: EnvObject, target: Target) -> None:
     if not env_object.is_workspace_scoped:
         raise ValidationError(
             f"{env_object.get_kind_display()} '{env_object.key}' belongs to a Deployment; only Workspace "
             "objects can be linked."
         )
-    target = deployment or ide_project
     if target.workspace_id != env_object.workspace_id:
-        raise ValidationError(f"{_target_label(deployment, ide_project)} is in another Workspace.")
+        raise ValidationError(f"{target.label} is in another Workspace.")
 
 
-def _link_row(env_object: EnvObject, deployment, ide_project) -> Link | None:
+def _deployment_target(target) -> Target:
+    target = Target.of(target)
+    if not target.is_deployment:
+        raise ValidationError(f"Only Deployments are excluded and included; {target.label} is linked or unlinked.")
+    return target
+
+
+def _link_row(env_object: EnvObject, target: Target) -> Link | None:
     links = Link.objects.select_for_update(of=("self",)).select_related("deployment", "ide_project")
-    if deployment is not None:
-        return links.filter(env_object=env_object, deployment=deployment).first()
-    return links.filter(env_object=env_object, ide_project=ide_project).first()
+    return links.filter(env_object=env_object, **target.row_filter).first()
 
 
-def _audit_link(*, actor, action: str, env_object: EnvObject, target: str, before=None, after=None, extra=None):
+def _audit_link(*, actor, action: str, env_object: EnvObject, target: Target, before=None, after=None, extra=None):
     audit_record(
-        actor=actor, action=action, workspace=env_object.workspace, target_type="env_object",
-        target_id=env_object.pk, target_label=f"{env_object_label(env_object)} -> {target}",
+        actor=actor, action=action, workspace=env_object.workspace, target_type=AuditEntry.TargetType.ENV_OBJECT,
+        target_id=env_object.pk, target_label=f"{env_object_label(env_object)} -> {target.label}",
         before=before, after=after, extra=extra,
     )
 
 
 @transaction.atomic
-def link_create(
-    *, env_object: EnvObject, actor, deployment: Deployment | None = None, ide_project: IdeProject | None = None
-) -> Link:
+def link_create(*, env_object: EnvObject, actor, target: Target | Deployment | IdeProject | None = None) -> Link:
     """Make a Workspace object available to one Deployment or IDE project (no-op if it already is)."""
+    target = Target.of(target)
     env_object = env_object_lock(env_object)
-    _check_target(env_object, deployment, ide_project)
-    link = _link_row(env_object, deployment, ide_project)
-    target = _target_label(deployment, ide_project)
+    _check_target(env_object, target)
+    link = _link_row(env_object, target)
     if link is not None and not link.excluded:
         return link
     if link is not None:  # linking an excluded Deployment includes it again
         before = link_snapshot(link)
         link.excluded = False
         link.save(update_fields=["excluded", "updated_at"])
-        _audit_link(actor=actor, action="link.include", env_object=env_object, target=target,
+        _audit_link(actor=actor, action=AuditEntry.Action.LINK_INCLUDE, env_object=env_object, target=target,
                     before=before, after=link_snapshot(link))
         return link
-    link = Link.objects.create(env_object=env_object, deployment=deployment, ide_project=ide_project)
-    _audit_link(actor=actor, action="link.create", env_object=env_object, target=target, after=link_snapshot(link))
+    link = Link.objects.create(env_object=env_object, **target.row_filter)
+    _audit_link(actor=actor, action=AuditEntry.Action.LINK_CREATE, env_object=env_object, target=target,
+    after=link_snapshot(link))
     return link
 
 
 @transaction.atomic
-def link_delete(
-    *, env_object: EnvObject, actor, deployment: Deployment | None = None, ide_project: IdeProject | None = None
-) -> None:
+def link_delete(*, env_object: EnvObject, actor, target: Target | Deployment | IdeProject | None = None) -> None:
     """Remove a link and its overrides."""
+    target = Target.of(target)
     env_object = env_object_lock(env_object)
-    _check_target(env_object, deployment, ide_project)
-    target = _target_label(deployment, ide_project)
-    link = _link_row(env_object, deployment, ide_project)
-    if deployment is not None and env_object.linked_to_all:
+    _check_target(env_object, target)
+    link = _link_row(env_object, target)
+    if target.is_deployment and env_object.linked_to_all:
         raise ValidationError(
             f"{env_object.get_kind_display()} '{env_object.key}' is linked to all Deployments; "
-            f"exclude {target} instead of unlinking it."
+            f"exclude {target.label} instead of unlinking it."
         )
     if link is None or link.excluded:
-        raise ValidationError(f"{env_object.get_kind_display()} '{env_object.key}' is not linked to {target}.")
+        raise ValidationError(f"{env_object.get_kind_display()} '{env_object.key}' is not linked to {target.label}.")
     before = link_snapshot(link)
     link.delete()
-    _audit_link(actor=actor, action="link.delete", env_object=env_object, target=target, before=before)
+    _audit_link(actor=actor, action=AuditEntry.Action.LINK_DELETE, env_object=env_object, target=target, before=before)
 
 
 @sensitive_variables("fields")
@@ -92,8 +88,7 @@ def link_set_override(
     *,
     env_object: EnvObject,
     actor,
-    deployment: Deployment | None = None,
-    ide_project: IdeProject | None = None,
+    target: Target | Deployment | IdeProject | None = None,
     fields: dict | None = None,
     clear: tuple[str, ...] = (),
 ) -> Link:
@@ -102,16 +97,16 @@ def link_set_override(
     A plain field given as None is no longer overridden; a secret field given as None or "" keeps
     its override. The Workspace object and every other target are unaffected.
     """
+    target = Target.of(target)
     env_object = env_object_lock(env_object)
-    _check_target(env_object, deployment, ide_project)
-    target = _target_label(deployment, ide_project)
-    link = _link_row(env_object, deployment, ide_project)
-    if link is None and deployment is not None and env_object.linked_to_all:
+    _check_target(env_object, target)
+    link = _link_row(env_object, target)
+    if link is None and target.is_deployment and env_object.linked_to_all:
         # Linked through "all Deployments": the override needs a row of its own for this Deployment.
-        link = Link(env_object=env_object, deployment=deployment)
+        link = Link(env_object=env_object, deployment=target.deployment)
     if link is None or link.excluded:
         raise ValidationError(
-            f"{env_object.get_kind_display()} '{env_object.key}' is not linked to {target}; link it before "
+            f"{env_object.get_kind_display()} '{env_object.key}' is not linked to {target.label}; link it before "
             "overriding its values."
         )
     before = link_snapshot(link) if link.pk else None
@@ -125,19 +120,19 @@ def link_set_override(
     link.override_data, link.override_secrets = plain, sealed
     link.save()
     _audit_link(
-        actor=actor, action="link.override", env_object=env_object, target=target, before=before,
+        actor=actor, action=AuditEntry.Action.LINK_OVERRIDE, env_object=env_object, target=target, before=before,
         after=link_snapshot(link), extra={"secrets_written": changed_secret_names(before_tokens, sealed)},
     )
     return link
 
 
 def link_clear_override(
-    *, env_object: EnvObject, actor, deployment: Deployment | None = None, ide_project: IdeProject | None = None
+    *, env_object: EnvObject, actor, target: Target | Deployment | IdeProject | None = None
 ) -> Link:
     """Remove every override of one link; the target sees the Workspace values again."""
     spec_fields = env_object.spec.field_names
     return link_set_override(
-        env_object=env_object, actor=actor, deployment=deployment, ide_project=ide_project, clear=spec_fields
+        env_object=env_object, actor=actor, target=target, clear=spec_fields
     )
 
 
@@ -158,8 +153,9 @@ def env_object_set_linked_to_all(*, env_object: EnvObject, actor, linked_to_all:
         dropped = [link.deployment.name for link in excluded]
         excluded.delete()
     audit_record(
-        actor=actor, action="env_object.link_all" if linked_to_all else "env_object.unlink_all",
-        workspace=env_object.workspace, target_type="env_object", target_id=env_object.pk,
+        actor=actor,
+        action=AuditEntry.Action.ENV_OBJECT_LINK_ALL if linked_to_all else AuditEntry.Action.ENV_OBJECT_UNLINK_ALL,
+        workspace=env_object.workspace, target_type=AuditEntry.TargetType.ENV_OBJECT, target_id=env_object.pk,
         target_label=env_object_label(env_object), before={"linked_to_all": not linked_to_all},
         after={"linked_to_all": linked_to_all}, extra={"exclusions_removed": dropped} if dropped else None,
     )
@@ -167,43 +163,42 @@ def env_object_set_linked_to_all(*, env_object: EnvObject, actor, linked_to_all:
 
 
 @transaction.atomic
-def deployment_exclude(*, env_object: EnvObject, actor, deployment: Deployment) -> Link:
+def link_exclude(*, env_object: EnvObject, actor, target: Target | Deployment | None = None) -> Link:
     """Keep one Deployment from receiving an object that is linked to all Deployments."""
+    target = _deployment_target(target)
     env_object = env_object_lock(env_object)
-    _check_target(env_object, deployment, None)
-    target = _target_label(deployment, None)
+    _check_target(env_object, target)
     if not env_object.linked_to_all:
         raise ValidationError(
             f"{env_object.get_kind_display()} '{env_object.key}' is not linked to all Deployments; unlink "
-            f"{target} instead."
+            f"{target.label} instead."
         )
-    link = _link_row(env_object, deployment, None)
+    link = _link_row(env_object, target)
     if link is not None and link.excluded:
         return link
     if link is not None and link.has_override:
-        raise ValidationError(f"{target} overrides this object; remove the override before excluding it.")
+        raise ValidationError(f"{target.label} overrides this object; remove the override before excluding it.")
     before = link_snapshot(link) if link else None
     if link is None:
-        link = Link.objects.create(env_object=env_object, deployment=deployment, excluded=True)
+        link = Link.objects.create(env_object=env_object, deployment=target.deployment, excluded=True)
     else:
         link.excluded = True
         link.save(update_fields=["excluded", "updated_at"])
-    _audit_link(actor=actor, action="link.exclude", env_object=env_object, target=target, before=before,
+    _audit_link(actor=actor, action=AuditEntry.Action.LINK_EXCLUDE, env_object=env_object, target=target, before=before,
                 after=link_snapshot(link))
     return link
 
 
 @transaction.atomic
-def deployment_include(*, env_object: EnvObject, actor, deployment: Deployment) -> None:
-    """Undo `deployment_exclude`: the Deployment receives the object again."""
+def link_include(*, env_object: EnvObject, actor, target: Target | Deployment | None = None) -> None:
+    """Undo `link_exclude`: the Deployment receives the object again."""
+    target = _deployment_target(target)
     env_object = env_object_lock(env_object)
-    _check_target(env_object, deployment, None)
-    link = _link_row(env_object, deployment, None)
+    _check_target(env_object, target)
+    link = _link_row(env_object, target)
     if link is None or not link.excluded:
-        raise ValidationError(
-            f"{_target_label(deployment, None)} is not excluded from {env_object.get_kind_display()} '{env_object.key}'."
-        )
+        raise ValidationError(f"{target.label} is not excluded from {env_object.get_kind_display()} '{env_object.key}'.")
     before = link_snapshot(link)
     link.delete()
-    _audit_link(actor=actor, action="link.include", env_object=env_object, target=_target_label(deployment, None),
+    _audit_link(actor=actor, action=AuditEntry.Action.LINK_INCLUDE, env_object=env_object, target=target,
                 before=before)

@@ -41,7 +41,7 @@ from envmanager.airflow_db.confinement import ALREADY_CLAIMED
 from envmanager.airflow_db.database import MetadataDatabaseError
 from envmanager.airflow_db.objects import read_airflow_objects
 from envmanager.kinds import Kind
-from envmanager.models import Deployment, EnvObject, Link, MigrationRun
+from envmanager.models import AuditEntry, Deployment, EnvObject, Link, MigrationRun
 from envmanager.selectors.migration import (
     MIGRATABLE_KINDS,
     MigrationNotPossible,
@@ -217,7 +217,8 @@ def _create_new(items: list[PlanItem], *, deployment: Deployment, actor) -> None
     Link.objects.bulk_create(Link(env_object=o, deployment=deployment) for o in objects)
     audit_records_bulk([
         audit_entry(
-            actor=actor, action="env_object.migrate", workspace=deployment.workspace, target_type="env_object",
+            actor=actor, action=AuditEntry.Action.ENV_OBJECT_MIGRATE, workspace=deployment.workspace,
+            target_type=AuditEntry.TargetType.ENV_OBJECT,
             target_id=o.pk, target_label=f"{env_object_label(o)} <- Airflow of '{deployment.name}'",
             after=env_object_snapshot(o), extra={"deployment": deployment.name, "linked": True},
         )
@@ -228,7 +229,8 @@ def _create_new(items: list[PlanItem], *, deployment: Deployment, actor) -> None
 def _copy_onto(existing: EnvObject, item: PlanItem, *, deployment: Deployment, actor) -> list[str]:
     _, names = link_showing_values(env_object=existing, deployment=deployment, values=item.source.fields)
     audit_record(
-        actor=actor, action="env_object.migrate", workspace=deployment.workspace, target_type="env_object",
+        actor=actor, action=AuditEntry.Action.ENV_OBJECT_MIGRATE, workspace=deployment.workspace,
+        target_type=AuditEntry.TargetType.ENV_OBJECT,
         target_id=existing.pk, target_label=f"{env_object_label(existing)} <- Airflow of '{deployment.name}'",
         after=env_object_snapshot(existing), extra={"deployment": deployment.name, "override_fields": names},
     )

@@ -6,24 +6,7 @@ existing Workspace object without changing what the Deployment sees.
 
 from envmanager import crypto
 from envmanager.models import Deployment, EnvObject, Link
-
-
-def plaintext_values(env_object: EnvObject) -> dict:
-    """Return every field's value with secrets decrypted (kept in memory; never rendered)."""
-    values = {}
-    for name in env_object.spec.field_names:
-        if env_object.is_secret_field(name):
-            token = env_object.secrets.get(name)
-            values[name] = crypto.unseal_value(token) if token else None
-        else:
-            values[name] = env_object.data.get(name)
-    return values
-
-
-def differing_fields(existing: EnvObject, values: dict) -> list[str]:
-    """Return the fields whose value in `values` differs from the Workspace object's own."""
-    current = plaintext_values(existing)
-    return [name for name in existing.spec.field_names if values.get(name) != current[name]]
+from envmanager.selectors.env_objects import differing_fields
 
 
 def override_for(existing: EnvObject, values: dict, names: list[str]) -> tuple[dict, dict]:

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from envmanager.models import EnvObject, Link
+from envmanager.models import AuditEntry, EnvObject, Link
+from envmanager.selectors.env_objects import differing_fields, plaintext_values
 from envmanager.services.audit import audit_record, env_object_label, env_object_snapshot
 from envmanager.services.env_objects import env_object_lock
-from envmanager.services.overrides import differing_fields, link_showing_values, plaintext_values
+from envmanager.services.overrides import link_showing_values
 
 
 @dataclass
@@ -104,7 +105,8 @@ def env_object_promote(*, env_object: EnvObject, actor) -> EnvObject:
         env_object.delete()
 
     audit_record(
-        actor=actor, action="env_object.promote", workspace=result.workspace, target_type="env_object",
+        actor=actor, action=AuditEntry.Action.ENV_OBJECT_PROMOTE, workspace=result.workspace,
+        target_type=AuditEntry.TargetType.ENV_OBJECT,
         target_id=result.pk, target_label=f"{env_object_label(result)} <- Deployment '{deployment.name}'",
         before=before, after=env_object_snapshot(result),
         extra={"deployment": deployment.name, "override_fields": override_fields,

@@ -165,4 +165,7 @@ def reader_wait_sentence(summary: dict) -> str:
             f"Waited the grace period ({seconds:.0f} s) for {readers} snapshot reader{plural}; {behind} had not "
             "fetched the new environment by then (stopped, or unreachable), and the source rows were deleted."
         )
-    return f"All {readers} snapshot reader{plural} fetched the new environment (after {seconds:.1f} s) before the source rows were deleted."
+    return (
+        f"All {readers} snapshot reader{plural} fetched the new environment (after {seconds:.1f} s) "
+        "before the source rows were deleted."
+    )

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from envmanager import crypto
-from envmanager.models import Deployment, EnvObject, Link
+from envmanager.models import AuditEntry, Deployment, EnvObject, Link
 from envmanager.services.audit import audit_record
 
 # Every column that holds secrets: a JSON object of field name -> token, or a single token ("" = unset).
@@ -64,7 +64,8 @@ def encryption_keys_rotate(
     if not dry_run:
         with transaction.atomic(durable=True):
             audit_record(
-                actor=actor, action="encryption_keys.rotate", workspace=None, target_type="encryption_keys",
+                actor=actor, action=AuditEntry.Action.ENCRYPTION_KEYS_ROTATE, workspace=None,
+                target_type=AuditEntry.TargetType.ENCRYPTION_KEYS,
                 target_id=None, target_label="Encryption keys",
                 after={
                     "secrets_rotated": result.secrets_rotated,

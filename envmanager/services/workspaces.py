@@ -4,11 +4,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
-from accounts import permissions
-from envmanager import crypto
+from envmanager import crypto, permissions
 from envmanager.airflow_db.confinement import ALREADY_CLAIMED
 from envmanager.airflow_db.database import MetadataDatabaseError, open_metadata_database
-from envmanager.models import Deployment, ExecutionMode, IdeProject, Workspace
+from envmanager.models import AuditEntry, Deployment, ExecutionMode, IdeProject, Workspace
 from envmanager.models.workspace import NAME_MAX_LENGTH
 from envmanager.services.audit import audit_record
 
@@ -35,7 +34,7 @@ def workspace_create(*, name: str, actor=None, description: str = "") -> Workspa
         raise ValidationError({"name": f"A Workspace named '{name}' already exists."}) from None
     permissions.role_groups_create(workspace=workspace)
     audit_record(
-        actor=actor, action="workspace.create", workspace=workspace, target_type="workspace",
+        actor=actor, action=AuditEntry.Action.WORKSPACE_CREATE, workspace=workspace, target_type=AuditEntry.TargetType.WORKSPACE,
         target_id=workspace.pk, target_label=f"Workspace '{name}'", after={"name": name},
     )
     return workspace
@@ -109,7 +108,8 @@ def deployment_create(
     _save(deployment, ValidationError({"name": f"Workspace '{workspace.name}' already has a Deployment named '{name}'."}))
     permissions.deployment_permissions_grant(deployment=deployment)
     audit_record(
-        actor=actor, action="deployment.create", workspace=workspace, target_type="deployment",
+        actor=actor, action=AuditEntry.Action.DEPLOYMENT_CREATE, workspace=workspace,
+        target_type=AuditEntry.TargetType.DEPLOYMENT,
         target_id=deployment.pk, target_label=f"Deployment '{name}'", after=_deployment_snapshot(deployment),
     )
     return deployment
@@ -174,7 +174,8 @@ def deployment_update(
         ) if given or cleared
     ]
     audit_record(
-        actor=actor, action="deployment.update", workspace=deployment.workspace, target_type="deployment",
+        actor=actor, action=AuditEntry.Action.DEPLOYMENT_UPDATE, workspace=deployment.workspace,
+        target_type=AuditEntry.TargetType.DEPLOYMENT,
         target_id=deployment.pk, target_label=f"Deployment '{deployment.name}'", before=before,
         after=_deployment_snapshot(deployment), extra={"secrets_written": secrets_written},
     )
@@ -189,7 +190,8 @@ def ide_project_create(*, workspace: Workspace, name: str, actor=None) -> IdePro
         raise ValidationError({"name": f"Workspace '{workspace.name}' already has an IDE project named '{name}'."})
     project = IdeProject.objects.create(workspace=workspace, name=name)
     audit_record(
-        actor=actor, action="ide_project.create", workspace=workspace, target_type="ide_project",
+        actor=actor, action=AuditEntry.Action.IDE_PROJECT_CREATE, workspace=workspace,
+        target_type=AuditEntry.TargetType.IDE_PROJECT,
         target_id=project.pk, target_label=f"IDE project '{name}'", after={"name": name},
     )
     return project

@@ -5,8 +5,8 @@ import json
 from django import template
 from django.utils.html import format_html
 
-from accounts.permissions import visible_workspaces
 from envmanager.forms.secrets import SECRET_NOT_SET, SECRET_SET, secret_status
+from envmanager.permissions import visible_workspaces
 
 register = template.Library()
 

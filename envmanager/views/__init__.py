@@ -6,6 +6,7 @@ from envmanager.views.environment import (
     ide_project_environment,
     workspace_environment,
 )
+from envmanager.views.exports import environment_export
 from envmanager.views.home import home
 from envmanager.views.links import (
     env_object_deployment_link,
@@ -16,6 +17,7 @@ from envmanager.views.links import (
 )
 from envmanager.views.migration import migration_action, migration_plan, migration_result
 from envmanager.views.promotion import env_object_promote_view
+from envmanager.views.tokens import api_token_revoke, api_tokens
 from envmanager.views.workspaces import (
     audit_list,
     deployment_detail,
@@ -28,6 +30,8 @@ from envmanager.views.workspaces import (
 )
 
 __all__ = [
+    "api_token_revoke",
+    "api_tokens",
     "audit_list",
     "deployment_detail",
     "deployment_environment",
@@ -40,6 +44,7 @@ __all__ = [
     "env_object_ide_project_unlink",
     "env_object_links",
     "env_object_promote_view",
+    "environment_export",
     "home",
     "ide_project_detail",
     "ide_project_environment",

@@ -1,4 +1,13 @@
-"""What every page view shares: one template for page and fragment, htmx-aware replies, kind slugs."""
+"""What every page view shares: one template for page and fragment, htmx-aware replies, URL converters.
+
+Every view is decorated in one order, outermost first:
+
+    @sensitive_post_parameters(...)   # only where the form carries secrets
+    @require_GET / @require_POST / @require_http_methods([...])
+    @login_required
+
+so a wrong method answers 405 before anything else, and an anonymous user is sent to sign in.
+"""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -8,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import trigger_client_event
 
 from envmanager.kinds import KIND_SPECS, Kind
+from envmanager.selectors.exports import EXPORT_FORMATS
 
 # URL slug, menu label and noun of each type, in menu order (from the kind registry).
 KIND_SLUGS = {kind: spec.slug for kind, spec in KIND_SPECS.items()}
@@ -31,6 +41,16 @@ class KindConverter:
         return KIND_SLUGS[Kind(value)]
 
 
+class ExportFormatConverter:
+    regex = "|".join(EXPORT_FORMATS)
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
 def kind_menu(kind: Kind, view_name: str, *args) -> list[dict]:
     """Return the type menu of an Environment page; `args` locate the page (Workspace, Deployment, ...)."""
     return [
@@ -51,6 +71,12 @@ def render_page(request, template: str, context: dict, *, fragment: str | None =
     response = render(request, name, context, status=status)
     # Same URL, two bodies: keep caches honest.
     patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def no_store(response):
+    """Forbid caching: token pages may show a new token once, export bodies hold secrets."""
+    response["Cache-Control"] = "no-store"
     return response
 
 

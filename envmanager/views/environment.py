@@ -7,13 +7,14 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import permissions
-from accounts.permissions import deployment_for_user, workspace_access, workspace_for_user
+from envmanager import permissions
 from envmanager.forms.environment import EnvObjectForm
 from envmanager.forms.secrets import add_service_error
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject, IdeProject
-from envmanager.selectors import listing
+from envmanager.permissions import deployment_for_user, workspace_access, workspace_for_user
+from envmanager.selectors import env_objects as env_object_selectors
+from envmanager.selectors import environment as environment_selectors
 from envmanager.selectors.migration import MIGRATABLE_KINDS
 from envmanager.services import env_objects as env_object_services
 from envmanager.views.base import (
@@ -69,8 +70,9 @@ def workspace_environment(request, workspace_id, kind=Kind.CONNECTION):
     """List the Workspace's objects of one type, with their links and overrides."""
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_GET)
     access = workspace_access(request.user, workspace)
-    object_page = listing.workspace_env_object_page(
-        workspace=workspace, kind=kind, scope=request.GET.get("scope", listing.Scope.WORKSPACE), **_list_params(request)
+    object_page = env_object_selectors.workspace_env_object_page(
+        workspace=workspace, kind=kind, scope=request.GET.get("scope", env_object_selectors.Scope.WORKSPACE),
+        **_list_params(request),
     )
     _set_row_permissions(request.user, access, object_page.rows)
     context = _env_context(
@@ -90,7 +92,7 @@ def deployment_environment(request, workspace_id, deployment_id, kind=Kind.CONNE
     deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_GET)
     access = workspace_access(request.user, workspace)
     can_update_deployment = permissions.user_can(request.user, permissions.DEPLOYMENT_UPDATE, deployment)
-    object_page = listing.deployment_env_object_page(deployment=deployment, kind=kind, **_list_params(request))
+    object_page = environment_selectors.deployment_env_object_page(deployment=deployment, kind=kind, **_list_params(request))
     for row in object_page.rows:
         row.can_update = access.can_update_env_objects and can_update_deployment
         row.can_delete = access.can_delete_env_objects and can_update_deployment
@@ -115,7 +117,7 @@ def ide_project_environment(request, workspace_id, ide_project_id, kind=Kind.CON
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_GET)
     ide_project = get_object_or_404(IdeProject, pk=ide_project_id, workspace=workspace)
     access = workspace_access(request.user, workspace)
-    object_page = listing.ide_project_env_object_page(ide_project=ide_project, kind=kind, **_list_params(request))
+    object_page = environment_selectors.ide_project_env_object_page(ide_project=ide_project, kind=kind, **_list_params(request))
     _set_row_permissions(request.user, access, object_page.rows)
     context = _env_context(
         kind, object_page, access, kind_menu(kind, "envmanager:ide-project-environment", workspace.pk, ide_project.pk),
@@ -234,7 +236,7 @@ def env_object_delete(request, workspace_id, object_id):
     context = {
         "workspace": workspace, "deployment": env_object.deployment, "env_object": env_object,
         "kind": kind, "kind_noun": KIND_NOUNS[kind], "kind_label": KIND_MENU_LABELS[kind],
-        "usage": listing.env_object_usage(env_object=env_object), "back_url": back, "error": error,
+        "usage": env_object_selectors.env_object_usage(env_object=env_object), "back_url": back, "error": error,
         "dialog": wants_fragment(request),
     }
     return render_page(request, "envmanager/env_object_delete.html", context, fragment="confirm")

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from accounts.permissions import visible_workspaces
+from envmanager.permissions import visible_workspaces
 
 
 @require_GET

@@ -11,15 +11,16 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts import permissions
-from accounts.permissions import deployment_for_user, workspace_for_user
+from envmanager import permissions
 from envmanager.forms.environment import LinksForm, OverrideForm
 from envmanager.forms.secrets import add_service_error
 from envmanager.kinds import Kind
-from envmanager.models import Deployment, EnvObject, IdeProject, Link, Workspace
-from envmanager.selectors import listing
+from envmanager.models import EnvObject, Link, Workspace
+from envmanager.permissions import deployment_for_user, workspace_for_user
+from envmanager.selectors.env_objects import env_object_link_state
 from envmanager.services import link_sets as link_set_services
 from envmanager.services import links as link_services
+from envmanager.targets import Target
 from envmanager.views.base import ENV_CHANGED, KIND_NOUNS, action_done, render_page, safe_next, wants_fragment
 
 
@@ -64,7 +65,7 @@ def env_object_links(request, workspace_id, object_id):
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
     env_object = _workspace_object(workspace, object_id)
     back = safe_next(request, reverse("envmanager:workspace-environment", args=[workspace.pk, env_object.kind]))
-    state = listing.env_object_link_state(env_object=env_object)
+    state = env_object_link_state(env_object=env_object)
     form = _links_form(workspace, env_object, state, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -78,8 +79,8 @@ def env_object_links(request, workspace_id, object_id):
 
 # Changes one Deployment's link; each action is one service.
 DEPLOYMENT_LINK_ACTIONS = {
-    "exclude": (link_services.deployment_exclude, "Excluded Deployment '{deployment}' from {label}."),
-    "include": (link_services.deployment_include, "Deployment '{deployment}' receives {label} again."),
+    "exclude": (link_services.link_exclude, "Excluded Deployment '{deployment}' from {label}."),
+    "include": (link_services.link_include, "Deployment '{deployment}' receives {label} again."),
     "unlink": (link_services.link_delete, "Unlinked {label} from Deployment '{deployment}'."),
 }
 
@@ -94,7 +95,7 @@ def env_object_deployment_link(request, workspace_id, object_id, deployment_id, 
     service, message = DEPLOYMENT_LINK_ACTIONS[action]
     back = safe_next(request, reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, env_object.kind]))
     try:
-        service(env_object=env_object, actor=request.user, deployment=deployment)
+        service(env_object=env_object, actor=request.user, target=deployment)
     except ValidationError as exc:
         level, text = messages.ERROR, " ".join(exc.messages)
     else:
@@ -103,7 +104,7 @@ def env_object_deployment_link(request, workspace_id, object_id, deployment_id, 
         # Pressed inside the links dialog: the dialog stays open and shows the new state.
         messages.add_message(request, level, text)
         env_object.refresh_from_db()
-        state = listing.env_object_link_state(env_object=env_object)
+        state = env_object_link_state(env_object=env_object)
         response = _links_page(request, workspace, env_object, _links_form(workspace, env_object, state), state, back=back)
         return trigger_client_event(response, ENV_CHANGED) if level == messages.SUCCESS else response
     return action_done(request, text, redirect_to=back, level=level)
@@ -115,10 +116,10 @@ def env_object_ide_project_unlink(request, workspace_id, object_id, ide_project_
     """Stop giving a Workspace object to an IDE project."""
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
     env_object = _workspace_object(workspace, object_id)
-    ide_project = get_object_or_404(IdeProject, pk=ide_project_id, workspace=workspace)
+    ide_project = permissions.ide_project_for_user(request.user, workspace, ide_project_id)
     back = safe_next(request, reverse("envmanager:ide-project-environment", args=[workspace.pk, ide_project.pk, env_object.kind]))
     try:
-        link_services.link_delete(env_object=env_object, actor=request.user, ide_project=ide_project)
+        link_services.link_delete(env_object=env_object, actor=request.user, target=ide_project)
     except ValidationError as exc:
         return action_done(request, " ".join(exc.messages), redirect_to=back, level=messages.ERROR)
     return action_done(
@@ -127,73 +128,43 @@ def env_object_ide_project_unlink(request, workspace_id, object_id, ide_project_
 
 
 @dataclass(frozen=True)
-class OverrideTarget:
-    """A linked Workspace object and the Deployment or IDE project whose values of it are overridden."""
+class OverridePage:
+    """What an override page changes: a linked Workspace object, its link row (if any) and the target."""
 
     workspace: Workspace
     env_object: EnvObject
     link: Link | None
     back_url: str
-    deployment: Deployment | None = None
-    ide_project: IdeProject | None = None
-
-    @property
-    def noun(self) -> str:
-        return "Deployment" if self.deployment else "IDE project"
-
-    @property
-    def name(self) -> str:
-        return (self.deployment or self.ide_project).name
-
-    @property
-    def label(self) -> str:
-        return f"{self.noun} '{self.name}'"
-
-    @property
-    def service_kwargs(self) -> dict:
-        """Name the target the way the link services expect it."""
-        return {"deployment": self.deployment, "ide_project": self.ide_project}
+    target: Target
 
     @property
     def has_override(self) -> bool:
         return bool(self.link and self.link.has_override)
 
-    def _reverse(self, deployment_name: str, ide_project_name: str, *more) -> str:
-        target = self.deployment or self.ide_project
-        name = deployment_name if self.deployment else ide_project_name
-        return reverse(f"envmanager:{name}", args=[self.workspace.pk, target.pk, *more])
-
-    @property
-    def detail_url(self) -> str:
-        return self._reverse("deployment-detail", "ide-project-detail")
-
     @property
     def edit_url(self) -> str:
-        return self._reverse("override-edit", "ide-project-override-edit", self.env_object.pk)
+        return self.target.url("override-edit", self.env_object.pk)
 
     @property
     def remove_url(self) -> str:
-        return self._reverse("override-remove", "ide-project-override-remove", self.env_object.pk)
+        return self.target.url("override-remove", self.env_object.pk)
 
 
-def _override_target(request, workspace_id, object_id, *, deployment_id=None, ide_project_id=None) -> OverrideTarget:
+def _override_page(request, workspace_id, object_id, *, deployment_id=None, ide_project_id=None) -> OverridePage:
     """Return what an override page changes; 404 outside the Workspace, 403 without the permissions.
 
     A Deployment also needs `deployment.update`; IDE projects have no permissions of their own, so
     Workspace `envObjects.update` decides alone.
     """
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
-    if deployment_id is not None:
-        deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
-        named, list_view = {"deployment": deployment}, "envmanager:deployment-environment"
-    else:
-        ide_project = get_object_or_404(IdeProject, pk=ide_project_id, workspace=workspace)
-        named, list_view = {"ide_project": ide_project}, "envmanager:ide-project-environment"
+    target = permissions.target_for_user(
+        request.user, workspace, deployment_id=deployment_id, ide_project_id=ide_project_id,
+        deployment_perm=permissions.DEPLOYMENT_UPDATE,
+    )
     env_object = _workspace_object(workspace, object_id)
-    link = Link.objects.filter(env_object=env_object, **named).first()
-    (target,) = named.values()
-    back = safe_next(request, reverse(list_view, args=[workspace.pk, target.pk, env_object.kind]))
-    return OverrideTarget(workspace, env_object, link, back, **named)
+    link = Link.objects.filter(env_object=env_object, **target.row_filter).first()
+    back = safe_next(request, target.url("environment", env_object.kind))
+    return OverridePage(workspace, env_object, link, back, target)
 
 
 @sensitive_post_parameters()
@@ -201,27 +172,26 @@ def _override_target(request, workspace_id, object_id, *, deployment_id=None, id
 @login_required
 def override_edit(request, workspace_id, object_id, deployment_id=None, ide_project_id=None):
     """Give some fields of a Workspace object other values in one Deployment or IDE project."""
-    target = _override_target(
-        request, workspace_id, object_id, deployment_id=deployment_id, ide_project_id=ide_project_id
-    )
-    env_object = target.env_object
-    form = OverrideForm(request.POST or None, env_object=env_object, link=target.link, target_noun=target.noun)
+    page = _override_page(request, workspace_id, object_id, deployment_id=deployment_id, ide_project_id=ide_project_id)
+    env_object, target = page.env_object, page.target
+    form = OverrideForm(request.POST or None, env_object=env_object, link=page.link, target_noun=target.noun)
     if request.method == "POST" and form.is_valid():
         try:
             link_services.link_set_override(
-                env_object=env_object, actor=request.user, **target.service_kwargs, **form.override_kwargs()
+                env_object=env_object, actor=request.user, target=target, **form.override_kwargs()
             )
         except ValidationError as exc:
             add_service_error(form, exc)
         else:
             return action_done(
-                request, f"Saved the override of {_label(env_object)} in {target.label}.", redirect_to=target.back_url,
+                request, f"Saved the override of {_label(env_object)} in {target.label}.", redirect_to=page.back_url,
                 notices=form.notices(),
             )
     context = {
-        "workspace": target.workspace, "target": target, "env_object": env_object, "form": form,
-        "kind": Kind(env_object.kind), "kind_noun": KIND_NOUNS[Kind(env_object.kind)], "back_url": target.back_url,
-        "dialog": wants_fragment(request), "has_override": target.has_override, "action_url": target.edit_url,
+        "workspace": page.workspace, "target": target, "env_object": env_object, "form": form,
+        "kind": Kind(env_object.kind), "kind_noun": KIND_NOUNS[Kind(env_object.kind)], "back_url": page.back_url,
+        "dialog": wants_fragment(request), "has_override": page.has_override, "action_url": page.edit_url,
+        "detail_url": target.url("detail"), "remove_url": page.remove_url,
     }
     return render_page(request, "envmanager/override_form.html", context, fragment="override-form")
 
@@ -230,16 +200,14 @@ def override_edit(request, workspace_id, object_id, deployment_id=None, ide_proj
 @login_required
 def override_remove(request, workspace_id, object_id, deployment_id=None, ide_project_id=None):
     """Remove every override of a Workspace object in one Deployment or IDE project."""
-    target = _override_target(
-        request, workspace_id, object_id, deployment_id=deployment_id, ide_project_id=ide_project_id
-    )
-    env_object, back = target.env_object, target.back_url
-    if not target.has_override:
+    page = _override_page(request, workspace_id, object_id, deployment_id=deployment_id, ide_project_id=ide_project_id)
+    env_object, back, target = page.env_object, page.back_url, page.target
+    if not page.has_override:
         return action_done(
             request, f"{target.label} has no override of {_label(env_object)}.", redirect_to=back, level=messages.ERROR
         )
     try:
-        link_services.link_clear_override(env_object=env_object, actor=request.user, **target.service_kwargs)
+        link_services.link_clear_override(env_object=env_object, actor=request.user, target=target)
     except ValidationError as exc:
         return action_done(request, " ".join(exc.messages), redirect_to=back, level=messages.ERROR)
     return action_done(request, f"Removed the override of {_label(env_object)} in {target.label}.", redirect_to=back)

@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts import permissions
-from accounts.permissions import deployment_for_user, workspace_access, workspace_for_user
+from envmanager import permissions
 from envmanager.airflow_db.database import MetadataDatabaseError
 from envmanager.kinds import Kind
 from envmanager.models import MigrationRun
+from envmanager.permissions import deployment_for_user, workspace_access, workspace_for_user
 from envmanager.selectors.migration import (
     MIGRATABLE_KINDS,
     MigrationNotPossible,

@@ -6,10 +6,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from accounts import permissions
-from accounts.permissions import deployment_for_user, workspace_access, workspace_for_user
+from envmanager import permissions
 from envmanager.kinds import Kind
 from envmanager.models import EnvObject
+from envmanager.permissions import deployment_for_user, workspace_access, workspace_for_user
 from envmanager.services.promotion import env_object_promote, env_object_promotion_plan
 from envmanager.views.base import KIND_NOUNS, action_done, render_page, safe_next, wants_fragment
 

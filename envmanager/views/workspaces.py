@@ -8,17 +8,20 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import permissions, signin
-from accounts.permissions import (
+from envmanager import permissions
+from envmanager.forms.deployments import DeploymentSettingsForm
+from envmanager.forms.secrets import add_service_error
+from envmanager.models import IdeProject
+from envmanager.permissions import (
     deployment_for_user,
     workspace_access,
     workspace_for_user,
 )
-from envmanager.forms.deployments import DeploymentSettingsForm
-from envmanager.forms.secrets import add_service_error
-from envmanager.models import IdeProject
-from envmanager.selectors import listing
+from envmanager.selectors import workspaces as workspace_selectors
+from envmanager.selectors.audit import workspace_audit_page
+from envmanager.selectors.members import workspace_locked_out_members
 from envmanager.services import workspaces as deployment_services
+from envmanager.services.members import member_sign_in_unlock
 from envmanager.views.base import (
     KIND_MENU_LABELS,
     KIND_SLUGS,
@@ -38,7 +41,7 @@ def workspace_detail(request, workspace_id):
     if access.can_view_env_objects:
         counts = [
             {"kind": item.kind, "slug": KIND_SLUGS[item.kind], "label": KIND_MENU_LABELS[item.kind], "count": item.count}
-            for item in listing.workspace_env_object_counts(workspace=workspace)
+            for item in workspace_selectors.workspace_env_object_counts(workspace=workspace)
         ]
     context = {
         "workspace": workspace, "access": access, "counts": counts,
@@ -54,7 +57,7 @@ def deployment_list(request, workspace_id):
     workspace = workspace_for_user(request.user, workspace_id)
     context = {
         "workspace": workspace, "access": workspace_access(request.user, workspace),
-        "deployments": listing.workspace_deployment_list(workspace=workspace),
+        "deployments": workspace_selectors.workspace_deployment_list(workspace=workspace),
     }
     return render_page(request, "envmanager/deployment_list.html", context)
 
@@ -105,7 +108,7 @@ def ide_project_list(request, workspace_id):
     workspace = workspace_for_user(request.user, workspace_id)
     context = {
         "workspace": workspace, "access": workspace_access(request.user, workspace),
-        "ide_projects": listing.workspace_ide_project_list(workspace=workspace),
+        "ide_projects": workspace_selectors.workspace_ide_project_list(workspace=workspace),
     }
     return render_page(request, "envmanager/ide_project_list.html", context)
 
@@ -125,7 +128,7 @@ def ide_project_detail(request, workspace_id, ide_project_id):
 def audit_list(request, workspace_id):
     """List the Workspace's audit entries, newest first, filtered by object key, actor and action."""
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.AUDITLOGS_GET)
-    audit_page = listing.workspace_audit_page(
+    audit_page = workspace_audit_page(
         workspace=workspace, key=request.GET.get("q", ""), actor=request.GET.get("actor", ""),
         action=request.GET.get("action", ""), page=request.GET.get("page", 1),
     )
@@ -145,12 +148,12 @@ def member_lockouts(request, workspace_id):
     if request.method == "POST":
         username = request.POST.get("username", "")
         try:
-            signin.member_sign_in_unlock(workspace=workspace, username=username, actor=request.user)
+            member_sign_in_unlock(workspace=workspace, username=username, actor=request.user)
         except ValidationError as exc:
             return action_done(request, " ".join(exc.messages), redirect_to=back, level=messages.ERROR)
         return action_done(request, f"'{username}' can sign in again.", redirect_to=back)
     context = {
         "workspace": workspace, "access": workspace_access(request.user, workspace),
-        "lockouts": signin.workspace_locked_out_members(workspace=workspace),
+        "lockouts": workspace_locked_out_members(workspace=workspace),
     }
     return render_page(request, "envmanager/member_lockouts.html", context)

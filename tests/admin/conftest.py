@@ -6,9 +6,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from accounts.models import Membership
 from envmanager.forms.secrets import SecretTextarea
-from envmanager.models import Deployment, EnvObject, IdeProject, Link
+from envmanager.models import Deployment, EnvObject, IdeProject, Link, Membership
 from envmanager.services import links as link_services
 from envmanager.services import workspaces as workspace_services
 from tests.conftest import airflow_url
@@ -128,14 +127,14 @@ def secret_world(workspace, dev, prod, owner) -> SecretWorld:
     )
     ide_project = IdeProjectFactory(workspace=workspace, name="laptop")
     override = link_services.link_set_override(
-        env_object=connection, actor=None, deployment=prod, fields={"host": "prod-db.example.com", "password": MARKER}
+        env_object=connection, actor=None, target=prod, fields={"host": "prod-db.example.com", "password": MARKER}
     )
-    exclusion = link_services.deployment_exclude(env_object=connection, actor=None, deployment=staging)
-    variable_link = link_services.link_create(env_object=variable, actor=None, deployment=dev)
+    exclusion = link_services.link_exclude(env_object=connection, actor=None, target=staging)
+    variable_link = link_services.link_create(env_object=variable, actor=None, target=dev)
     variable_link = link_services.link_set_override(
-        env_object=variable, actor=None, deployment=dev, fields={"value": f"{MARKER}-dev"}
+        env_object=variable, actor=None, target=dev, fields={"value": f"{MARKER}-dev"}
     )
-    link_services.link_create(env_object=variable, actor=None, ide_project=ide_project)
+    link_services.link_create(env_object=variable, actor=None, target=ide_project)
     return SecretWorld(
         staging=staging, fernet_key=fernet_key, connection=connection, variable=variable, env_var=env_var,
         metrics=metrics, ide_project=ide_project, override=override, exclusion=exclusion,

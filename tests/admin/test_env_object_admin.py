@@ -324,7 +324,7 @@ def test_key_kind_and_scope_are_read_only_on_change(su_client, connection):
 
 
 def test_delete_view_deletes_through_the_service(su_client, superuser, connection, dev):
-    link_services.link_create(env_object=connection, actor=None, deployment=dev)
+    link_services.link_create(env_object=connection, actor=None, target=dev)
     audit_count = AuditEntry.objects.count()
 
     response = su_client.post(admin_url(connection, "delete"), {"post": "yes"})

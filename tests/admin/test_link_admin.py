@@ -21,8 +21,8 @@ def connection(workspace):
 
 @pytest.fixture
 def dev_link(connection, dev):
-    link_services.link_create(env_object=connection, actor=None, deployment=dev)
-    return link_services.link_set_override(env_object=connection, actor=None, deployment=dev, fields={"host": "dev-db"})
+    link_services.link_create(env_object=connection, actor=None, target=dev)
+    return link_services.link_set_override(env_object=connection, actor=None, target=dev, fields={"host": "dev-db"})
 
 
 def _state(link: Link) -> tuple:
@@ -145,7 +145,7 @@ def test_bad_override_changes_nothing(su_client, dev_link):
 
 def test_override_of_a_secret_variable_value_is_write_only(su_client, workspace, dev):
     variable = VariableFactory(workspace=workspace, key="token", is_secret=True, fields={"value": MARKER})
-    link = link_services.link_create(env_object=variable, actor=None, deployment=dev)
+    link = link_services.link_create(env_object=variable, actor=None, target=dev)
 
     form = su_client.get(admin_url(link, "change")).context["adminform"].form
     su_client.post(admin_url(link, "change"), change_form_data(su_client, link, value="dev-token"))
@@ -158,7 +158,7 @@ def test_override_of_a_secret_variable_value_is_write_only(su_client, workspace,
 
 def test_excluded_link_has_no_override_inputs(su_client, connection, prod):
     link_services.env_object_set_linked_to_all(env_object=connection, actor=None, linked_to_all=True)
-    exclusion = link_services.deployment_exclude(env_object=connection, actor=None, deployment=prod)
+    exclusion = link_services.link_exclude(env_object=connection, actor=None, target=prod)
 
     response = su_client.get(admin_url(exclusion, "change"))
 
@@ -178,7 +178,7 @@ def test_deleting_a_link_unlinks_through_the_service(su_client, dev_link):
 
 def test_deleting_an_exclusion_includes_the_deployment_again(su_client, connection, prod):
     link_services.env_object_set_linked_to_all(env_object=connection, actor=None, linked_to_all=True)
-    exclusion = link_services.deployment_exclude(env_object=connection, actor=None, deployment=prod)
+    exclusion = link_services.link_exclude(env_object=connection, actor=None, target=prod)
     audit_count = AuditEntry.objects.count()
 
     su_client.post(admin_url(exclusion, "delete"), {"post": "yes"})
@@ -189,7 +189,7 @@ def test_deleting_an_exclusion_includes_the_deployment_again(su_client, connecti
 
 def test_refused_delete_shows_the_reason_and_keeps_the_row(su_client, connection, prod):
     link_services.env_object_set_linked_to_all(env_object=connection, actor=None, linked_to_all=True)
-    override = link_services.link_set_override(env_object=connection, actor=None, deployment=prod, fields={"host": "p"})
+    override = link_services.link_set_override(env_object=connection, actor=None, target=prod, fields={"host": "p"})
     audit_count = AuditEntry.objects.count()
 
     response = su_client.post(admin_url(override, "delete"), {"post": "yes"}, follow=True)
@@ -203,8 +203,8 @@ def test_refused_delete_shows_the_reason_and_keeps_the_row(su_client, connection
 
 def test_refused_bulk_delete_deletes_none(su_client, connection, dev, prod):
     link_services.env_object_set_linked_to_all(env_object=connection, actor=None, linked_to_all=True)
-    override = link_services.link_set_override(env_object=connection, actor=None, deployment=prod, fields={"host": "p"})
-    exclusion = link_services.deployment_exclude(env_object=connection, actor=None, deployment=dev)
+    override = link_services.link_set_override(env_object=connection, actor=None, target=prod, fields={"host": "p"})
+    exclusion = link_services.link_exclude(env_object=connection, actor=None, target=dev)
     audit_count = AuditEntry.objects.count()
 
     response = su_client.post(

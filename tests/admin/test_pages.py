@@ -5,9 +5,8 @@ from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 
-from accounts.models import Membership, WorkspaceRoleGroup
 from envmanager.kinds import KIND_SPECS, Kind
-from envmanager.models import AuditEntry, Deployment, EnvObject, IdeProject, Link, Workspace
+from envmanager.models import AuditEntry, Deployment, EnvObject, IdeProject, Link, Membership, Workspace, WorkspaceRoleGroup
 from tests.admin.conftest import MARKER, admin_url
 
 OUR_MODELS = [Workspace, Deployment, IdeProject, EnvObject, Link, AuditEntry, Membership, WorkspaceRoleGroup]

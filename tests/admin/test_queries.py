@@ -2,14 +2,16 @@
 
 import pytest
 
-from accounts.models import Membership, Role, WorkspaceRoleGroup
 from envmanager.models import (
     AuditEntry,
     Deployment,
     EnvObject,
     IdeProject,
     Link,
+    Membership,
+    Role,
     Workspace,
+    WorkspaceRoleGroup,
 )
 from envmanager.services import links as link_services
 from tests.admin.conftest import admin_url
@@ -50,11 +52,11 @@ def _populate(n: int) -> None:
         VariableFactory(workspace=workspace, deployment=deployment, is_secret=True)
         EnvVarFactory(workspace=workspace)
         MetricsExportFactory(workspace=workspace)
-        link_services.link_create(env_object=connection, actor=None, deployment=deployment)
+        link_services.link_create(env_object=connection, actor=None, target=deployment)
         link_services.link_set_override(
-            env_object=connection, actor=None, deployment=deployment, fields={"host": "h", "password": "x"}
+            env_object=connection, actor=None, target=deployment, fields={"host": "h", "password": "x"}
         )
-        link_services.link_create(env_object=connection, actor=None, ide_project=ide_project)
+        link_services.link_create(env_object=connection, actor=None, target=ide_project)
 
 
 @pytest.mark.parametrize("n", [2, 6])

@@ -5,13 +5,13 @@ import json
 import pytest
 from cryptography.fernet import Fernet
 
-from accounts.models import WorkspaceRoleGroup
 from envmanager.models import (
     AuditEntry,
     Deployment,
     ExecutionMode,
     IdeProject,
     Workspace,
+    WorkspaceRoleGroup,
 )
 from envmanager.services import workspaces as workspace_services
 from tests.admin.conftest import MARKER, admin_url, change_form_data, form_errors

@@ -20,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def delivered(workspace, dev, prod, warehouse):
     """Objects for dev: a Workspace connection linked to all with a dev override, variables of both scopes."""
     region = VariableFactory(workspace=workspace, key="region", fields={"value": "eu-west-1"})
-    link_services.link_create(env_object=region, actor=None, deployment=dev)
+    link_services.link_create(env_object=region, actor=None, target=dev)
     api_key = VariableFactory(workspace=workspace, deployment=dev, key="api_key", is_secret=True,
                               fields={"value": API_KEY_VALUE})
     return {"warehouse": warehouse, "region": region, "api_key": api_key}

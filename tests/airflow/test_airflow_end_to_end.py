@@ -128,7 +128,7 @@ def test_a_change_in_envmanager_reaches_a_running_airflow_process_within_the_ttl
         # A variable changed on the Workspace, and a connection override changed for dev.
         env_object_services.env_object_update(env_object=delivered["region"], actor=None, fields={"value": "eu-north-1"})
         link_services.link_set_override(
-            env_object=delivered["warehouse"], actor=None, deployment=dev, fields={"host": "db-dev-2.internal"}
+            env_object=delivered["warehouse"], actor=None, target=dev, fields={"host": "db-dev-2.internal"}
         )
         process.stdin.write("go\n")
         process.stdin.flush()

@@ -32,7 +32,7 @@ def tricky(workspace, dev):
                 "port": 5432, "schema": "analytics", "extra": '{ "sslmode": "require",  "options": {"a": [1, 2.50]} }',
                 "description": "Main warehouse"},
     )
-    link_services.link_set_override(env_object=shared, actor=None, deployment=dev,
+    link_services.link_set_override(env_object=shared, actor=None, target=dev,
                                     fields={"password": TRICKY_PASSWORD, "host": "db-dev.internal"})
     ConnectionFactory(workspace=workspace, deployment=dev, key="api.v2", fields={"conn_type": "http", "host": "api.example.com"})
     ConnectionFactory(workspace=workspace, deployment=dev, key="bare", fields={"conn_type": "generic"})
@@ -86,7 +86,7 @@ def test_connections_and_variables_exports_import_into_airflow_and_round_trip(tr
     files = {}
     for export_format in ("connections", "variables"):
         export = export_services.environment_export_record(
-            actor=None, export_format=export_format, deployment=dev, options=options
+            actor=None, export_format=export_format, target=dev, options=options
         )
         files[export_format] = tmp_path / export.filename
         files[export_format].write_text(export.content, encoding="utf-8")
@@ -135,7 +135,7 @@ def _read_through_environment(venv, home, values: dict[str, str], *, connections
 
 def test_dotenv_export_read_by_python_dotenv_reaches_airflow_exactly(tricky, tmp_path, airflow_venv_path, airflow_home):
     dev = tricky
-    export = export_services.environment_export_record(actor=None, export_format="dotenv", deployment=dev)
+    export = export_services.environment_export_record(actor=None, export_format="dotenv", target=dev)
     env_file = tmp_path / export.filename
     env_file.write_bytes(export.content.encode())
 
@@ -159,7 +159,7 @@ def test_dotenv_export_read_by_python_dotenv_reaches_airflow_exactly(tricky, tmp
 def test_k8s_secret_entries_are_what_airflow_reads_from_its_environment(tricky, airflow_venv_path, airflow_home):
     dev = tricky
     export = export_services.environment_export_record(
-        actor=None, export_format="k8s-secret", deployment=dev, options=ExportOptions(include_airflow_objects=True)
+        actor=None, export_format="k8s-secret", target=dev, options=ExportOptions(include_airflow_objects=True)
     )
     manifest = yaml.safe_load(export.content)
     # What Kubernetes puts in the container's environment with envFrom.secretRef: the decoded bytes.

@@ -1,8 +1,8 @@
 """What Airflow stores is what Airflow reads back after Migrate from Airflow, byte for byte (Airflow 3.3 and 2.10).
 
 A metadata database made by each version's own `airflow` CLI (`connections add`, `variables import`;
-and, for connection ids its CLI refuses but its model stores, its `Connection` model) holds padded passwords, a multi-line variable and
-Unicode keys. After the migration Airflow's rows are gone and `BaseHook.get_connection` /
+and, for connection ids its CLI refuses but its model stores, its `Connection` model) holds padded passwords,
+a multi-line variable and Unicode keys. After the migration Airflow's rows are gone and `BaseHook.get_connection` /
 `Variable.get`, now answered by envmanager's secrets backend, return exactly what Airflow had.
 """
 

@@ -404,7 +404,7 @@ def test_token_file_is_reread_when_the_token_is_rotated(live_server, token_file,
     backend = _backend(live_server, token_file, mode="lookup", cache_ttl_seconds=0)
     assert backend.get_variable("region") == "eu-west-1"
 
-    new = token_services.api_token_create(actor=None, name="rotated", deployment=dev)
+    new = token_services.api_token_create(actor=None, name="rotated", target=dev)
     token_services.api_token_revoke(api_token=dev_token.api_token, actor=None)
     replacement = tmp_path / "new-token"
     replacement.write_text(new.plain + "\n")

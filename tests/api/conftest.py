@@ -1,55 +1,31 @@
 import pytest
 
 from envmanager.kinds import Kind
-from envmanager.services import links as link_services
 from envmanager.services import tokens as token_services
+
 # The marker secrets live beside the shared `warehouse` fixture; the API tests import them from here.
 from tests.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD, WAREHOUSE_PASSWORD  # noqa: F401
 from tests.factories import (
     ConnectionFactory,
-    EnvVarFactory,
-    IdeProjectFactory,
-    MetricsExportFactory,
     VariableFactory,
 )
 
 
 @pytest.fixture
-def environment(workspace, dev, prod, warehouse):
-    """A small environment: a Workspace connection linked to all (dev overrides it), Deployment objects on dev."""
-    shared_var = VariableFactory(workspace=workspace, key="region", fields={"value": "eu-west-1", "description": "Cloud region"})
-    link_services.link_create(env_object=shared_var, actor=None, deployment=dev)
-    link_services.link_create(env_object=shared_var, actor=None, deployment=prod)
-    VariableFactory(workspace=workspace, deployment=dev, key="api_key", is_secret=True, fields={"value": API_KEY_VALUE})
-    VariableFactory(workspace=workspace, deployment=prod, key="prod_only", fields={"value": "prod value"})
-    EnvVarFactory(workspace=workspace, deployment=dev, key="LOG_LEVEL", fields={"value": "debug"})
-    MetricsExportFactory(
-        workspace=workspace, deployment=dev, key="prometheus",
-        fields={"endpoint": "https://metrics.example.com/api/v1/write", "exporter_type": "prometheus_remote_write"},
-    )
-    return {"warehouse": warehouse, "region": shared_var}
-
-
-@pytest.fixture
 def prod_token(prod):
-    return token_services.api_token_create(actor=None, name="airflow-prod", deployment=prod)
+    return token_services.api_token_create(actor=None, name="airflow-prod", target=prod)
 
 
 @pytest.fixture
 def revoked_token(dev):
-    issued = token_services.api_token_create(actor=None, name="old", deployment=dev)
+    issued = token_services.api_token_create(actor=None, name="old", target=dev)
     token_services.api_token_revoke(api_token=issued.api_token, actor=None)
     return issued
 
 
 @pytest.fixture
-def ide_project(workspace):
-    return IdeProjectFactory(workspace=workspace, name="notebooks")
-
-
-@pytest.fixture
 def ide_token(ide_project):
-    return token_services.api_token_create(actor=None, name="laptop", ide_project=ide_project)
+    return token_services.api_token_create(actor=None, name="laptop", target=ide_project)
 
 
 @pytest.fixture
@@ -61,7 +37,7 @@ def other_deployment_token(other_workspace):
     ConnectionFactory(workspace=other_workspace, deployment=elsewhere, key="warehouse",
                       fields={"conn_type": "mysql", "host": "other.internal", "password": "other-team-pw"})
     VariableFactory(workspace=other_workspace, deployment=elsewhere, key="region", fields={"value": "us-east-1"})
-    return token_services.api_token_create(actor=None, name="theirs", deployment=elsewhere)
+    return token_services.api_token_create(actor=None, name="theirs", target=elsewhere)
 
 
 def bearer(issued) -> dict:

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.usefixtures("environment")
 
 
 def test_connections_export_is_airflows_import_shape_with_overrides(dev):
-    export = environment_export(export_format="connections", deployment=dev)
+    export = environment_export(export_format="connections", target=dev)
 
     assert (export.filename, export.content_type, export.count) == ("dev-connections.json", "application/json", 1)
     assert json.loads(export.content) == {
@@ -41,15 +41,15 @@ def test_connections_export_is_airflows_import_shape_with_overrides(dev):
 
 
 def test_variables_export_is_airflows_import_shape(dev, prod):
-    dev_vars = json.loads(environment_export(export_format="variables", deployment=dev).content)
-    prod_vars = json.loads(environment_export(export_format="variables", deployment=prod).content)
+    dev_vars = json.loads(environment_export(export_format="variables", target=dev).content)
+    prod_vars = json.loads(environment_export(export_format="variables", target=prod).content)
 
     assert dev_vars == {"api_key": API_KEY_VALUE, "region": {"value": "eu-west-1", "description": "Cloud region"}}
     assert prod_vars == {"prod_only": "prod value", "region": {"value": "eu-west-1", "description": "Cloud region"}}
 
 
 def test_dotenv_export_has_connections_as_json_variables_and_plain_env(dev):
-    export = environment_export(export_format="dotenv", deployment=dev)
+    export = environment_export(export_format="dotenv", target=dev)
 
     assert export.filename == "dev.env"
     lines = [line for line in export.content.splitlines() if line and not line.startswith("#")]
@@ -68,14 +68,14 @@ def test_dotenv_export_has_connections_as_json_variables_and_plain_env(dev):
 def test_dotenv_leaves_out_keys_that_cannot_be_variable_names_and_says_so(workspace, dev):
     ConnectionFactory(workspace=workspace, deployment=dev, key="my-conn.v2", fields={"conn_type": "http"})
 
-    export = environment_export(export_format="dotenv", deployment=dev)
+    export = environment_export(export_format="dotenv", target=dev)
 
     assignments = [line for line in export.content.splitlines() if line and not line.startswith("#")]
     assert not [line for line in assignments if line.startswith("AIRFLOW_CONN_MY")]
     assert len(export.skipped) == 1 and "'my-conn.v2'" in export.skipped[0]
     assert "# Left out:" in export.content
     # The JSON formats have no such limit.
-    assert "my-conn.v2" in json.loads(environment_export(export_format="connections", deployment=dev).content)
+    assert "my-conn.v2" in json.loads(environment_export(export_format="connections", target=dev).content)
 
 
 TRICKY = [
@@ -118,7 +118,7 @@ def test_values_a_shell_would_misread_are_named_in_the_file(workspace, dev):
     EnvVarFactory(workspace=workspace, deployment=dev, key="BOTH_QUOTES", fields={"value": "it's \"$HOME\""})
     EnvVarFactory(workspace=workspace, deployment=dev, key="TEMPLATE", fields={"value": "${NOT_EXPANDED}"})
 
-    export = environment_export(export_format="dotenv", deployment=dev)
+    export = environment_export(export_format="dotenv", target=dev)
 
     assert "BOTH_QUOTES: a POSIX shell would read this value (and the lines after it) differently" in export.content
     assert "TEMPLATE: python-dotenv expands the ${...} in it unless read with interpolate=False." in export.content
@@ -128,29 +128,29 @@ def test_values_a_shell_would_misread_are_named_in_the_file(workspace, dev):
 
 
 def test_ide_project_export_holds_only_linked_objects(ide_project, environment):
-    link_services.link_create(env_object=environment["region"], actor=None, ide_project=ide_project)
+    link_services.link_create(env_object=environment["region"], actor=None, target=ide_project)
 
-    export = environment_export(export_format="variables", ide_project=ide_project)
+    export = environment_export(export_format="variables", target=ide_project)
 
     assert json.loads(export.content) == {"region": {"value": "eu-west-1", "description": "Cloud region"}}
     assert export.filename == "notebooks-variables.json"
-    assert environment_export(export_format="connections", ide_project=ide_project).content == "{}\n"
+    assert environment_export(export_format="connections", target=ide_project).content == "{}\n"
 
 
 def test_prod_export_never_holds_dev_values(prod):
     for export_format in ("connections", "variables", "dotenv"):
-        content = environment_export(export_format=export_format, deployment=prod).content
+        content = environment_export(export_format=export_format, target=prod).content
         assert WAREHOUSE_DEV_PASSWORD not in content and API_KEY_VALUE not in content
-    assert WAREHOUSE_PASSWORD in environment_export(export_format="connections", deployment=prod).content
+    assert WAREHOUSE_PASSWORD in environment_export(export_format="connections", target=prod).content
 
 
 def test_unknown_format_is_refused(dev):
     with pytest.raises(ValidationError, match="Unknown export format 'yaml'"):
-        environment_export(export_format="yaml", deployment=dev)
+        environment_export(export_format="yaml", target=dev)
 
 
 def test_every_export_is_audited_without_values(dev, operator):
-    export_services.environment_export_record(actor=operator, export_format="dotenv", deployment=dev)
+    export_services.environment_export_record(actor=operator, export_format="dotenv", target=dev)
 
     entry = AuditEntry.objects.get(action="environment.export")
     assert (entry.actor, entry.workspace, entry.target_type, entry.target_id) == (operator, dev.workspace, "deployment", dev.pk)
@@ -168,12 +168,12 @@ def test_export_query_count_does_not_grow_with_objects(workspace, dev, n, django
 
     # Two reads for the environment, the audit insert, and the savepoint around them.
     with django_assert_num_queries(5):
-        export = export_services.environment_export_record(actor=None, export_format="dotenv", deployment=dev)
+        export = export_services.environment_export_record(actor=None, export_format="dotenv", target=dev)
     assert export.count == 4 + n
 
 
 def test_variables_for_airflow_2_are_plain_values_and_say_what_is_left_out(dev):
-    export = environment_export(export_format="variables", deployment=dev, options=ExportOptions(airflow_version=2))
+    export = environment_export(export_format="variables", target=dev, options=ExportOptions(airflow_version=2))
 
     assert export.filename == "dev-variables-airflow2.json"
     assert json.loads(export.content) == {"api_key": API_KEY_VALUE, "region": "eu-west-1"}
@@ -197,7 +197,7 @@ def test_k8s_secret_holds_the_environment_variables_as_exact_bytes(workspace, de
     EnvVarFactory(workspace=workspace, deployment=dev, key="PADDED", fields={"value": "  spaced\n\ttabbed ✓ "})
     EnvVarFactory(workspace=workspace, deployment=dev, key="LOOKS_LIKE_A_BOOL", fields={"value": "true"})
 
-    export = environment_export(export_format="k8s-secret", deployment=dev)
+    export = environment_export(export_format="k8s-secret", target=dev)
 
     assert (export.filename, export.content_type) == ("dev-secret.yaml", "application/yaml")
     assert yaml.safe_load(export.content)["metadata"] == {
@@ -211,7 +211,7 @@ def test_k8s_secret_holds_the_environment_variables_as_exact_bytes(workspace, de
 
 def test_k8s_secret_with_airflow_objects_uses_airflows_environment_variable_names(dev):
     export = environment_export(
-        export_format="k8s-secret", deployment=dev, options=ExportOptions(include_airflow_objects=True)
+        export_format="k8s-secret", target=dev, options=ExportOptions(include_airflow_objects=True)
     )
 
     data = _secret_data(export)
@@ -232,7 +232,7 @@ def test_k8s_secret_leaves_out_what_cannot_be_an_environment_variable_and_names_
     EnvVarFactory(workspace=workspace, deployment=dev, key="AIRFLOW_VAR_API_KEY", fields={"value": "plain env"})
 
     export = environment_export(
-        export_format="k8s-secret", deployment=dev, options=ExportOptions(include_airflow_objects=True)
+        export_format="k8s-secret", target=dev, options=ExportOptions(include_airflow_objects=True)
     )
 
     assert set(_secret_data(export)) == {"AIRFLOW_CONN_WAREHOUSE", "LOG_LEVEL", *airflow_metrics_settings()}
@@ -251,12 +251,15 @@ def test_k8s_secret_leaves_out_what_cannot_be_an_environment_variable_and_names_
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("Staging", "staging-env"), ("Prod EU (primary)", "prod-eu-primary-env"), ("a..b--c.", "a.b-c-env"), ("прод", "deployment-{pk}-env")],
+    [
+        ("Staging", "staging-env"), ("Prod EU (primary)", "prod-eu-primary-env"), ("a..b--c.", "a.b-c-env"),
+        ("прод", "deployment-{pk}-env"),
+    ],
 )
 def test_k8s_secret_name_is_a_dns_subdomain_made_from_the_target(workspace, name, expected):
     deployment = DeploymentFactory(workspace=workspace, name=name)
 
-    manifest = yaml.safe_load(environment_export(export_format="k8s-secret", deployment=deployment).content)
+    manifest = yaml.safe_load(environment_export(export_format="k8s-secret", target=deployment).content)
 
     assert manifest["metadata"]["name"] == expected.format(pk=deployment.pk)
     assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", manifest["metadata"]["name"])
@@ -266,7 +269,7 @@ def test_a_dotenv_file_without_shell_notes_is_read_alike_by_a_posix_shell(worksp
     """Where no value needs python-dotenv's escapes, `set -a; . file` gets exactly what python-dotenv gets."""
     for key, value in [("PADDED", "  x  "), ("QUOTE", "it's"), ("DOLLAR", "$HOME and `id`"), ("LINES", "a\n b\n")]:
         EnvVarFactory(workspace=workspace, deployment=dev, key=key, fields={"value": value})
-    export = environment_export(export_format="dotenv", deployment=dev)
+    export = environment_export(export_format="dotenv", target=dev)
     env_file = tmp_path / export.filename
     env_file.write_bytes(export.content.encode())
     dumper = "import json, os; print(json.dumps(dict(os.environ)))"

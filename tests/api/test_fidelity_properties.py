@@ -100,7 +100,7 @@ def test_what_airflow_holds_is_what_the_read_api_and_the_backend_serve(
                 deployment=deployment, kind=kind, source_ids=[item.source_id for item in plan.items], actor=None
             )
             assert len(result.migrated) == 1, (result.skipped, result.failed)
-        issued = token_services.api_token_create(actor=None, name="property", deployment=deployment)
+        issued = token_services.api_token_create(actor=None, name="property", target=deployment)
         backend = _backend_through(client, issued)
 
         served = json.loads(backend.get_conn_value(conn_id))
@@ -133,9 +133,9 @@ def test_what_env_set_stores_is_what_dotenv_and_the_kubernetes_secret_give_back(
             stdout=io.StringIO(), stderr=io.StringIO(),
         )
         dotenv_file = tmp_path / f"{uuid.uuid4().hex}.env"
-        dotenv_file.write_bytes(environment_export(export_format="dotenv", deployment=dev).content.encode())
+        dotenv_file.write_bytes(environment_export(export_format="dotenv", target=dev).content.encode())
         secret_manifest = environment_export(
-            export_format="k8s-secret", deployment=dev, options=ExportOptions(include_airflow_objects=True)
+            export_format="k8s-secret", target=dev, options=ExportOptions(include_airflow_objects=True)
         ).content
 
     read_back = dotenv_values(dotenv_file, interpolate=False)
@@ -150,7 +150,7 @@ def test_what_env_set_stores_is_what_dotenv_and_the_kubernetes_secret_give_back(
 def test_dotenv_with_interpolation_expands_only_what_the_file_names(tmp_path, dev, value):
     """python-dotenv's default interpolation cannot be escaped: the file names the values it would expand."""
     call_command("env_set", type="env", key="TEMPLATE", deployment="dev", value=value, stdout=io.StringIO())
-    export = environment_export(export_format="dotenv", deployment=dev)
+    export = environment_export(export_format="dotenv", target=dev)
 
     assert export.notes == ("TEMPLATE: python-dotenv expands the ${...} in it unless read with interpolate=False.",)
     assert dotenv_values(stream=io.StringIO(export.content), interpolate=False)["TEMPLATE"] == value

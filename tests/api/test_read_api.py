@@ -199,10 +199,10 @@ def test_unknown_key_is_404(client, dev_token, url, doc_path, kind, key):
 # Keys Airflow accepts, and how a client writes them in the URL (UTF-8, percent-encoded; '/' as %2F).
 ODD_KEYS = [
     ("connection", "odd:conn#id(1)", "/api/v1/connections/odd%3Aconn%23id%281%29"),
-    ("connection", "соединение_бд", "/api/v1/connections/%D1%81%D0%BE%D0%B5%D0%B4%D0%B8%D0%BD%D0%B5%D0%BD%D0%B8%D0%B5_%D0%B1%D0%B4"),
+    ("connection", "соединение_бд", "/api/v1/connections/%D1%81%D0%BE%D0%B5%D0%B4%D0%B8%D0%BD%D0%B5%D0%BD%D0%B8%D0%B5_%D0%B1%D0%B4"),  # noqa: E501
     ("connection", "path/like\\win!", "/api/v1/connections/path%2Flike%5Cwin%21"),
     ("connection", "..", "/api/v1/connections/%2E%2E"),
-    ("variable", "ключ_переменной", "/api/v1/variables/%D0%BA%D0%BB%D1%8E%D1%87_%D0%BF%D0%B5%D1%80%D0%B5%D0%BC%D0%B5%D0%BD%D0%BD%D0%BE%D0%B9"),
+    ("variable", "ключ_переменной", "/api/v1/variables/%D0%BA%D0%BB%D1%8E%D1%87_%D0%BF%D0%B5%D1%80%D0%B5%D0%BC%D0%B5%D0%BD%D0%BD%D0%BE%D0%B9"),  # noqa: E501
     ("variable", "𝐦𝐚𝐭𝐡.v-1", "/api/v1/variables/%F0%9D%90%A6%F0%9D%90%9A%F0%9D%90%AD%F0%9D%90%A1.v-1"),
 ]
 
@@ -238,8 +238,8 @@ def test_the_openapi_key_patterns_are_the_key_rules(client):
 
 
 def test_excluded_deployment_gets_404_for_an_object_linked_to_all(client, dev_token, dev, environment):
-    link_services.link_clear_override(env_object=environment["warehouse"], actor=None, deployment=dev)
-    link_services.deployment_exclude(env_object=environment["warehouse"], actor=None, deployment=dev)
+    link_services.link_clear_override(env_object=environment["warehouse"], actor=None, target=dev)
+    link_services.link_exclude(env_object=environment["warehouse"], actor=None, target=dev)
 
     assert _get(client, "/api/v1/connections/warehouse", dev_token).status_code == 404
 
@@ -276,7 +276,7 @@ def test_unknown_api_path_is_a_json_404(client, dev_token):
 
 def test_ide_project_token_reads_only_objects_linked_to_the_project(client, ide_project, ide_token, workspace, environment):
     VariableFactory(workspace=workspace, key="notebook_only", fields={"value": "nb"})
-    link_services.link_create(env_object=environment["region"], actor=None, ide_project=ide_project)
+    link_services.link_create(env_object=environment["region"], actor=None, target=ide_project)
 
     response = _get(client, "/api/v1/environment", ide_token)
 
@@ -326,7 +326,7 @@ def test_etag_changes_when_an_object_is_deleted_or_an_override_added(client, dev
     after_delete = _get(client, "/api/v1/environment", dev_token, HTTP_IF_NONE_MATCH=etag)
     assert after_delete.status_code == 200
 
-    link_services.link_set_override(env_object=environment["region"], actor=None, deployment=dev, fields={"value": "eu-central-1"})
+    link_services.link_set_override(env_object=environment["region"], actor=None, target=dev, fields={"value": "eu-central-1"})
     after_override = _get(client, "/api/v1/environment", dev_token, HTTP_IF_NONE_MATCH=after_delete["ETag"])
     assert after_override.status_code == 200
     assert after_override["ETag"] not in (etag, after_delete["ETag"])
@@ -342,7 +342,7 @@ def test_etags_of_two_deployments_differ(client, dev_token, prod_token):
 def _add_objects(workspace, deployment, n):
     for i in range(n):
         linked = ConnectionFactory(workspace=workspace, key=f"bulk_conn_{i}", fields={"conn_type": "http", "password": f"p{i}"})
-        link_services.link_create(env_object=linked, actor=None, deployment=deployment)
+        link_services.link_create(env_object=linked, actor=None, target=deployment)
         VariableFactory(workspace=workspace, deployment=deployment, key=f"bulk_var_{i}", is_secret=bool(i % 2),
                         fields={"value": f"v{i}"})
 

@@ -50,7 +50,7 @@ def test_a_304_costs_one_query_whatever_the_size_of_the_environment(
 ):
     for i in range(n):
         linked = ConnectionFactory(workspace=workspace, key=f"bulk_{i}", fields={"conn_type": "http", "password": "p"})
-        link_services.link_create(env_object=linked, actor=None, deployment=dev)
+        link_services.link_create(env_object=linked, actor=None, target=dev)
     etag = _etag(client, dev_token)
     _fresh_last_used(dev_token)
 
@@ -82,7 +82,7 @@ def _changes(workspace, dev, environment):
 
     def create():
         state["new"] = VariableFactory(workspace=workspace, key="new_var", fields={"value": "1"})
-        link_services.link_create(env_object=state["new"], actor=None, deployment=dev)
+        link_services.link_create(env_object=state["new"], actor=None, target=dev)
 
     return [
         ("object create", lambda: EnvVarFactory(workspace=workspace, deployment=dev, key="NEW_ENV", fields={"value": "x"})),
@@ -90,14 +90,14 @@ def _changes(workspace, dev, environment):
         ("object update", lambda: env_object_services.env_object_update(
             env_object=region, actor=None, fields={"value": "eu-north-1"})),
         ("override set", lambda: link_services.link_set_override(
-            env_object=region, actor=None, deployment=dev, fields={"value": "dev-region"})),
-        ("override remove", lambda: link_services.link_clear_override(env_object=region, actor=None, deployment=dev)),
-        ("unlink", lambda: link_services.link_delete(env_object=region, actor=None, deployment=dev)),
-        ("link", lambda: link_services.link_create(env_object=region, actor=None, deployment=dev)),
+            env_object=region, actor=None, target=dev, fields={"value": "dev-region"})),
+        ("override remove", lambda: link_services.link_clear_override(env_object=region, actor=None, target=dev)),
+        ("unlink", lambda: link_services.link_delete(env_object=region, actor=None, target=dev)),
+        ("link", lambda: link_services.link_create(env_object=region, actor=None, target=dev)),
         ("override remove (linked to all)", lambda: link_services.link_clear_override(
-            env_object=warehouse, actor=None, deployment=dev)),
-        ("exclude", lambda: link_services.deployment_exclude(env_object=warehouse, actor=None, deployment=dev)),
-        ("include", lambda: link_services.deployment_include(env_object=warehouse, actor=None, deployment=dev)),
+            env_object=warehouse, actor=None, target=dev)),
+        ("exclude", lambda: link_services.link_exclude(env_object=warehouse, actor=None, target=dev)),
+        ("include", lambda: link_services.link_include(env_object=warehouse, actor=None, target=dev)),
         ("unlink from all", lambda: link_services.env_object_set_linked_to_all(
             env_object=warehouse, actor=None, linked_to_all=False)),
         ("link to all", lambda: link_services.env_object_set_linked_to_all(
@@ -111,7 +111,7 @@ def test_every_kind_of_change_changes_the_etag_and_no_other_workspaces_does(
     client, workspace, dev, dev_token, environment, other_workspace
 ):
     other = DeploymentFactory(workspace=other_workspace, name="theirs")
-    other_token = token_services.api_token_create(actor=None, name="theirs", deployment=other)
+    other_token = token_services.api_token_create(actor=None, name="theirs", target=other)
     other_etag = _etag(client, other_token)
     seen = {_etag(client, dev_token)}
     for name, change in _changes(workspace, dev, environment):
@@ -135,8 +135,8 @@ def test_reads_exports_and_token_changes_keep_the_etag(client, dev, dev_token):
     from envmanager.services.exports import environment_export_record
 
     etag = _etag(client, dev_token)
-    environment_export_record(actor=None, export_format="dotenv", deployment=dev)
-    token_services.api_token_create(actor=None, name="second", deployment=dev)
+    environment_export_record(actor=None, export_format="dotenv", target=dev)
+    token_services.api_token_create(actor=None, name="second", target=dev)
     assert _get(client, "/api/v1/environment", dev_token, HTTP_IF_NONE_MATCH=etag).status_code == 304
 
 
@@ -154,7 +154,7 @@ def test_migration_changes_the_etag(client, workspace, dev, airflow_db):
     from envmanager.services.migration import airflow_migration_apply
 
     dev.refresh_from_db()
-    issued = token_services.api_token_create(actor=None, name="migrating", deployment=dev)
+    issued = token_services.api_token_create(actor=None, name="migrating", target=dev)
     etag = _etag(client, issued)
     airflow_db.add_variable("only_in_airflow", "v")
     ids = [row[0] for row in airflow_db.conn.execute("SELECT id FROM variable WHERE key = 'only_in_airflow'")]

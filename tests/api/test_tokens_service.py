@@ -6,10 +6,11 @@ from django.db import IntegrityError, transaction
 
 from envmanager.models import ApiToken, AuditEntry
 from envmanager.services import tokens as token_services
+from envmanager.targets import Target
 
 
 def test_created_token_is_stored_only_as_a_hash(dev, owner):
-    issued = token_services.api_token_create(actor=owner, name="airflow-dev", deployment=dev)
+    issued = token_services.api_token_create(actor=owner, name="airflow-dev", target=dev)
 
     row = ApiToken.objects.get(pk=issued.api_token.pk)
     assert issued.plain.startswith("emt_") and len(issued.plain) == token_services.TOKEN_LENGTH
@@ -22,15 +23,15 @@ def test_created_token_is_stored_only_as_a_hash(dev, owner):
 
 
 def test_two_tokens_differ(dev):
-    a = token_services.api_token_create(actor=None, name="a", deployment=dev)
-    b = token_services.api_token_create(actor=None, name="b", deployment=dev)
+    a = token_services.api_token_create(actor=None, name="a", target=dev)
+    b = token_services.api_token_create(actor=None, name="b", target=dev)
 
     assert a.plain != b.plain
     assert a.api_token.token_hash != b.api_token.token_hash
 
 
 def test_creation_and_revocation_are_audited_without_the_token(dev, owner):
-    issued = token_services.api_token_create(actor=owner, name="airflow-dev", deployment=dev)
+    issued = token_services.api_token_create(actor=owner, name="airflow-dev", target=dev)
     token_services.api_token_revoke(api_token=issued.api_token, actor=owner)
 
     entries = AuditEntry.objects.filter(target_type="api_token").order_by("id")
@@ -48,21 +49,21 @@ def test_creation_and_revocation_are_audited_without_the_token(dev, owner):
 @pytest.mark.parametrize("name", ["", "   ", "x" * 101])
 def test_bad_names_are_refused_and_nothing_is_created(dev, name):
     with pytest.raises(ValidationError):
-        token_services.api_token_create(actor=None, name=name, deployment=dev)
+        token_services.api_token_create(actor=None, name=name, target=dev)
 
     assert not ApiToken.objects.exists()
     assert not AuditEntry.objects.filter(target_type="api_token").exists()
 
 
 def test_an_active_name_is_unique_per_target_but_reusable_after_revocation(dev, prod):
-    first = token_services.api_token_create(actor=None, name="airflow", deployment=dev)
-    token_services.api_token_create(actor=None, name="airflow", deployment=prod)  # another target: fine
+    first = token_services.api_token_create(actor=None, name="airflow", target=dev)
+    token_services.api_token_create(actor=None, name="airflow", target=prod)  # another target: fine
 
     with pytest.raises(ValidationError, match="already has an active API token named 'airflow'"):
-        token_services.api_token_create(actor=None, name="airflow", deployment=dev)
+        token_services.api_token_create(actor=None, name="airflow", target=dev)
 
     token_services.api_token_revoke(api_token=first.api_token, actor=None)
-    again = token_services.api_token_create(actor=None, name="airflow", deployment=dev)
+    again = token_services.api_token_create(actor=None, name="airflow", target=dev)
     assert again.api_token.pk != first.api_token.pk
 
 
@@ -81,11 +82,13 @@ def test_exactly_one_target_is_required(dev, workspace):
     with pytest.raises(ValidationError, match="exactly one"):
         token_services.api_token_create(actor=None, name="x")
     with pytest.raises(ValidationError, match="exactly one"):
-        token_services.api_token_create(actor=None, name="x", deployment=dev, ide_project=IdeProjectFactory(workspace=workspace))
+        token_services.api_token_create(
+            actor=None, name="x", target=Target(deployment=dev, ide_project=IdeProjectFactory(workspace=workspace))
+        )
 
 
 def test_revoking_twice_is_an_error_and_records_once(dev):
-    issued = token_services.api_token_create(actor=None, name="x", deployment=dev)
+    issued = token_services.api_token_create(actor=None, name="x", target=dev)
     token_services.api_token_revoke(api_token=issued.api_token, actor=None)
 
     with pytest.raises(ValidationError, match="already revoked"):
@@ -94,7 +97,7 @@ def test_revoking_twice_is_an_error_and_records_once(dev):
 
 
 def test_authenticate_finds_active_tokens_only(dev):
-    issued = token_services.api_token_create(actor=None, name="x", deployment=dev)
+    issued = token_services.api_token_create(actor=None, name="x", target=dev)
 
     assert token_services.api_token_authenticate(plain=issued.plain).pk == issued.api_token.pk
     assert token_services.api_token_authenticate(plain=issued.plain.upper()) is None
@@ -103,7 +106,7 @@ def test_authenticate_finds_active_tokens_only(dev):
 
 
 def test_tokens_go_away_with_their_deployment(dev):
-    token_services.api_token_create(actor=None, name="x", deployment=dev)
+    token_services.api_token_create(actor=None, name="x", target=dev)
     dev.delete()
 
     assert not ApiToken.objects.exists()

@@ -115,7 +115,7 @@ def test_two_instances_serve_one_token_consistently(instances, workspace, dev, o
     owner.set_password("pw-for-tests")
     owner.save()
     EnvVarFactory(workspace=workspace, deployment=dev, key="LOG_LEVEL", fields={"value": "debug"})
-    token = token_services.api_token_create(actor=None, name="replicas", deployment=dev).plain
+    token = token_services.api_token_create(actor=None, name="replicas", target=dev).plain
 
     status_a, etag_a, body_a = _environment(first, token)
     status_b, etag_b, body_b = _environment(second, token)

@@ -110,8 +110,8 @@ def test_operator_creates_links_and_overrides_a_connection(page, operator, works
 
 def test_delete_goes_through_the_confirmation_dialog(page, operator, workspace, dev, prod):
     doomed = VariableFactory(workspace=workspace, key="doomed", fields={"value": "bye"})
-    link_services.link_create(env_object=doomed, actor=None, deployment=dev)
-    link_services.link_create(env_object=doomed, actor=None, deployment=prod)
+    link_services.link_create(env_object=doomed, actor=None, target=dev)
+    link_services.link_create(env_object=doomed, actor=None, target=prod)
     VariableFactory(workspace=workspace, key="kept")
     sign_in(page, operator)
     open_workspace_environment(page)
@@ -163,7 +163,7 @@ def test_author_sees_no_edit_buttons_and_no_secret_values(page, author, workspac
     conn = ConnectionFactory(workspace=workspace, key="warehouse", fields={
         "conn_type": "postgres", "host": "db", "password": "author-must-not-see",
     })
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
     VariableFactory(workspace=workspace, key="api_token", is_secret=True, fields={"value": "author-must-not-see"})
     page.goto("/accounts/login/")
     screenshot(page, "00-sign-in")

@@ -7,8 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
-from accounts.models import Membership
-from envmanager.models import AuditEntry, Deployment, EnvObject, IdeProject, Link, Workspace
+from envmanager.models import AuditEntry, Deployment, EnvObject, IdeProject, Link, Membership, Workspace
 
 # A value no fixture or message contains by accident: if it shows up in output, a secret leaked.
 MARKER = "s3cr3t-MARKER-7f2a9c"

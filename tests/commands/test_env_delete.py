@@ -10,9 +10,9 @@ from tests.factories import ConnectionFactory, IdeProjectFactory, VariableFactor
 @pytest.fixture
 def linked_connection(workspace, dev, prod):
     connection = ConnectionFactory(workspace=workspace, key="warehouse")
-    link_services.link_create(env_object=connection, actor=None, deployment=dev)
-    link_services.link_create(env_object=connection, actor=None, deployment=prod)
-    link_services.link_create(env_object=connection, actor=None, ide_project=IdeProjectFactory(workspace=workspace))
+    link_services.link_create(env_object=connection, actor=None, target=dev)
+    link_services.link_create(env_object=connection, actor=None, target=prod)
+    link_services.link_create(env_object=connection, actor=None, target=IdeProjectFactory(workspace=workspace))
     return connection
 
 
@@ -77,7 +77,7 @@ def test_deletes_a_deployment_object_and_leaves_the_workspace_one(run, workspace
 
 def test_link_to_all_object_reports_receivers_and_exclusions(run, workspace, dev, prod):
     env = VariableFactory(workspace=workspace, key="flag", linked_to_all=True)
-    link_services.deployment_exclude(env_object=env, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=env, actor=None, target=prod)
 
     result = run("env_delete", type="variable", key="flag", dry_run=True)
 

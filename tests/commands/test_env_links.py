@@ -70,8 +70,8 @@ def test_link_needs_a_target(run, warehouse):
 
 
 def test_unlink_refuses_without_yes_and_removes_with_it(run, warehouse, dev):
-    link_services.link_create(env_object=warehouse, actor=None, deployment=dev)
-    link_services.link_set_override(env_object=warehouse, actor=None, deployment=dev, fields={"host": "dev-db"})
+    link_services.link_create(env_object=warehouse, actor=None, target=dev)
+    link_services.link_set_override(env_object=warehouse, actor=None, target=dev, fields={"host": "dev-db"})
     before = db_state()
 
     with pytest.raises(CommandError, match="Unlink Airflow connection 'warehouse' .* Refusing without confirmation"):
@@ -94,7 +94,7 @@ def test_unlink_of_a_missing_link_fails_before_asking(run, warehouse, dev):
 
 def test_unlink_all_deployments_drops_exclusions(run, workspace, dev, prod):
     flag = EnvVarFactory(workspace=workspace, key="FLAG", linked_to_all=True)
-    link_services.deployment_exclude(env_object=flag, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=flag, actor=None, target=prod)
 
     run("env_unlink", type="env", key="FLAG", all_deployments=True, yes=True)
 
@@ -109,7 +109,7 @@ def test_unlink_all_when_not_linked_to_all(run, warehouse):
 
 
 def test_unlink_dry_run_changes_nothing(run, warehouse, dev):
-    link_services.link_create(env_object=warehouse, actor=None, deployment=dev)
+    link_services.link_create(env_object=warehouse, actor=None, target=dev)
     before = db_state()
 
     result = run("env_unlink", type="connection", key="warehouse", deployment="dev", dry_run=True)
@@ -157,8 +157,8 @@ def test_exclude_dry_run_changes_nothing(run, workspace, prod):
 
 
 def test_override_sets_plain_and_secret_fields_for_one_deployment(run, warehouse, dev, prod):
-    link_services.link_create(env_object=warehouse, actor=None, deployment=dev)
-    link_services.link_create(env_object=warehouse, actor=None, deployment=prod)
+    link_services.link_create(env_object=warehouse, actor=None, target=dev)
+    link_services.link_create(env_object=warehouse, actor=None, target=prod)
 
     result = run(
         "env_override", "--type", "connection", "--key", "warehouse", "--deployment", "prod",
@@ -186,9 +186,9 @@ def test_override_on_a_link_to_all_object(run, workspace, prod):
 
 
 def test_override_clear_one_field_and_clear_all(run, warehouse, dev):
-    link_services.link_create(env_object=warehouse, actor=None, deployment=dev)
+    link_services.link_create(env_object=warehouse, actor=None, target=dev)
     link_services.link_set_override(
-        env_object=warehouse, actor=None, deployment=dev, fields={"host": "dev-db", "password": "dev-pw"}
+        env_object=warehouse, actor=None, target=dev, fields={"host": "dev-db", "password": "dev-pw"}
     )
 
     run("env_override", type="connection", key="warehouse", deployment="dev", clear=["host"])
@@ -202,7 +202,7 @@ def test_override_clear_one_field_and_clear_all(run, warehouse, dev):
 
 
 def test_override_dry_run_changes_nothing(run, warehouse, dev):
-    link_services.link_create(env_object=warehouse, actor=None, deployment=dev)
+    link_services.link_create(env_object=warehouse, actor=None, target=dev)
     before = db_state()
 
     result = run("env_override", type="connection", key="warehouse", deployment="dev", set=["host=x"], dry_run=True)
@@ -224,7 +224,7 @@ def test_override_dry_run_changes_nothing(run, warehouse, dev):
     ],
 )
 def test_override_bad_input_changes_nothing(run, warehouse, dev, options, message):
-    link_services.link_create(env_object=warehouse, actor=None, deployment=dev)
+    link_services.link_create(env_object=warehouse, actor=None, target=dev)
     before = db_state()
 
     with pytest.raises(CommandError, match=message) as error:

@@ -14,13 +14,13 @@ def objects(workspace, dev, prod):
     warehouse = ConnectionFactory(
         workspace=workspace, key="warehouse", fields={"conn_type": "http", "password": MARKER}
     )
-    link_services.link_create(env_object=warehouse, actor=None, deployment=dev)
-    link_services.link_create(env_object=warehouse, actor=None, deployment=prod)
-    link_services.link_set_override(env_object=warehouse, actor=None, deployment=prod, fields={"host": "prod"})
+    link_services.link_create(env_object=warehouse, actor=None, target=dev)
+    link_services.link_create(env_object=warehouse, actor=None, target=prod)
+    link_services.link_set_override(env_object=warehouse, actor=None, target=prod, fields={"host": "prod"})
     notebooks = IdeProjectFactory(workspace=workspace, name="notebooks")
-    link_services.link_create(env_object=warehouse, actor=None, ide_project=notebooks)
+    link_services.link_create(env_object=warehouse, actor=None, target=notebooks)
     flag = EnvVarFactory(workspace=workspace, key="LOG_LEVEL", linked_to_all=True)
-    link_services.deployment_exclude(env_object=flag, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=flag, actor=None, target=prod)
     VariableFactory(workspace=workspace, key="unused")
     VariableFactory(workspace=workspace, deployment=prod, key="batch_size", fields={"value": "5"})
 
@@ -65,7 +65,7 @@ def test_query_count_does_not_grow_with_objects(run, workspace, dev):
     def add(n):
         for _ in range(n):
             obj = ConnectionFactory(workspace=workspace)
-            link_services.link_create(env_object=obj, actor=None, deployment=dev)
+            link_services.link_create(env_object=obj, actor=None, target=dev)
 
     add(2)
     small = count()

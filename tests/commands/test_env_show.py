@@ -18,12 +18,12 @@ def environment(workspace, dev, prod):
         workspace=workspace, key="warehouse",
         fields={"conn_type": "postgres", "host": "db.internal", "login": "etl", "password": MARKER},
     )
-    link_services.link_create(env_object=warehouse, actor=None, deployment=dev)
+    link_services.link_create(env_object=warehouse, actor=None, target=dev)
     link_services.link_set_override(
-        env_object=warehouse, actor=None, deployment=dev, fields={"host": "dev-db.internal", "password": MARKER + "2"}
+        env_object=warehouse, actor=None, target=dev, fields={"host": "dev-db.internal", "password": MARKER + "2"}
     )
     region = VariableFactory(workspace=workspace, key="region", fields={"value": "eu-west-1"})
-    link_services.link_create(env_object=region, actor=None, deployment=dev)
+    link_services.link_create(env_object=region, actor=None, target=dev)
     VariableFactory(workspace=workspace, deployment=dev, key="batch_size", fields={"value": "10"})
     VariableFactory(workspace=workspace, deployment=dev, key="api_token", fields={"value": MARKER}, is_secret=True)
     return warehouse
@@ -61,7 +61,7 @@ def test_type_filter(run, environment):
 
 def test_ide_project_environment(run, workspace, environment):
     notebooks = IdeProjectFactory(workspace=workspace, name="notebooks")
-    link_services.link_create(env_object=environment, actor=None, ide_project=notebooks)
+    link_services.link_create(env_object=environment, actor=None, target=notebooks)
 
     result = run("env_show", ide_project="notebooks")
 
@@ -93,8 +93,8 @@ def test_query_count_does_not_grow_with_objects(run, workspace, dev, output_form
     def add_objects(n):
         for _ in range(n):
             linked = ConnectionFactory(workspace=workspace, fields={"conn_type": "http", "password": "pw"})
-            link_services.link_create(env_object=linked, actor=None, deployment=dev)
-            link_services.link_set_override(env_object=linked, actor=None, deployment=dev, fields={"host": "h"})
+            link_services.link_create(env_object=linked, actor=None, target=dev)
+            link_services.link_set_override(env_object=linked, actor=None, target=dev, fields={"host": "h"})
             EnvVarFactory(workspace=workspace, deployment=dev)
 
     add_objects(2)

@@ -3,9 +3,8 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
-from accounts.models import Membership
 from envmanager.kinds import Kind
-from envmanager.models import EnvObject, Link, Workspace
+from envmanager.models import EnvObject, Link, Membership, Workspace
 from envmanager.selectors.environment import Source, deployment_effective_environment, ide_project_effective_environment
 from tests.commands.conftest import db_state
 

@@ -4,8 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from accounts.models import Membership, Role
-from accounts.permissions import ENVOBJECTS_CREATE, user_can
+from envmanager.models import Membership, Role
+from envmanager.permissions import ENVOBJECTS_CREATE, user_can
 from tests.commands.conftest import TerminalInput, db_state
 from tests.factories import UserFactory
 

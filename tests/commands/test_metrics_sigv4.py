@@ -67,5 +67,5 @@ def test_env_set_refuses_sigv4_options_on_another_type(run):
 
 
 def test_an_export_with_no_metrics_is_an_empty_collector(workspace, dev):
-    export = environment_export(export_format="otel-collector", deployment=dev)
+    export = environment_export(export_format="otel-collector", target=dev)
     assert export.count == 0 and yaml.safe_load(export.content)["exporters"] == {}

@@ -52,8 +52,8 @@ def stored_secrets(db):
     warehouse = ConnectionFactory(
         workspace=workspace, key="warehouse", fields={"conn_type": "postgres", "password": MARKER, "extra": {"a": 1}}
     )
-    link_services.link_create(env_object=warehouse, actor=None, deployment=prod)
-    link_services.link_set_override(env_object=warehouse, actor=None, deployment=prod, fields={"password": "prod-pw"})
+    link_services.link_create(env_object=warehouse, actor=None, target=prod)
+    link_services.link_set_override(env_object=warehouse, actor=None, target=prod, fields={"password": "prod-pw"})
     VariableFactory(workspace=workspace, key="token", fields={"value": "tok"}, is_secret=True)
     VariableFactory(workspace=workspace, key="plain", fields={"value": "p"})
     for number in range(5):

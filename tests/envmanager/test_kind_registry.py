@@ -99,8 +99,8 @@ def test_env_set_has_options_for_the_new_fields(extended_variable, workspace):
 
 def test_effective_environment_read_api_and_openapi_carry_the_new_fields(extended_variable, client, workspace, dev):
     variable = VariableFactory(workspace=workspace, key="shared", fields={"value": "v", "owner": "data"})
-    link_services.link_create(env_object=variable, actor=None, deployment=dev)
-    link_services.link_set_override(env_object=variable, actor=None, deployment=dev, fields={"retries": 7})
+    link_services.link_create(env_object=variable, actor=None, target=dev)
+    link_services.link_set_override(env_object=variable, actor=None, target=dev, fields={"retries": 7})
 
     (entry,) = deployment_effective_environment(deployment=dev, kinds=(Kind.VARIABLE,))
     assert entry.fields["owner"].value == "data" and entry.fields["retries"].value == 7
@@ -110,7 +110,7 @@ def test_effective_environment_read_api_and_openapi_carry_the_new_fields(extende
     call_command("env_show", "--workspace", workspace.name, "--deployment", dev.name, stdout=shown)
     assert "owner: data" in shown.getvalue() and "retries: 7  (override)" in shown.getvalue()
 
-    issued = token_services.api_token_create(actor=None, name="airflow-dev", deployment=dev)
+    issued = token_services.api_token_create(actor=None, name="airflow-dev", target=dev)
     response = client.get("/api/v1/variables/shared", HTTP_AUTHORIZATION=f"Bearer {issued.plain}")
     fields = json.loads(response.content)["fields"]
     assert fields["owner"]["value"] == "data" and fields["retries"]["value"] == 7
@@ -119,5 +119,5 @@ def test_effective_environment_read_api_and_openapi_carry_the_new_fields(extende
     assert {"owner", "retries"} <= set(schema["required"])
 
     # Airflow's own file formats keep Airflow's fields (`variables import` reads a value and a description).
-    exported = json.loads(environment_export(export_format="variables", deployment=dev).content)
+    exported = json.loads(environment_export(export_format="variables", target=dev).content)
     assert exported == {"shared": "v"}

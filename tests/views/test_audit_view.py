@@ -16,7 +16,9 @@ def test_entries_newest_first_with_details(client, operator, workspace, conn):
     VariableFactory(workspace=workspace, key="later")
     sign_in(client, operator)
     html = client.get(url("audit-list", workspace.pk)).content.decode()
-    assert labels(html)[:2] == ["Airflow variable &#x27;later&#x27; (Workspace)", "Airflow connection &#x27;warehouse&#x27; (Workspace)"]
+    assert labels(html)[:2] == [
+        "Airflow variable &#x27;later&#x27; (Workspace)", "Airflow connection &#x27;warehouse&#x27; (Workspace)"
+    ]
     assert "env_object.create" in html and "&quot;conn_type&quot;: &quot;postgres&quot;" in html
     assert "[secret: set]" in html
     assert "hunter2-pw" not in html and "gAAAAA" not in html
@@ -38,6 +40,8 @@ def test_filter_by_key_actor_and_action(client, operator, owner, workspace):
     assert '<option value="operator" selected>' in by_actor and '<option value="system"' in by_actor
 
     by_action = client.get(address, {"action": "membership.set"}).content.decode()
+    assert '<option value="membership.set" selected>Member role set</option>' in by_action
+    assert '<option value="env_object.create">Object created</option>' in by_action
     assert "env_object.create" not in by_action.split('id="audit-table"', 1)[1]
     assert "User &#x27;operator&#x27;" in by_action
 
@@ -73,3 +77,27 @@ def test_only_entries_of_this_workspace(client, owner, workspace, other_workspac
     sign_in(client, owner)
     html = client.get(url("audit-list", workspace.pk)).content.decode()
     assert "foreign_key" not in html and "Other Team" not in html.split("<main", 1)[1]
+
+
+def test_stored_action_values_are_the_named_choices():
+    """Entries already stored keep their meaning: the choices' values are the strings services always wrote."""
+    assert AuditEntry.Action.LINK_CREATE == "link.create"
+    assert AuditEntry.Action.ENV_OBJECT_MIGRATE == "env_object.migrate"
+    assert AuditEntry.TargetType.ENV_OBJECT == "env_object"
+    assert all(value.count(".") == 1 for value in AuditEntry.Action.values)
+
+
+def test_services_write_only_named_actions_and_target_types():
+    """No service spells an action or target type as a bare string: each is one of the named choices."""
+    import ast
+    from pathlib import Path
+
+    import envmanager.services
+
+    bare = []
+    for path in Path(envmanager.services.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg in ("action", "target_type"):
+                values = [node.value.body, node.value.orelse] if isinstance(node.value, ast.IfExp) else [node.value]
+                bare += [f"{path.name}:{node.lineno}" for v in values if isinstance(v, ast.Constant)]
+    assert bare == []

@@ -290,9 +290,9 @@ def test_metrics_edit_renders_labels_as_rows_but_not_secret_headers(client, oper
 
 
 def test_delete_asks_first_and_says_how_many_deployments_use_it(client, operator, workspace, dev, prod, ide, conn):
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
-    link_services.link_create(env_object=conn, actor=None, deployment=prod)
-    link_services.link_create(env_object=conn, actor=None, ide_project=ide)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
+    link_services.link_create(env_object=conn, actor=None, target=prod)
+    link_services.link_create(env_object=conn, actor=None, target=ide)
     sign_in(client, operator)
     address = url("env-object-delete", workspace.pk, conn.pk)
     confirm = client.get(address, headers=htmx_headers(address)).content.decode()
@@ -309,7 +309,7 @@ def test_delete_asks_first_and_says_how_many_deployments_use_it(client, operator
 
 def test_delete_of_an_object_linked_to_all_counts_all_but_excluded(client, operator, workspace, dev, prod):
     everywhere = VariableFactory(workspace=workspace, key="all", linked_to_all=True)
-    link_services.deployment_exclude(env_object=everywhere, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=everywhere, actor=None, target=prod)
     sign_in(client, operator)
     confirm = client.get(url("env-object-delete", workspace.pk, everywhere.pk)).content.decode()
     assert "Used by <strong>1 Deployment</strong>." in confirm

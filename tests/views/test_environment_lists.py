@@ -15,11 +15,11 @@ def row_keys(html: str) -> list[str]:
 
 
 def test_workspace_table_shows_summary_scope_links_and_overrides(client, operator, workspace, dev, prod, ide, conn):
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
-    link_services.link_create(env_object=conn, actor=None, ide_project=ide)
-    link_services.link_set_override(env_object=conn, actor=None, deployment=dev, fields={"host": "dev-db"})
+    link_services.link_create(env_object=conn, actor=None, target=dev)
+    link_services.link_create(env_object=conn, actor=None, target=ide)
+    link_services.link_set_override(env_object=conn, actor=None, target=dev, fields={"host": "dev-db"})
     everywhere = ConnectionFactory(workspace=workspace, key="everywhere", linked_to_all=True)
-    link_services.deployment_exclude(env_object=everywhere, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=everywhere, actor=None, target=prod)
     ConnectionFactory(workspace=workspace, key="lonely")
     sign_in(client, operator)
 
@@ -133,7 +133,7 @@ def test_empty_states_say_what_to_do_next(client, operator, author, workspace, d
 
 
 def test_author_sees_no_edit_buttons_operator_does(client, operator, author, workspace, dev, conn):
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
     EnvVarFactory(workspace=workspace, deployment=dev, key="DEV_ONLY")
     pages = [
         url("workspace-environment", workspace.pk, "connections"),
@@ -167,19 +167,19 @@ def environment_of_dev(workspace, dev, prod):
     an unlinked one, one it is excluded from, or a Workspace object its own object shadows."""
     ConnectionFactory(workspace=workspace, deployment=dev, key="own")
     linked = ConnectionFactory(workspace=workspace, key="linked")
-    link_services.link_create(env_object=linked, actor=None, deployment=dev)
+    link_services.link_create(env_object=linked, actor=None, target=dev)
     overridden = ConnectionFactory(workspace=workspace, key="overridden")
-    link_services.link_create(env_object=overridden, actor=None, deployment=dev)
-    link_services.link_create(env_object=overridden, actor=None, deployment=prod)
+    link_services.link_create(env_object=overridden, actor=None, target=dev)
+    link_services.link_create(env_object=overridden, actor=None, target=prod)
     link_services.link_set_override(
-        env_object=overridden, actor=None, deployment=dev, fields={"host": "dev-host", "password": "p"}
+        env_object=overridden, actor=None, target=dev, fields={"host": "dev-host", "password": "p"}
     )
     ConnectionFactory(workspace=workspace, key="to_all", linked_to_all=True)
     ConnectionFactory(workspace=workspace, key="unlinked")
     excluded = ConnectionFactory(workspace=workspace, key="excluded", linked_to_all=True)
-    link_services.deployment_exclude(env_object=excluded, actor=None, deployment=dev)
+    link_services.link_exclude(env_object=excluded, actor=None, target=dev)
     shadowed = ConnectionFactory(workspace=workspace, key="shadowed", fields={"conn_type": "http", "host": "ws-host"})
-    link_services.link_create(env_object=shadowed, actor=None, deployment=dev)
+    link_services.link_create(env_object=shadowed, actor=None, target=dev)
     ConnectionFactory(
         workspace=workspace, deployment=dev, key="shadowed", fields={"conn_type": "http", "host": "dev-own-host"}
     )
@@ -220,7 +220,7 @@ def test_other_deployment_sees_the_workspace_value(client, author, workspace, pr
 
 def test_ide_project_environment_lists_its_linked_objects(client, operator, workspace, ide, conn):
     ConnectionFactory(workspace=workspace, key="not_for_ide", linked_to_all=True)
-    link_services.link_create(env_object=conn, actor=None, ide_project=ide)
+    link_services.link_create(env_object=conn, actor=None, target=ide)
     sign_in(client, operator)
     html = client.get(url("ide-project-environment", workspace.pk, ide.pk, "connections")).content.decode()
     assert row_keys(html) == ["warehouse"]

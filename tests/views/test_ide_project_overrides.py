@@ -33,8 +33,8 @@ def ide_entry(ide_project, key):
 @pytest.fixture
 def linked(conn, dev, ide):
     """`conn` given to the IDE project and to Deployment dev."""
-    link_services.link_create(env_object=conn, actor=None, ide_project=ide)
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
+    link_services.link_create(env_object=conn, actor=None, target=ide)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
     return conn
 
 
@@ -81,8 +81,8 @@ def test_without_javascript_the_form_redirects_back_to_the_ide_project_page(clie
 
 
 def test_remove_override(client, operator, workspace, dev, ide, linked):
-    link_services.link_set_override(env_object=linked, actor=None, ide_project=ide, fields={"host": "ide-db"})
-    link_services.link_set_override(env_object=linked, actor=None, deployment=dev, fields={"host": "dev-db"})
+    link_services.link_set_override(env_object=linked, actor=None, target=ide, fields={"host": "ide-db"})
+    link_services.link_set_override(env_object=linked, actor=None, target=dev, fields={"host": "dev-db"})
     sign_in(client, operator)
     form = client.get(edit_url(workspace, ide, linked)).content.decode()
     remove = remove_url(workspace, ide, linked)
@@ -128,7 +128,7 @@ def test_a_secret_override_never_appears(client, owner, workspace, ide, linked):
 
 @pytest.mark.parametrize("role", ["author", "member"])
 def test_roles_without_envobjects_update_are_refused(client, users, workspace, ide, linked, role):
-    link_services.link_set_override(env_object=linked, actor=None, ide_project=ide, fields={"host": "ide-db"})
+    link_services.link_set_override(env_object=linked, actor=None, target=ide, fields={"host": "ide-db"})
     sign_in(client, users[role])
     before = AuditEntry.objects.count()
     assert client.get(edit_url(workspace, ide, linked)).status_code == 403
@@ -192,11 +192,11 @@ def _add_linked(workspace, ide, dev, start, stop):
         obj = ConnectionFactory(workspace=workspace, key=f"conn_{n:04d}", fields={
             "conn_type": "postgres", "host": f"h{n}", "password": f"pw{n}",
         })
-        link_services.link_create(env_object=obj, actor=None, ide_project=ide)
+        link_services.link_create(env_object=obj, actor=None, target=ide)
         if n % 3 == 0:
-            link_services.link_set_override(env_object=obj, actor=None, ide_project=ide, fields={"host": f"ide{n}"})
+            link_services.link_set_override(env_object=obj, actor=None, target=ide, fields={"host": f"ide{n}"})
         if n % 4 == 0:
-            link_services.link_create(env_object=obj, actor=None, deployment=dev)
+            link_services.link_create(env_object=obj, actor=None, target=dev)
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx-fragment"])

@@ -17,7 +17,7 @@ def links_url(workspace, obj):
 
 
 def test_links_dialog_shows_targets_and_current_links(client, operator, workspace, dev, prod, ide, conn):
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
     sign_in(client, operator)
     address = links_url(workspace, conn)
     html = client.get(address, headers=htmx_headers(address)).content.decode()
@@ -82,7 +82,7 @@ def test_exclude_from_the_deployment_tab(client, operator, workspace, dev):
 
 
 def test_unlink_from_the_deployment_tab_without_htmx(client, operator, workspace, dev, conn):
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
     sign_in(client, operator)
     tab = url("deployment-environment", workspace.pk, dev.pk, "connections")
     response = client.post(url("env-object-unlink", workspace.pk, conn.pk, dev.pk), {"next": tab})
@@ -92,7 +92,7 @@ def test_unlink_from_the_deployment_tab_without_htmx(client, operator, workspace
 
 
 def test_refused_link_change_says_why_and_changes_nothing(client, operator, workspace, dev, conn):
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
     sign_in(client, operator)
     before = AuditEntry.objects.count()
     tab = url("deployment-environment", workspace.pk, dev.pk, "connections")
@@ -109,11 +109,11 @@ def test_links_of_a_deployment_object_are_404(client, operator, workspace, dev):
     own = ConnectionFactory(workspace=workspace, deployment=dev, key="own")
     sign_in(client, operator)
     assert client.get(links_url(workspace, own)).status_code == 404
-    assert client.get(url("override-edit", workspace.pk, dev.pk, own.pk)).status_code == 404
+    assert client.get(url("deployment-override-edit", workspace.pk, dev.pk, own.pk)).status_code == 404
 
 
 def test_ide_project_unlink(client, operator, workspace, ide, conn):
-    link_services.link_create(env_object=conn, actor=None, ide_project=ide)
+    link_services.link_create(env_object=conn, actor=None, target=ide)
     sign_in(client, operator)
     response = client.post(url("env-object-ide-project-unlink", workspace.pk, conn.pk, ide.pk))
     assert response.status_code == 302
@@ -121,11 +121,11 @@ def test_ide_project_unlink(client, operator, workspace, ide, conn):
 
 
 def override_url(workspace, deployment, obj):
-    return url("override-edit", workspace.pk, deployment.pk, obj.pk)
+    return url("deployment-override-edit", workspace.pk, deployment.pk, obj.pk)
 
 
 def test_override_form_shows_workspace_values_with_secrets_masked(client, operator, workspace, dev, conn):
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
     sign_in(client, operator)
     html = client.get(override_url(workspace, dev, conn)).content.decode()
     assert "db.internal" in html  # the Workspace value of a plain field
@@ -135,8 +135,8 @@ def test_override_form_shows_workspace_values_with_secrets_masked(client, operat
 
 
 def test_override_password_in_one_deployment(client, operator, workspace, dev, prod, conn):
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
-    link_services.link_create(env_object=conn, actor=None, deployment=prod)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
+    link_services.link_create(env_object=conn, actor=None, target=prod)
     sign_in(client, operator)
     address = override_url(workspace, dev, conn)
     response = client.post(address, {"override_password": "on", "password": "dev-pw"}, headers=htmx_headers(address))
@@ -154,7 +154,7 @@ def test_override_password_in_one_deployment(client, operator, workspace, dev, p
 
 
 def test_an_override_with_whitespace_around_it_is_kept_and_pointed_out(client, operator, workspace, dev, conn):
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
     sign_in(client, operator)
     address = override_url(workspace, dev, conn)
 
@@ -169,7 +169,7 @@ def test_an_override_with_whitespace_around_it_is_kept_and_pointed_out(client, o
 
 
 def test_typing_a_value_overrides_it_and_unticking_removes_it(client, operator, workspace, dev, conn):
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
     sign_in(client, operator)
     address = override_url(workspace, dev, conn)
     client.post(address, {"host": "dev-db", "port": "6543"})
@@ -185,7 +185,7 @@ def test_typing_a_value_overrides_it_and_unticking_removes_it(client, operator, 
 
 
 def test_override_with_a_ticked_but_empty_field_is_an_error(client, operator, workspace, dev, conn):
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
     sign_in(client, operator)
     response = client.post(override_url(workspace, dev, conn), {"override_login": "on", "login": ""})
     assert response.status_code == 200
@@ -194,7 +194,7 @@ def test_override_with_a_ticked_but_empty_field_is_an_error(client, operator, wo
 
 
 def test_override_with_bad_json_is_an_error_and_changes_nothing(client, operator, workspace, dev, conn):
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
     sign_in(client, operator)
     address = override_url(workspace, dev, conn)
     response = client.post(address, {"extra": "{oops"}, headers=htmx_headers(address))
@@ -204,8 +204,8 @@ def test_override_with_bad_json_is_an_error_and_changes_nothing(client, operator
 
 
 def test_an_empty_secret_keeps_its_override(client, operator, workspace, dev, conn):
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
-    link_services.link_set_override(env_object=conn, actor=None, deployment=dev, fields={"password": "dev-pw"})
+    link_services.link_create(env_object=conn, actor=None, target=dev)
+    link_services.link_set_override(env_object=conn, actor=None, target=dev, fields={"password": "dev-pw"})
     sign_in(client, operator)
     client.post(override_url(workspace, dev, conn), {"override_password": "on", "password": "", "host": "h"})
     link = Link.objects.get(env_object=conn, deployment=dev)
@@ -226,7 +226,7 @@ def test_override_through_link_to_all_and_remove_it(client, operator, workspace,
     client.post(override_url(workspace, dev, everywhere), {"value": "us"})
     assert effective_entry(deployment=dev, kind="variable", key="region").fields["value"].value == "us"
     html = client.get(override_url(workspace, dev, everywhere)).content.decode()
-    remove = url("override-remove", workspace.pk, dev.pk, everywhere.pk)
+    remove = url("deployment-override-remove", workspace.pk, dev.pk, everywhere.pk)
     assert remove in html and "Remove override" in html
 
     response = client.post(remove, headers=htmx_headers(remove))
@@ -239,7 +239,7 @@ def test_override_through_link_to_all_and_remove_it(client, operator, workspace,
 
 @pytest.mark.parametrize("role", ["author", "member"])
 def test_link_and_override_changes_are_refused_for_roles_without_permission(client, users, workspace, dev, conn, role):
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
     sign_in(client, users[role])
     before = AuditEntry.objects.count()
     for address, data in [
@@ -248,7 +248,7 @@ def test_link_and_override_changes_are_refused_for_roles_without_permission(clie
         (url("env-object-include", workspace.pk, conn.pk, dev.pk), {}),
         (url("env-object-unlink", workspace.pk, conn.pk, dev.pk), {}),
         (override_url(workspace, dev, conn), {"host": "evil"}),
-        (url("override-remove", workspace.pk, dev.pk, conn.pk), {}),
+        (url("deployment-override-remove", workspace.pk, dev.pk, conn.pk), {}),
     ]:
         assert client.post(address, data).status_code == 403, address
     assert AuditEntry.objects.count() == before
@@ -282,7 +282,7 @@ def test_links_to_a_deployment_of_another_workspace_are_refused(client, operator
 
 def test_a_refusal_inside_the_links_dialog_keeps_the_dialog(client, operator, workspace, dev):
     everywhere = VariableFactory(workspace=workspace, key="everywhere", linked_to_all=True)
-    link_services.link_set_override(env_object=everywhere, actor=None, deployment=dev, fields={"value": "x"})
+    link_services.link_set_override(env_object=everywhere, actor=None, target=dev, fields={"value": "x"})
     sign_in(client, operator)
     exclude = url("env-object-exclude", workspace.pk, everywhere.pk, dev.pk)
     response = client.post(exclude, {"from": "links"}, headers=htmx_headers(links_url(workspace, everywhere)))

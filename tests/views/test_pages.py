@@ -30,7 +30,7 @@ PAGES = [
     ("env-object-edit", lambda f: [f["workspace"].pk, f["conn"].pk], EDITORS),
     ("env-object-delete", lambda f: [f["workspace"].pk, f["conn"].pk], EDITORS),
     ("env-object-links", lambda f: [f["workspace"].pk, f["conn"].pk], EDITORS),
-    ("override-edit", lambda f: [f["workspace"].pk, f["dev"].pk, f["conn"].pk], EDITORS),
+    ("deployment-override-edit", lambda f: [f["workspace"].pk, f["dev"].pk, f["conn"].pk], EDITORS),
 ]
 
 
@@ -64,7 +64,7 @@ def test_objects_of_another_workspace_are_404_even_for_an_owner_here(client, own
         url("env-object-edit", workspace.pk, foreign.pk),
         url("env-object-delete", workspace.pk, foreign.pk),
         url("env-object-links", workspace.pk, foreign.pk),
-        url("override-edit", workspace.pk, dev.pk, foreign.pk),
+        url("deployment-override-edit", workspace.pk, dev.pk, foreign.pk),
         # and the other Workspace's own URLs
         url("workspace-environment-home", other_workspace.pk),
         url("env-object-edit", other_workspace.pk, foreign.pk),

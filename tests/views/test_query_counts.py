@@ -16,14 +16,14 @@ def _add_objects(workspace, dev, prod, ide, start, stop):
     for n in range(start, stop):
         obj = ConnectionFactory(workspace=workspace, key=f"conn_{n:04d}", linked_to_all=(n % 4 == 0))
         if n % 4 == 1:
-            link_services.link_create(env_object=obj, actor=None, deployment=dev)
-            link_services.link_create(env_object=obj, actor=None, deployment=prod)
+            link_services.link_create(env_object=obj, actor=None, target=dev)
+            link_services.link_create(env_object=obj, actor=None, target=prod)
         if n % 4 == 0 and n % 8 == 0:
-            link_services.deployment_exclude(env_object=obj, actor=None, deployment=prod)
+            link_services.link_exclude(env_object=obj, actor=None, target=prod)
         if n % 5 == 0:
-            link_services.link_create(env_object=obj, actor=None, ide_project=ide)
+            link_services.link_create(env_object=obj, actor=None, target=ide)
         if n % 4 == 1 and n % 3 == 0:
-            link_services.link_set_override(env_object=obj, actor=None, deployment=dev, fields={"host": f"h{n}"})
+            link_services.link_set_override(env_object=obj, actor=None, target=dev, fields={"host": f"h{n}"})
         if n % 10 == 3:
             ConnectionFactory(workspace=workspace, deployment=dev, key=f"conn_{n:04d}_own", fields={"conn_type": "http"})
 
@@ -48,7 +48,7 @@ def _pages(workspace, dev, ide, conn):
         "edit form": url("env-object-edit", workspace.pk, conn.pk),
         "links dialog": url("env-object-links", workspace.pk, conn.pk),
         "delete dialog": url("env-object-delete", workspace.pk, conn.pk),
-        "override dialog": url("override-edit", workspace.pk, dev.pk, conn.pk),
+        "override dialog": url("deployment-override-edit", workspace.pk, dev.pk, conn.pk),
         "IDE project override dialog": url("ide-project-override-edit", workspace.pk, ide.pk, conn.pk),
     }
 

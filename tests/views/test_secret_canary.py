@@ -26,16 +26,16 @@ def secrets_everywhere(workspace, dev, prod, ide):
     conn = ConnectionFactory(workspace=workspace, key="warehouse", fields={
         "conn_type": "postgres", "host": "db", "password": MARKER, "extra": {"token": MARKER},
     })
-    link_services.link_create(env_object=conn, actor=None, deployment=dev)
-    link_services.link_create(env_object=conn, actor=None, ide_project=ide)
+    link_services.link_create(env_object=conn, actor=None, target=dev)
+    link_services.link_create(env_object=conn, actor=None, target=ide)
     link_services.link_set_override(
-        env_object=conn, actor=None, deployment=dev, fields={"password": f"{MARKER}-dev", "extra": {"k": MARKER}}
+        env_object=conn, actor=None, target=dev, fields={"password": f"{MARKER}-dev", "extra": {"k": MARKER}}
     )
     variable = VariableFactory(workspace=workspace, key="api_token", is_secret=True, fields={"value": MARKER},
                                linked_to_all=True)
-    link_services.link_set_override(env_object=variable, actor=None, deployment=prod, fields={"value": f"{MARKER}-prod"})
-    link_services.link_create(env_object=variable, actor=None, ide_project=ide)
-    link_services.link_set_override(env_object=variable, actor=None, ide_project=ide, fields={"value": f"{MARKER}-ide"})
+    link_services.link_set_override(env_object=variable, actor=None, target=prod, fields={"value": f"{MARKER}-prod"})
+    link_services.link_create(env_object=variable, actor=None, target=ide)
+    link_services.link_set_override(env_object=variable, actor=None, target=ide, fields={"value": f"{MARKER}-ide"})
     env = EnvVarFactory(workspace=workspace, deployment=dev, key="DB_PASSWORD", is_secret=True, fields={"value": MARKER})
     metrics = MetricsExportFactory(workspace=workspace, key="grafana", linked_to_all=True, fields={
         "endpoint": "https://prom.example.com/write", "exporter_type": "prometheus_remote_write",
@@ -69,8 +69,8 @@ def addresses(workspace, dev, prod, ide, objects):
         if obj.deployment_id is None:
             pages += [
                 url("env-object-links", workspace.pk, obj.pk),
-                url("override-edit", workspace.pk, dev.pk, obj.pk),
-                url("override-edit", workspace.pk, prod.pk, obj.pk),
+                url("deployment-override-edit", workspace.pk, dev.pk, obj.pk),
+                url("deployment-override-edit", workspace.pk, prod.pk, obj.pk),
                 url("ide-project-override-edit", workspace.pk, ide.pk, obj.pk),
             ]
     return pages
@@ -107,7 +107,7 @@ def test_forms_sent_back_with_errors_show_no_secret(client, owner, workspace, de
             "endpoint": "nope", "exporter_type": "statsd", "auth_type": "bearer", "password": MARKER,
             "headers_key": ["X-Key"], "headers_value": [MARKER],
         }),
-        (url("override-edit", workspace.pk, dev.pk, conn.pk), {"password": MARKER, "extra": "{broken"}),
+        (url("deployment-override-edit", workspace.pk, dev.pk, conn.pk), {"password": MARKER, "extra": "{broken"}),
         (url("ide-project-override-edit", workspace.pk, ide.pk, conn.pk), {"password": MARKER, "extra": "{broken"}),
     ]
     for address, data in posts:

@@ -1,5 +1,6 @@
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.models import ExecutionMode
+from envmanager.selectors.workspaces import workspace_by_name
 from envmanager.services import workspaces as workspace_services
 
 
@@ -33,13 +34,13 @@ class Command(cli.EnvManagerCommand):
 
     def handle(self, *args, workspace, name, execution_mode, metadata_db_url, fernet_keys, dry_run, **options):
         secrets = self.read_secrets({"--metadata-db-url": metadata_db_url, "--fernet-key": fernet_keys})
-        workspace = cli.workspace_by_name(workspace)
-        with cli.changes(dry_run=dry_run):
+        workspace = workspace_by_name(workspace)
+        with utils.changes(dry_run=dry_run):
             deployment = workspace_services.deployment_create(
                 workspace=workspace, name=name, actor=None, execution_mode=execution_mode,
                 metadata_db_url=secrets["--metadata-db-url"], fernet_keys=secrets["--fernet-key"],
             )
-        summary = cli.deployment_summary(deployment)
+        summary = utils.deployment_summary(deployment)
         if dry_run:
             self.stdout.write(f"Would create {summary}")
             self.dry_run_note()

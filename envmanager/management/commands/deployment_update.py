@@ -1,5 +1,6 @@
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.models import ExecutionMode
+from envmanager.selectors.workspaces import deployment_by_name, workspace_by_name
 from envmanager.services import workspaces as workspace_services
 
 
@@ -34,15 +35,15 @@ class Command(cli.EnvManagerCommand):
     def handle(self, *args, workspace, deployment, rename, execution_mode, metadata_db_url, fernet_keys,
                clear_metadata_db_url, clear_fernet_key, dry_run, **options):
         secrets = self.read_secrets({"--metadata-db-url": metadata_db_url, "--fernet-key": fernet_keys})
-        workspace = cli.workspace_by_name(workspace)
-        deployment = cli.deployment_by_name(workspace, deployment)
-        with cli.changes(dry_run=dry_run):
+        workspace = workspace_by_name(workspace)
+        deployment = deployment_by_name(workspace, deployment)
+        with utils.changes(dry_run=dry_run):
             deployment = workspace_services.deployment_update(
                 deployment=deployment, actor=None, name=rename, execution_mode=execution_mode,
                 metadata_db_url=secrets["--metadata-db-url"], fernet_keys=secrets["--fernet-key"],
                 clear_metadata_db_url=clear_metadata_db_url, clear_fernet_keys=clear_fernet_key,
             )
-        summary = cli.deployment_summary(deployment)
+        summary = utils.deployment_summary(deployment)
         if dry_run:
             self.stdout.write(f"Would update {summary}")
             self.dry_run_note()

@@ -1,5 +1,6 @@
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.selectors.env_objects import env_object_get
+from envmanager.selectors.workspaces import deployment_by_name, workspace_by_name
 from envmanager.services import env_objects as env_object_services
 from envmanager.services.audit import env_object_label
 
@@ -21,13 +22,13 @@ class Command(cli.EnvManagerCommand):
 
     def handle(self, *args, workspace, deployment, key, yes, dry_run, **options):
         kind = cli.kind_from_options(options)
-        workspace = cli.workspace_by_name(workspace)
-        deployment = cli.deployment_by_name(workspace, deployment) if deployment else None
+        workspace = workspace_by_name(workspace)
+        deployment = deployment_by_name(workspace, deployment) if deployment else None
         env_object = env_object_get(workspace=workspace, kind=kind, key=key, deployment=deployment)
-        label, links = env_object_label(env_object), cli.link_summary(env_object)
+        label, links = env_object_label(env_object), utils.link_summary(env_object)
         if not dry_run:
             self.confirm(f"Delete {label}, {links}?", yes=yes)
-        with cli.changes(dry_run=dry_run):
+        with utils.changes(dry_run=dry_run):
             env_object_services.env_object_delete(env_object=env_object, actor=None)
         if dry_run:
             self.stdout.write(f"Would delete {label}, {links}.")

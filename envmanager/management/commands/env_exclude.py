@@ -1,5 +1,6 @@
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.selectors.env_objects import env_object_get
+from envmanager.selectors.workspaces import deployment_by_name, workspace_by_name
 from envmanager.services import links as link_services
 from envmanager.services.audit import env_object_label
 
@@ -12,7 +13,7 @@ class Command(cli.EnvManagerCommand):
     example = "manage.py env_exclude --type env --key LOG_LEVEL --deployment prod"
     deployment_help = "The Deployment to leave out."
     # env_include shares everything else and swaps these three.
-    service = staticmethod(link_services.deployment_exclude)
+    service = staticmethod(link_services.link_exclude)
     would = "Would exclude Deployment '{deployment}' from {target}."
     done = "Deployment '{deployment}' no longer receives {target}."
 
@@ -23,11 +24,11 @@ class Command(cli.EnvManagerCommand):
 
     def handle(self, *args, workspace, key, deployment, dry_run, **options):
         kind = cli.kind_from_options(options)
-        workspace = cli.workspace_by_name(workspace)
-        deployment = cli.deployment_by_name(workspace, deployment)
+        workspace = workspace_by_name(workspace)
+        deployment = deployment_by_name(workspace, deployment)
         env_object = env_object_get(workspace=workspace, kind=kind, key=key)
-        with cli.changes(dry_run=dry_run):
-            self.service(env_object=env_object, actor=None, deployment=deployment)
+        with utils.changes(dry_run=dry_run):
+            self.service(env_object=env_object, actor=None, target=deployment)
         names = {"deployment": deployment.name, "target": env_object_label(env_object)}
         if dry_run:
             self.stdout.write(self.would.format(**names))

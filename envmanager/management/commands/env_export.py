@@ -3,8 +3,9 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.selectors.exports import AIRFLOW_VERSIONS, EXPORT_FORMATS, ExportFormat, ExportOptions
+from envmanager.selectors.workspaces import workspace_by_name
 from envmanager.services import exports as export_services
 
 
@@ -47,8 +48,8 @@ class Command(cli.EnvManagerCommand):
         cli.add_yes_option(parser)
 
     def handle(self, *args, workspace, format, airflow_version, include_airflow_objects, output, yes, **options):
-        workspace = cli.workspace_by_name(workspace)
-        deployment, ide_project = cli.targets(workspace, options)
+        workspace = workspace_by_name(workspace)
+        target = cli.target(workspace, options)
         path = Path(output) if output else None
         if path is not None:
             if path.is_dir():
@@ -60,20 +61,19 @@ class Command(cli.EnvManagerCommand):
         if include_airflow_objects and format != ExportFormat.K8S_SECRET:
             raise CommandError("--include-airflow-objects applies to --format k8s-secret only.")
         export = export_services.environment_export_record(
-            actor=None, export_format=format, deployment=deployment, ide_project=ide_project, channel="command",
+            actor=None, export_format=format, target=target, channel="command",
             options=ExportOptions(airflow_version=airflow_version, include_airflow_objects=include_airflow_objects),
         )
         for reason in export.skipped:
             self.stderr.write(f"Left out {reason}")
         for note in export.notes:
             self.stderr.write(f"Note: {note}")
-        target = cli.target_label(deployment, ide_project)
         if path is None:
             self.stdout.write(export.content, ending="")
-            self.stderr.write(f"Exported {cli.plural(export.count, 'object')} of {target} as {format}.")
+            self.stderr.write(f"Exported {utils.plural(export.count, 'object')} of {target.label} as {format}.")
             return
         _write_private(path, export.content)
-        self.success(f"Exported {cli.plural(export.count, 'object')} of {target} as {format} to {path}.")
+        self.success(f"Exported {utils.plural(export.count, 'object')} of {target.label} as {format} to {path}.")
 
 
 def _write_private(path: Path, content: str) -> None:

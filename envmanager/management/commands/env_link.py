@@ -1,5 +1,6 @@
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.selectors.env_objects import env_object_get
+from envmanager.selectors.workspaces import workspace_by_name
 from envmanager.services import links as link_services
 from envmanager.services.audit import env_object_label
 
@@ -22,17 +23,15 @@ class Command(cli.EnvManagerCommand):
 
     def handle(self, *args, workspace, key, all_deployments, dry_run, **options):
         kind = cli.kind_from_options(options)
-        workspace = cli.workspace_by_name(workspace)
-        deployment, ide_project = cli.targets(workspace, options)
+        workspace = workspace_by_name(workspace)
+        target = cli.target(workspace, options)
         env_object = env_object_get(workspace=workspace, kind=kind, key=key)
-        with cli.changes(dry_run=dry_run):
+        with utils.changes(dry_run=dry_run):
             if all_deployments:
                 link_services.env_object_set_linked_to_all(env_object=env_object, actor=None, linked_to_all=True)
             else:
-                link_services.link_create(
-                    env_object=env_object, actor=None, deployment=deployment, ide_project=ide_project
-                )
-        target = "all Deployments, present and future" if all_deployments else cli.target_label(deployment, ide_project)
+                link_services.link_create(env_object=env_object, actor=None, target=target)
+        target = "all Deployments, present and future" if all_deployments else target.label
         if dry_run:
             self.stdout.write(f"Would link {env_object_label(env_object)} to {target}.")
             self.dry_run_note()

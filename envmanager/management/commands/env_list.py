@@ -1,7 +1,8 @@
 from envmanager.kinds import Kind
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.models import EnvObject, Link
 from envmanager.selectors.env_objects import env_object_identity, env_object_list
+from envmanager.selectors.workspaces import deployment_by_name, workspace_by_name
 
 
 def _link_order(link: Link) -> tuple[bool, str]:
@@ -71,8 +72,8 @@ class Command(cli.EnvManagerCommand):
     def handle(self, *args, workspace, deployment, output_format, **options):
         kind = cli.kind_from_options(options)
         kinds = (kind,) if kind else None
-        workspace = cli.workspace_by_name(workspace)
-        deployment = cli.deployment_by_name(workspace, deployment) if deployment else None
+        workspace = workspace_by_name(workspace)
+        deployment = deployment_by_name(workspace, deployment) if deployment else None
         objects = env_object_list(workspace=workspace, deployment=deployment, kinds=kinds)
         for env_object in objects:
             env_object.deployment = deployment  # the scope is known: no query per object for labels
@@ -80,12 +81,12 @@ class Command(cli.EnvManagerCommand):
             self.write_json([object_as_dict(env_object) for env_object in objects])
             return
         scope = f"Deployment '{deployment.name}'" if deployment else f"Workspace '{workspace.name}'"
-        self.stdout.write(f"{cli.plural(len(objects), 'object')} in {scope}.")
+        self.stdout.write(f"{utils.plural(len(objects), 'object')} in {scope}.")
         if not objects:
             return
         rows = [
             [Kind(obj.kind).label, obj.key, "Deployment object" if deployment else link_text(obj)]
             for obj in objects
         ]
-        for line in cli.table(["TYPE", "KEY", "LINKED TO"], rows):
+        for line in utils.table(["TYPE", "KEY", "LINKED TO"], rows):
             self.stdout.write(line)

@@ -1,8 +1,9 @@
 from django.core.management.base import CommandError
 
 from envmanager.kinds import Kind
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.selectors.env_objects import env_object_get
+from envmanager.selectors.workspaces import workspace_by_name
 from envmanager.services import links as link_services
 from envmanager.services.audit import env_object_label
 
@@ -39,21 +40,20 @@ class Command(cli.EnvManagerCommand):
         if clear_all and (assignments or clear):
             raise CommandError("--clear-all removes the whole override; leave out --set and --clear with it.")
         kind = cli.kind_from_options(options)
-        workspace = cli.workspace_by_name(workspace)
-        deployment, ide_project = cli.targets(workspace, options)
+        workspace = workspace_by_name(workspace)
+        target = cli.target(workspace, options)
         env_object = env_object_get(workspace=workspace, kind=kind, key=key)
         fields = self._read_stdin(env_object, self._parse_assignments(assignments))
         self.write_notices(kind, fields)
-        target = {"deployment": deployment, "ide_project": ide_project}
-        with cli.changes(dry_run=dry_run):
+        with utils.changes(dry_run=dry_run):
             if clear_all:
-                link = link_services.link_clear_override(env_object=env_object, actor=None, **target)
+                link = link_services.link_clear_override(env_object=env_object, actor=None, target=target)
             else:
                 link = link_services.link_set_override(
                     env_object=env_object, actor=None, fields=fields,
-                    clear=tuple(cli.field_name(name) for name in clear), **target,
+                    clear=tuple(cli.field_name(name) for name in clear), target=target,
                 )
-        self._report(env_object, link, cli.target_label(deployment, ide_project), dry_run=dry_run)
+        self._report(env_object, link, target.label, dry_run=dry_run)
 
     @staticmethod
     def _parse_assignments(assignments: list[str]) -> dict[str, str]:
@@ -80,7 +80,7 @@ class Command(cli.EnvManagerCommand):
 
     def _report(self, env_object, link, target: str, *, dry_run: bool) -> None:
         label = env_object_label(env_object)
-        lines = cli.field_lines(
+        lines = utils.field_lines(
             Kind(env_object.kind), link.override_data, link.override_secrets,
             is_secret_flag=env_object.is_secret, only_given=True,
         )

@@ -3,8 +3,9 @@ import argparse
 from django.core.management.base import CommandError
 
 from envmanager.kinds import KIND_SPECS, FieldSpec, Kind
-from envmanager.management import cli
-from envmanager.selectors.env_objects import scope_label
+from envmanager.management import cli, utils
+from envmanager.selectors.env_objects import env_object_or_none, scope_label
+from envmanager.selectors.workspaces import deployment_by_name, workspace_by_name
 from envmanager.services import env_objects as env_object_services
 from envmanager.services import links as link_services
 from envmanager.services.audit import env_object_label
@@ -57,7 +58,7 @@ class Command(cli.EnvManagerCommand):
         manage.py env_set --type env --key LOG_LEVEL --value INFO --link-all
         manage.py env_set --type metrics --key prom --endpoint https://prom.example.com/api/v1/write --auth-type bearer --password -
         manage.py env_set --type connection --key warehouse --clear port
-    """
+    """  # noqa: E501 (the examples are shown in --help as written)
 
     def add_arguments(self, parser):
         cli.add_object_options(parser)
@@ -84,9 +85,9 @@ class Command(cli.EnvManagerCommand):
     def handle(self, *args, workspace, deployment, key, clear, is_secret, linked_to_all, dry_run, **options):
         kind = cli.kind_from_options(options)
         fields = self._given_fields(kind, options)
-        workspace = cli.workspace_by_name(workspace)
-        deployment = cli.deployment_by_name(workspace, deployment) if deployment else None
-        existing = cli.env_object_or_none(workspace=workspace, kind=kind, key=key, deployment=deployment)
+        workspace = workspace_by_name(workspace)
+        deployment = deployment_by_name(workspace, deployment) if deployment else None
+        existing = env_object_or_none(workspace=workspace, kind=kind, key=key, deployment=deployment)
         clear = tuple(cli.field_name(name) for name in clear)
         if existing is None and clear:
             raise CommandError(
@@ -99,7 +100,7 @@ class Command(cli.EnvManagerCommand):
             )
         fields = self._read_stdin(kind, fields)
         self.write_notices(kind, fields)
-        with cli.changes(dry_run=dry_run):
+        with utils.changes(dry_run=dry_run):
             if existing is None:
                 env_object = env_object_services.env_object_create(
                     workspace=workspace, actor=None, kind=kind, key=key, fields=fields, deployment=deployment,
@@ -144,7 +145,7 @@ class Command(cli.EnvManagerCommand):
             self.stdout.write(f"Would {verb} {headline}:")
         else:
             self.success(f"{verb.capitalize()}d {headline}:")
-        for line in cli.object_field_lines(env_object):
+        for line in utils.object_field_lines(env_object):
             self.stdout.write(f"  {line}")
         if dry_run:
             self.dry_run_note()

@@ -1,13 +1,13 @@
 from envmanager.forms.secrets import secret_status
 from envmanager.kinds import Kind
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.selectors.environment import (
     EffectiveEntry,
     Source,
-    deployment_effective_environment,
     entry_as_dict,
-    ide_project_effective_environment,
+    target_effective_environment,
 )
+from envmanager.selectors.workspaces import workspace_by_name
 
 
 class Command(cli.EnvManagerCommand):
@@ -30,18 +30,14 @@ class Command(cli.EnvManagerCommand):
     def handle(self, *args, workspace, output_format, **options):
         kind = cli.kind_from_options(options)
         kinds = (kind,) if kind else None
-        workspace = cli.workspace_by_name(workspace)
-        deployment, ide_project = cli.targets(workspace, options)
-        if deployment is not None:
-            entries = deployment_effective_environment(deployment=deployment, kinds=kinds)
-        else:
-            entries = ide_project_effective_environment(ide_project=ide_project, kinds=kinds)
+        workspace = workspace_by_name(workspace)
+        target = cli.target(workspace, options)
+        entries = target_effective_environment(target=target, kinds=kinds)
         if output_format == "json":
             self.write_json([entry_as_dict(entry, reveal=False) for entry in entries])
             return
-        target = cli.target_label(deployment, ide_project)
         self.stdout.write(
-            f"Effective environment of {target} in Workspace '{workspace.name}': {cli.plural(len(entries), 'object')}."
+            f"Effective environment of {target.label} in Workspace '{workspace.name}': {utils.plural(len(entries), 'object')}."
         )
         for entry in entries:
             self._write_entry(entry)
@@ -53,7 +49,7 @@ class Command(cli.EnvManagerCommand):
             if field.secret:
                 shown = secret_status(field.is_set)
             elif field.value is not None:
-                shown = cli.show_value(field.value)
+                shown = utils.show_value(field.value)
             else:
                 continue
             note = "  (override)" if field.source == Source.OVERRIDE else ""

@@ -1,7 +1,8 @@
 from django.core.management.base import CommandError
 
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.selectors.env_objects import env_object_get
+from envmanager.selectors.workspaces import workspace_by_name
 from envmanager.services import links as link_services
 from envmanager.services.audit import env_object_label
 
@@ -25,27 +26,27 @@ class Command(cli.EnvManagerCommand):
 
     def handle(self, *args, workspace, key, all_deployments, yes, dry_run, **options):
         kind = cli.kind_from_options(options)
-        workspace = cli.workspace_by_name(workspace)
-        deployment, ide_project = cli.targets(workspace, options)
+        workspace = workspace_by_name(workspace)
+        target = cli.target(workspace, options)
         env_object = env_object_get(workspace=workspace, kind=kind, key=key)
         label = env_object_label(env_object)
         if all_deployments and not env_object.linked_to_all:
             raise CommandError(f"{label} is not linked to all Deployments; nothing to unlink.")
-        target = "all Deployments" if all_deployments else cli.target_label(deployment, ide_project)
+        target_label = "all Deployments" if all_deployments else target.label
         # Rehearse (rolled back) so that "not linked" is reported before the question, not after it.
-        with cli.changes(dry_run=True):
-            self._unlink(env_object, deployment, ide_project, all_deployments)
+        with utils.changes(dry_run=True):
+            self._unlink(env_object, target)
         if dry_run:
-            self.stdout.write(f"Would unlink {label} from {target}.")
+            self.stdout.write(f"Would unlink {label} from {target_label}.")
             self.dry_run_note()
             return
-        self.confirm(f"Unlink {label} from {target}? Its overrides and exclusions there go with it.", yes=yes)
-        with cli.changes(dry_run=False):
-            self._unlink(env_object, deployment, ide_project, all_deployments)
-        self.success(f"Unlinked {label} from {target}.")
+        self.confirm(f"Unlink {label} from {target_label}? Its overrides and exclusions there go with it.", yes=yes)
+        with utils.changes(dry_run=False):
+            self._unlink(env_object, target)
+        self.success(f"Unlinked {label} from {target_label}.")
 
-    def _unlink(self, env_object, deployment, ide_project, all_deployments: bool) -> None:
-        if all_deployments:
+    def _unlink(self, env_object, target) -> None:
+        if target is None:  # --all-deployments
             link_services.env_object_set_linked_to_all(env_object=env_object, actor=None, linked_to_all=False)
         else:
-            link_services.link_delete(env_object=env_object, actor=None, deployment=deployment, ide_project=ide_project)
+            link_services.link_delete(env_object=env_object, actor=None, target=target)

@@ -1,4 +1,5 @@
-from envmanager.management import cli
+from envmanager.management import cli, utils
+from envmanager.selectors.workspaces import workspace_by_name
 from envmanager.services import workspaces as workspace_services
 
 
@@ -12,8 +13,8 @@ class Command(cli.EnvManagerCommand):
         cli.add_dry_run_option(parser)
 
     def handle(self, *args, workspace, name, dry_run, **options):
-        workspace = cli.workspace_by_name(workspace)
-        with cli.changes(dry_run=dry_run):
+        workspace = workspace_by_name(workspace)
+        with utils.changes(dry_run=dry_run):
             project = workspace_services.ide_project_create(workspace=workspace, name=name, actor=None)
         if dry_run:
             self.stdout.write(f"Would create IDE project '{project.name}' in Workspace '{workspace.name}'.")

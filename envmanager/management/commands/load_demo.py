@@ -2,20 +2,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from accounts import services as account_services
-from accounts.models import Role
+from envmanager import crypto
 from envmanager.airflow_db.confinement import airflow_files_folder
 from envmanager.airflow_db.sample import create_sample_database
-from envmanager import crypto
 from envmanager.kinds import Kind
-from envmanager.management import cli
-from envmanager.models import Deployment, IdeProject, Workspace
+from envmanager.management import cli, utils
+from envmanager.models import Deployment, IdeProject, Role, Workspace
 from envmanager.services import env_objects as env_object_services
 from envmanager.services import links as link_services
+from envmanager.services import members as member_services
 from envmanager.services import workspaces as workspace_services
 
 DEMO_WORKSPACE = "Demo"
@@ -58,8 +56,7 @@ def objects_create(places: DemoPlaces) -> int:
             workspace=places.workspace, actor=None, kind=kind, key=key, fields=fields, **options
         )
         for target in linked:
-            target_kind = "deployment" if isinstance(target, Deployment) else "ide_project"
-            link_services.link_create(env_object=env_object, actor=None, **{target_kind: target})
+            link_services.link_create(env_object=env_object, actor=None, target=target)
         return env_object
 
     warehouse = create(Kind.CONNECTION, "warehouse", {
@@ -68,7 +65,7 @@ def objects_create(places: DemoPlaces) -> int:
     }, linked=(dev, prod, ide))
     # Development credentials on dev; prod and the IDE project keep the Workspace values.
     link_services.link_set_override(
-        env_object=warehouse, actor=None, deployment=dev,
+        env_object=warehouse, actor=None, target=dev,
         fields={"host": "warehouse-dev.demo.internal", "password": "demo-dev-password"},
     )
     create(Kind.CONNECTION, "slack_alerts", {
@@ -84,7 +81,7 @@ def objects_create(places: DemoPlaces) -> int:
     create(Kind.VARIABLE, "partner_api_key", {"value": "demo-partner-key"}, is_secret=True, linked=(prod,))
     create(Kind.ENV, "TZ", {"value": "UTC"}, linked=(dev, prod, ide))
     log_level = create(Kind.ENV, "LOG_LEVEL", {"value": "DEBUG"}, linked_to_all=True)
-    link_services.deployment_exclude(env_object=log_level, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=log_level, actor=None, target=prod)
     create(Kind.METRICS, "prometheus", {
         "endpoint": "https://prometheus.demo.example.com/api/v1/write", "exporter_type": "prometheus_remote_write",
         "auth_type": "bearer", "password": "demo-bearer-token", "labels": {"team": "data-platform"},
@@ -131,12 +128,12 @@ def airflow_demo_create(places: DemoPlaces, path: Path) -> str:
 
 def _demo_user(username: str, *, superuser: bool = False) -> tuple:
     """Return (user, fresh password) for a demo account, creating it or giving it a new password."""
-    password = cli.generate_password()
+    password = utils.generate_password()
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        user = account_services.user_create(username=username, password=password, superuser=superuser)
+        user = member_services.user_create(username=username, password=password, superuser=superuser)
     else:
-        account_services.user_password_set(user=user, password=password, actor=None)
+        member_services.user_password_set(user=user, password=password, actor=None)
     return user, password
 
 
@@ -148,7 +145,7 @@ def members_set(workspace: Workspace) -> list[tuple[str, str, str]]:
     rows = []
     for username, role in DEMO_USERS:
         user, password = _demo_user(username)
-        account_services.membership_set(workspace=workspace, user=user, role=role, actor=None)
+        member_services.membership_set(workspace=workspace, user=user, role=role, actor=None)
         rows.append((username, role.label, password))
     _, password = _demo_user(DEMO_ADMIN, superuser=True)
     rows.append((DEMO_ADMIN, "Superuser (admin)", password))
@@ -188,7 +185,7 @@ class Command(cli.EnvManagerCommand):
             self._reset_passwords(workspace, dry_run=dry_run)
 
     def _create(self, *, dry_run: bool) -> None:
-        with cli.changes(dry_run=dry_run):
+        with utils.changes(dry_run=dry_run):
             places = places_create()
             count = objects_create(places)
             passwords = members_set(places.workspace)
@@ -197,7 +194,7 @@ class Command(cli.EnvManagerCommand):
                 airflow_demo_create(places, airflow_files_folder() / "demo-prod.sqlite3")
         summary = (
             f"Workspace '{DEMO_WORKSPACE}': Deployments 'dev' and 'prod', IDE project '{places.ide.name}', "
-            f"{cli.plural(count, 'environment object')} and {cli.plural(len(passwords), 'user')}."
+            f"{utils.plural(count, 'environment object')} and {utils.plural(len(passwords), 'user')}."
         )
         if dry_run:
             self.stdout.write(f"Would create {summary}")
@@ -212,20 +209,20 @@ class Command(cli.EnvManagerCommand):
         self._write_passwords(passwords)
 
     def _reset_passwords(self, workspace: Workspace, *, dry_run: bool) -> None:
-        with cli.changes(dry_run=dry_run):
+        with utils.changes(dry_run=dry_run):
             passwords = members_set(workspace)
         if dry_run:
-            self.stdout.write(f"Would set new passwords for {cli.plural(len(passwords), 'demo user')}.")
+            self.stdout.write(f"Would set new passwords for {utils.plural(len(passwords), 'demo user')}.")
             self.dry_run_note()
             return
-        self.success(f"Set new passwords for {cli.plural(len(passwords), 'demo user')}.")
+        self.success(f"Set new passwords for {utils.plural(len(passwords), 'demo user')}.")
         self._write_passwords(passwords)
 
     def _write_passwords(self, passwords: list[tuple[str, str, str]]) -> None:
         """Print the demo logins once; they cannot be shown again (only reset)."""
         self.stdout.write("")
         self.stdout.write("Demo users (passwords are shown only now):")
-        for line in cli.table(["USERNAME", "ROLE", "PASSWORD"], [list(row) for row in passwords]):
+        for line in utils.table(["USERNAME", "ROLE", "PASSWORD"], [list(row) for row in passwords]):
             self.stdout.write(f"  {line}")
         login, admin = reverse("accounts:login"), reverse("admin:index")
         self.stdout.write("")

@@ -1,9 +1,10 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from accounts import services as account_services
-from accounts.models import Membership, Role
-from envmanager.management import cli
+from envmanager.management import cli, utils
+from envmanager.models import Membership, Role
+from envmanager.selectors.workspaces import workspace_by_name
+from envmanager.services import members as member_services
 
 
 class Command(cli.EnvManagerCommand):
@@ -28,7 +29,7 @@ class Command(cli.EnvManagerCommand):
         cli.add_dry_run_option(parser)
 
     def handle(self, *args, workspace, username, role, create_user, dry_run, **options):
-        workspace = cli.workspace_by_name(workspace)
+        workspace = workspace_by_name(workspace)
         user = get_user_model().objects.filter(username=username).first()
         if user is None and not create_user:
             raise CommandError(
@@ -36,11 +37,11 @@ class Command(cli.EnvManagerCommand):
             )
         before = Membership.objects.filter(workspace=workspace, user=user).first() if user else None
         password = None
-        with cli.changes(dry_run=dry_run):
+        with utils.changes(dry_run=dry_run):
             if user is None:
-                password = cli.generate_password()
-                user = account_services.user_create(username=username, password=password)
-            account_services.membership_set(workspace=workspace, user=user, role=role, actor=None)
+                password = utils.generate_password()
+                user = member_services.user_create(username=username, password=password)
+            member_services.membership_set(workspace=workspace, user=user, role=role, actor=None)
         self._report(workspace, username, role, before, password, dry_run)
 
     def _report(self, workspace, username, role, before, password, dry_run):

@@ -1,9 +1,10 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from accounts import services as account_services
-from accounts.models import Membership
-from envmanager.management import cli
+from envmanager.management import cli, utils
+from envmanager.models import Membership
+from envmanager.selectors.workspaces import workspace_by_name
+from envmanager.services import members as member_services
 
 
 class Command(cli.EnvManagerCommand):
@@ -17,7 +18,7 @@ class Command(cli.EnvManagerCommand):
         cli.add_dry_run_option(parser)
 
     def handle(self, *args, workspace, username, yes, dry_run, **options):
-        workspace = cli.workspace_by_name(workspace)
+        workspace = workspace_by_name(workspace)
         user = get_user_model().objects.filter(username=username).first()
         membership = Membership.objects.filter(workspace=workspace, user=user).first() if user else None
         if membership is None:
@@ -25,8 +26,8 @@ class Command(cli.EnvManagerCommand):
         what = f"user '{username}' ({membership.get_role_display()}) from Workspace '{workspace.name}'"
         if not dry_run:
             self.confirm(f"Remove {what}?", yes=yes)
-        with cli.changes(dry_run=dry_run):
-            account_services.membership_remove(workspace=workspace, user=user, actor=None)
+        with utils.changes(dry_run=dry_run):
+            member_services.membership_remove(workspace=workspace, user=user, actor=None)
         if dry_run:
             self.stdout.write(f"Would remove {what}.")
             self.dry_run_note()

@@ -2,7 +2,7 @@ from django.core.management.base import CommandError
 
 from envmanager.airflow_db.database import MetadataDatabaseError
 from envmanager.kinds import KIND_SPECS, Kind
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.selectors.migration import (
     MIGRATABLE_KINDS,
     MigrationNotPossible,
@@ -10,6 +10,7 @@ from envmanager.selectors.migration import (
     MigrationStatus,
     airflow_migration_plan,
 )
+from envmanager.selectors.workspaces import deployment_by_name, workspace_by_name
 from envmanager.services.migration import MigrationInProgress, MigrationResult, airflow_migration_apply
 from envmanager.services.readers import reader_wait_sentence
 
@@ -49,8 +50,8 @@ class Command(cli.EnvManagerCommand):
         cli.add_yes_option(parser)
 
     def handle(self, *args, workspace, deployment, types, keys, dry_run, yes, **options):
-        workspace = cli.workspace_by_name(workspace)
-        deployment = cli.deployment_by_name(workspace, deployment)
+        workspace = workspace_by_name(workspace)
+        deployment = deployment_by_name(workspace, deployment)
         plans = [self._plan(deployment, kind) for kind in TYPES[types]]
         selections = [(plan, self._selected(plan, keys)) for plan in plans]
         if keys:
@@ -59,14 +60,14 @@ class Command(cli.EnvManagerCommand):
             self._write_plan(plan, keys)
         total = sum(1 for plan in plans for item in plan.items if item.selectable and (not keys or item.key in keys))
         if dry_run:
-            self.stdout.write(f"Would migrate {cli.plural(total, 'object')}.")
+            self.stdout.write(f"Would migrate {utils.plural(total, 'object')}.")
             self.dry_run_note()
             return
         if total == 0:
             self.stdout.write("Nothing to migrate.")
             return
         self.confirm(
-            f"Migrate {cli.plural(total, 'object')} from Deployment '{deployment.name}'? They will be removed from "
+            f"Migrate {utils.plural(total, 'object')} from Deployment '{deployment.name}'? They will be removed from "
             "its Airflow metadata database; that cannot be undone there.",
             yes=yes,
         )
@@ -77,7 +78,7 @@ class Command(cli.EnvManagerCommand):
                 self._write_result(plan.kind, result)
                 failed += len(result.failed)
         if failed:
-            raise CommandError(f"{cli.plural(failed, 'object')} could not be migrated; see above. Run it again to retry.")
+            raise CommandError(f"{utils.plural(failed, 'object')} could not be migrated; see above. Run it again to retry.")
 
     def _plan(self, deployment, kind) -> MigrationPlan:
         try:
@@ -115,7 +116,7 @@ class Command(cli.EnvManagerCommand):
             rows.append([STATUS_LABELS[item.status], item.key, detail])
         counts = plan.counts()
         self.stdout.write(f"{label}: {counts['new']} new, {counts['exists']} exist, {counts['cannot']} cannot be migrated")
-        for line in cli.table(["STATUS", "KEY", "DETAILS"], rows):
+        for line in utils.table(["STATUS", "KEY", "DETAILS"], rows):
             self.stdout.write("  " + line)
 
     def _apply(self, plan: MigrationPlan, ids: list[int]) -> MigrationResult:

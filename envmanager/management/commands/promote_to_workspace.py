@@ -1,5 +1,6 @@
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.selectors.env_objects import env_object_get
+from envmanager.selectors.workspaces import deployment_by_name, workspace_by_name
 from envmanager.services.audit import env_object_label
 from envmanager.services.promotion import env_object_promote, env_object_promotion_plan
 
@@ -25,8 +26,8 @@ class Command(cli.EnvManagerCommand):
 
     def handle(self, *args, workspace, deployment, key, dry_run, yes, **options):
         kind = cli.kind_from_options(options)
-        workspace = cli.workspace_by_name(workspace)
-        deployment = cli.deployment_by_name(workspace, deployment)
+        workspace = workspace_by_name(workspace)
+        deployment = deployment_by_name(workspace, deployment)
         env_object = env_object_get(workspace=workspace, kind=kind, key=key, deployment=deployment)
         plan = env_object_promotion_plan(env_object=env_object)
         self.stdout.write(plan.describe())
@@ -35,4 +36,4 @@ class Command(cli.EnvManagerCommand):
             return
         self.confirm(f"Promote {env_object_label(env_object)} to the Workspace?", yes=yes)
         result = env_object_promote(env_object=env_object, actor=None)
-        self.success(f"Promoted: {env_object_label(result)}, {cli.link_summary(result)}.")
+        self.success(f"Promoted: {env_object_label(result)}, {utils.link_summary(result)}.")

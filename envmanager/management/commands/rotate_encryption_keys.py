@@ -1,6 +1,6 @@
 from django.core.management.base import CommandError
 
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.services import rotation
 
 
@@ -32,7 +32,7 @@ class Command(cli.EnvManagerCommand):
                 on_progress=lambda progress: update(progress.rows_done, progress.rows_total),
             )
         counts = (
-            f"{cli.plural(result.secrets_rotated, 'secret')} in {cli.plural(result.rows_changed, 'row')}; "
+            f"{utils.plural(result.secrets_rotated, 'secret')} in {utils.plural(result.rows_changed, 'row')}; "
             f"{result.secrets_current} already current."
         )
         if dry_run:

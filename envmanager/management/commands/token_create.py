@@ -1,4 +1,5 @@
-from envmanager.management import cli
+from envmanager.management import cli, utils
+from envmanager.selectors.workspaces import workspace_by_name
 from envmanager.services import tokens as token_services
 
 
@@ -23,17 +24,14 @@ class Command(cli.EnvManagerCommand):
         cli.add_dry_run_option(parser)
 
     def handle(self, *args, workspace, name, dry_run, **options):
-        workspace = cli.workspace_by_name(workspace)
-        deployment, ide_project = cli.targets(workspace, options)
-        target = cli.target_label(deployment, ide_project)
-        with cli.changes(dry_run=dry_run):
-            issued = token_services.api_token_create(
-                actor=None, name=name, deployment=deployment, ide_project=ide_project
-            )
+        workspace = workspace_by_name(workspace)
+        target = cli.target(workspace, options)
+        with utils.changes(dry_run=dry_run):
+            issued = token_services.api_token_create(actor=None, name=name, target=target)
         if dry_run:
-            self.stdout.write(f"Would create API token '{issued.api_token.name}' for {target}.")
+            self.stdout.write(f"Would create API token '{issued.api_token.name}' for {target.label}.")
             self.dry_run_note()
             return
-        self.success(f"Created API token '{issued.api_token.name}' for {target} in Workspace '{workspace.name}'.")
+        self.success(f"Created API token '{issued.api_token.name}' for {target.label} in Workspace '{workspace.name}'.")
         self.stdout.write("It is shown only now; store it where Airflow reads it (e.g. a token_file):")
         self.stdout.write(issued.plain)

@@ -1,4 +1,6 @@
 from envmanager.management import cli
+from envmanager.selectors.tokens import api_token_get
+from envmanager.selectors.workspaces import workspace_by_name
 from envmanager.services import tokens as token_services
 
 
@@ -20,10 +22,10 @@ class Command(cli.EnvManagerCommand):
         cli.add_yes_option(parser)
 
     def handle(self, *args, workspace, name, dry_run, yes, **options):
-        workspace = cli.workspace_by_name(workspace)
-        deployment, ide_project = cli.targets(workspace, options)
-        target = cli.target_label(deployment, ide_project)
-        api_token = token_services.api_token_get(name=name, deployment=deployment, ide_project=ide_project)
+        workspace = workspace_by_name(workspace)
+        named = cli.target(workspace, options)
+        target = named.label
+        api_token = api_token_get(name=name, target=named)
         if dry_run:
             self.stdout.write(f"Would revoke API token '{api_token.name}' ({api_token.prefix}…) of {target}.")
             self.dry_run_note()

@@ -1,7 +1,7 @@
 from django.core.management.base import CommandError
 
 from accounts.signin import sign_in_unlock
-from envmanager.management import cli
+from envmanager.management import cli, utils
 
 
 class Command(cli.EnvManagerCommand):
@@ -22,13 +22,13 @@ class Command(cli.EnvManagerCommand):
     def handle(self, *args, username, ip_address, dry_run, **options):
         if not (username or ip_address):
             raise CommandError("Name the --username or the --ip to unlock (or both).")
-        with cli.changes(dry_run=dry_run):
+        with utils.changes(dry_run=dry_run):
             count = sign_in_unlock(username=username, ip_address=ip_address)
         what = " and ".join(part for part in (username and f"user '{username}'", ip_address and f"address {ip_address}") if part)
         if dry_run:
-            self.stdout.write(f"Would unlock {what}: {cli.plural(count, 'failed attempt')} recorded.")
+            self.stdout.write(f"Would unlock {what}: {utils.plural(count, 'failed attempt')} recorded.")
             self.dry_run_note()
         elif count:
-            self.success(f"Unlocked {what}: forgot {cli.plural(count, 'failed attempt')}.")
+            self.success(f"Unlocked {what}: forgot {utils.plural(count, 'failed attempt')}.")
         else:
             self.stdout.write(f"Nothing to unlock: no failed sign-ins recorded for {what}.")

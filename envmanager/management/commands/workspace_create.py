@@ -1,4 +1,4 @@
-from envmanager.management import cli
+from envmanager.management import cli, utils
 from envmanager.services import workspaces as workspace_services
 
 
@@ -12,7 +12,7 @@ class Command(cli.EnvManagerCommand):
         cli.add_dry_run_option(parser)
 
     def handle(self, *args, name, description, dry_run, **options):
-        with cli.changes(dry_run=dry_run):
+        with utils.changes(dry_run=dry_run):
             workspace = workspace_services.workspace_create(name=name, description=description, actor=None)
         if dry_run:
             self.stdout.write(f"Would create Workspace '{workspace.name}'.")

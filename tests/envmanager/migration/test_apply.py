@@ -5,6 +5,7 @@ import pytest
 from envmanager.airflow_db.database import open_metadata_database
 from envmanager.kinds import Kind
 from envmanager.models import AuditEntry, EnvObject, Link, MigrationRun
+from envmanager.selectors.env_objects import plaintext_values
 from envmanager.selectors.environment import deployment_effective_environment
 from envmanager.services import links as link_services
 from envmanager.services.migration import (
@@ -12,13 +13,13 @@ from envmanager.services.migration import (
     airflow_migration_apply,
     deployment_migration_lock,
 )
-from envmanager.services.overrides import plaintext_values
-from tests.factories import ConnectionFactory, VariableFactory
+from tests.factories import ConnectionFactory
 
 
 def _rows(url, table):
     with open_metadata_database(url) as database:
-        return {row[0] for row in database.execute(f'SELECT {"conn_id" if table == "connection" else chr(34) + "key" + chr(34)} FROM {table}')}
+        column = "conn_id" if table == "connection" else chr(34) + "key" + chr(34)
+        return {row[0] for row in database.execute(f"SELECT {column} FROM {table}")}
 
 
 def _effective(deployment):
@@ -50,7 +51,7 @@ def _seed(workspace, deployment, prod, db):
     }
     shared = ConnectionFactory(workspace=workspace, key="shared_api",
                                fields={"conn_type": "http", "host": "api.shared", "password": "pw-shared"})
-    link_services.link_create(env_object=shared, actor=None, deployment=prod)
+    link_services.link_create(env_object=shared, actor=None, target=prod)
     return ids
 
 

@@ -11,12 +11,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from accounts.models import Role
 from envmanager import crypto
 from envmanager.airflow_db.confinement import metadata_db_address
 from envmanager.airflow_db.database import MetadataDatabaseError
 from envmanager.kinds import Kind
-from envmanager.models import Deployment, EnvObject
+from envmanager.models import Deployment, EnvObject, Role
 from envmanager.selectors.migration import MigrationNotPossible, airflow_migration_plan
 from envmanager.services.migration import airflow_migration_apply
 from envmanager.services.workspaces import deployment_update

@@ -46,7 +46,7 @@ def grace(settings):
 @pytest.fixture
 def token(dev, airflow_db):
     dev.refresh_from_db()  # `airflow_db` set its metadata database URL
-    return token_services.api_token_create(actor=None, name="airflow", deployment=dev).api_token
+    return token_services.api_token_create(actor=None, name="airflow", target=dev).api_token
 
 
 def _version(dev):
@@ -123,8 +123,8 @@ def test_a_reader_that_never_fetches_is_waited_for_the_grace_period_only(dev, ai
 def test_readers_of_revoked_tokens_and_other_deployments_are_not_waited_for(dev, workspace, airflow_db, token):
     clock = FakeClock()
     other = DeploymentFactory(workspace=workspace, name="other")
-    other_token = token_services.api_token_create(actor=None, name="other", deployment=other).api_token
-    revoked = token_services.api_token_create(actor=None, name="old", deployment=dev).api_token
+    other_token = token_services.api_token_create(actor=None, name="other", target=other).api_token
+    revoked = token_services.api_token_create(actor=None, name="old", target=dev).api_token
     token_services.api_token_revoke(api_token=revoked, actor=None)
     _reader(other_token, "other:1:x", version=0, seen_at=clock.now())
     _reader(revoked, "old:1:x", version=0, seen_at=clock.now())

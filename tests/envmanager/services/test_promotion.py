@@ -83,7 +83,8 @@ def test_promotion_onto_an_existing_workspace_object_adds_an_override_of_differi
     link = Link.objects.get(env_object=shared, deployment=dev)
     overridden = set(link.override_data) | set(link.override_secrets)
     assert overridden == {
-        name for name in shared.spec.field_names if before_dev[(kind, "SHARED_KEY")][name] != before_prod[(kind, "SHARED_KEY")][name]
+        name for name in shared.spec.field_names
+        if before_dev[(kind, "SHARED_KEY")][name] != before_prod[(kind, "SHARED_KEY")][name]
     }
 
 
@@ -102,7 +103,7 @@ def test_only_differing_fields_become_the_override(workspace, dev, owner):
 
 def test_promotion_includes_an_excluded_deployment_again(workspace, dev, owner):
     shared = VariableFactory(workspace=workspace, key="region", fields={"value": "eu"}, linked_to_all=True)
-    link_services.deployment_exclude(env_object=shared, actor=None, deployment=dev)
+    link_services.link_exclude(env_object=shared, actor=None, target=dev)
     own = VariableFactory(workspace=workspace, deployment=dev, key="region", fields={"value": "us"})
     before = _environment(dev)
 
@@ -114,7 +115,7 @@ def test_promotion_includes_an_excluded_deployment_again(workspace, dev, owner):
 
 def test_a_workspace_object_or_override_cannot_be_promoted(workspace, dev, owner):
     shared = VariableFactory(workspace=workspace, key="region")
-    link_services.link_create(env_object=shared, actor=None, deployment=dev)
+    link_services.link_create(env_object=shared, actor=None, target=dev)
     with pytest.raises(ValidationError, match="already a Workspace object"):
         env_object_promote(env_object=shared, actor=owner)
 

@@ -9,7 +9,8 @@ from django.urls import reverse
 from envmanager.models import ApiToken, AuditEntry
 from envmanager.services import tokens as token_services
 from envmanager_airflow.formats import airflow_metrics_settings
-from tests.api.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD, login
+from tests.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD
+from tests.views.conftest import sign_in
 
 
 def _tokens_url(workspace, dev):
@@ -26,7 +27,7 @@ def _export_url(workspace, dev, export_format):
 @pytest.mark.parametrize("role", ["owner", "operator"])
 def test_owner_and_operator_create_a_token_shown_exactly_once(client, request, workspace, dev, role):
     user = request.getfixturevalue(role)
-    login(client, user)
+    sign_in(client, user)
 
     created = client.post(_tokens_url(workspace, dev), {"name": "airflow-dev"})
 
@@ -46,7 +47,7 @@ def test_owner_and_operator_create_a_token_shown_exactly_once(client, request, w
 
 
 def test_htmx_gets_only_the_token_section(client, owner, workspace, dev):
-    login(client, owner)
+    sign_in(client, owner)
 
     response = client.get(_tokens_url(workspace, dev), HTTP_HX_REQUEST="true")
 
@@ -57,7 +58,7 @@ def test_htmx_gets_only_the_token_section(client, owner, workspace, dev):
 
 
 def test_a_bad_name_re_renders_the_form_with_the_error_and_creates_nothing(client, owner, workspace, dev):
-    login(client, owner)
+    sign_in(client, owner)
 
     response = client.post(_tokens_url(workspace, dev), {"name": "   "}, HTTP_HX_REQUEST="true")
 
@@ -67,8 +68,8 @@ def test_a_bad_name_re_renders_the_form_with_the_error_and_creates_nothing(clien
 
 
 def test_revoke_from_the_page(client, operator, workspace, dev):
-    issued = token_services.api_token_create(actor=None, name="old", deployment=dev)
-    login(client, operator)
+    issued = token_services.api_token_create(actor=None, name="old", target=dev)
+    sign_in(client, operator)
     url = reverse("envmanager:deployment-token-revoke", args=[workspace.pk, dev.pk, issued.api_token.pk])
 
     response = client.post(url, HTTP_HX_REQUEST="true")
@@ -81,8 +82,8 @@ def test_revoke_from_the_page(client, operator, workspace, dev):
 
 
 def test_a_token_of_another_deployment_cannot_be_revoked_through_this_one(client, owner, workspace, dev, prod):
-    issued = token_services.api_token_create(actor=None, name="prod", deployment=prod)
-    login(client, owner)
+    issued = token_services.api_token_create(actor=None, name="prod", target=prod)
+    sign_in(client, owner)
 
     response = client.post(reverse("envmanager:deployment-token-revoke", args=[workspace.pk, dev.pk, issued.api_token.pk]))
 
@@ -93,7 +94,7 @@ def test_a_token_of_another_deployment_cannot_be_revoked_through_this_one(client
 
 @pytest.mark.parametrize("role", ["author", "member"])
 def test_authors_and_members_may_not_manage_tokens(client, request, workspace, dev, role):
-    login(client, request.getfixturevalue(role))
+    sign_in(client, request.getfixturevalue(role))
 
     assert client.get(_tokens_url(workspace, dev)).status_code == 403
     assert client.post(_tokens_url(workspace, dev), {"name": "x"}).status_code == 403
@@ -101,7 +102,7 @@ def test_authors_and_members_may_not_manage_tokens(client, request, workspace, d
 
 
 def test_outsiders_get_404(client, outsider, workspace, dev):
-    login(client, outsider)
+    sign_in(client, outsider)
 
     assert client.get(_tokens_url(workspace, dev)).status_code == 404
     assert client.post(_export_url(workspace, dev, "dotenv")).status_code == 404
@@ -125,7 +126,7 @@ def test_anonymous_users_are_sent_to_login(client, workspace, dev):
 @pytest.mark.parametrize("role", ["owner", "operator"])
 def test_owner_and_operator_download_exports(client, request, workspace, dev, role, export_format, filename):
     user = request.getfixturevalue(role)
-    login(client, user)
+    sign_in(client, user)
 
     response = client.post(_export_url(workspace, dev, export_format))
 
@@ -149,7 +150,7 @@ def test_owner_and_operator_download_exports(client, request, workspace, dev, ro
 @pytest.mark.usefixtures("environment")
 @pytest.mark.parametrize("role", ["author", "member"])
 def test_authors_and_members_may_not_export(client, request, workspace, dev, role):
-    login(client, request.getfixturevalue(role))
+    sign_in(client, request.getfixturevalue(role))
 
     response = client.post(_export_url(workspace, dev, "dotenv"))
 
@@ -159,7 +160,7 @@ def test_authors_and_members_may_not_export(client, request, workspace, dev, rol
 
 
 def test_export_is_post_only_and_unknown_formats_do_not_route(client, owner, workspace, dev):
-    login(client, owner)
+    sign_in(client, owner)
 
     assert client.get(_export_url(workspace, dev, "dotenv")).status_code == 405
     assert client.post(f"/workspaces/{workspace.pk}/deployments/{dev.pk}/export/yaml/").status_code == 404
@@ -169,7 +170,7 @@ def test_export_needs_csrf(owner, workspace, dev):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
-    login(client, owner)
+    sign_in(client, owner)
 
     assert client.post(_export_url(workspace, dev, "dotenv")).status_code == 403
 
@@ -182,11 +183,11 @@ def test_ide_project_tokens_and_exports_need_the_export_permission(client, owner
     tokens_url = reverse("envmanager:ide-project-tokens", args=[workspace.pk, ide_project.pk])
     export_url = reverse("envmanager:ide-project-export", args=[workspace.pk, ide_project.pk, "variables"])
 
-    login(client, author)
+    sign_in(client, author)
     assert client.get(tokens_url).status_code == 403
     assert client.post(export_url).status_code == 403
 
-    login(client, owner)
+    sign_in(client, owner)
     created = client.post(tokens_url, {"name": "laptop"})
     assert created.status_code == 200
     assert ApiToken.objects.get(ide_project=ide_project).name == "laptop"
@@ -197,14 +198,14 @@ def test_ide_project_of_another_workspace_is_404(client, owner, workspace, other
     from tests.factories import IdeProjectFactory
 
     theirs = IdeProjectFactory(workspace=other_workspace)
-    login(client, owner)
+    sign_in(client, owner)
 
     assert client.get(reverse("envmanager:ide-project-tokens", args=[workspace.pk, theirs.pk])).status_code == 404
 
 
 @pytest.mark.usefixtures("environment")
 def test_download_options_choose_airflow_2_variables_and_a_secret_with_airflow_objects(client, owner, workspace, dev):
-    login(client, owner)
+    sign_in(client, owner)
 
     variables = client.post(_export_url(workspace, dev, "variables"), {"airflow": "2"})
     secret = client.post(_export_url(workspace, dev, "k8s-secret"), {"include_airflow_objects": "on"})
@@ -217,7 +218,7 @@ def test_download_options_choose_airflow_2_variables_and_a_secret_with_airflow_o
 
 
 def test_unknown_download_options_are_a_clear_400_and_export_nothing(client, owner, workspace, dev):
-    login(client, owner)
+    sign_in(client, owner)
 
     response = client.post(_export_url(workspace, dev, "variables"), {"airflow": "4"})
 
@@ -232,21 +233,21 @@ def test_unknown_download_options_are_a_clear_400_and_export_nothing(client, own
 def test_deployment_panel_offers_tokens_and_exports_to_operators_only(client, operator, author, workspace, dev):
     page = reverse("envmanager:deployment-detail", args=[workspace.pk, dev.pk])
 
-    login(client, operator)
+    sign_in(client, operator)
     body = client.get(page).content.decode()
     assert _tokens_url(workspace, dev) in body
     for export_format in ("connections", "variables", "dotenv", "k8s-secret"):
         assert _export_url(workspace, dev, export_format) in body
     assert 'name="airflow" value="2"' in body and 'name="include_airflow_objects"' in body
 
-    login(client, author)
+    sign_in(client, author)
     body = client.get(page).content.decode()
     assert _tokens_url(workspace, dev) not in body
     assert _export_url(workspace, dev, "connections") not in body
 
 
 def test_ide_project_panel_links_its_tokens_and_exports(client, owner, workspace, ide_project):
-    login(client, owner)
+    sign_in(client, owner)
 
     body = client.get(reverse("envmanager:ide-project-detail", args=[workspace.pk, ide_project.pk])).content.decode()
 

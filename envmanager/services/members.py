@@ -1,11 +1,11 @@
-"""Workspace membership: who belongs to a Workspace and with which role."""
+"""Workspace membership: who belongs to a Workspace and with which role; user accounts and their unlocking."""
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Membership, Role, WorkspaceRoleGroup
-from envmanager.models import Workspace
+from accounts.signin import sign_in_unlock
+from envmanager.models import AuditEntry, Membership, Role, Workspace, WorkspaceRoleGroup
 from envmanager.services.audit import audit_record
 
 
@@ -32,7 +32,8 @@ def membership_set(*, workspace: Workspace, user, role: str, actor) -> Membershi
     user.groups.remove(*[rg.group for rg in groups.values()])
     user.groups.add(groups[role].group)
     audit_record(
-        actor=actor, action="membership.set", workspace=workspace, target_type="user", target_id=user.pk,
+        actor=actor, action=AuditEntry.Action.MEMBERSHIP_SET, workspace=workspace,
+        target_type=AuditEntry.TargetType.USER, target_id=user.pk,
         target_label=f"User '{user.get_username()}'", before=before, after={"role": role},
     )
     return membership
@@ -48,7 +49,8 @@ def membership_remove(*, workspace: Workspace, user, actor) -> None:
     before = {"role": membership.role}
     membership.delete()
     audit_record(
-        actor=actor, action="membership.remove", workspace=workspace, target_type="user", target_id=user.pk,
+        actor=actor, action=AuditEntry.Action.MEMBERSHIP_REMOVE, workspace=workspace,
+        target_type=AuditEntry.TargetType.USER, target_id=user.pk,
         target_label=f"User '{user.get_username()}'", before=before,
     )
 
@@ -69,6 +71,24 @@ def user_password_set(*, user, password: str, actor) -> None:
     user.set_password(password)
     user.save(update_fields=["password"])
     audit_record(
-        actor=actor, action="user.password_set", workspace=None, target_type="user", target_id=user.pk,
+        actor=actor, action=AuditEntry.Action.USER_PASSWORD_SET, workspace=None,
+        target_type=AuditEntry.TargetType.USER, target_id=user.pk,
         target_label=f"User '{user.get_username()}'",
     )
+
+
+@transaction.atomic
+def member_sign_in_unlock(*, workspace, username: str, actor) -> int:
+    """Let a member of `workspace` sign in again before the lock-out ends; return the failures forgotten.
+
+    An Owner unlocks their own Workspace's members by username; addresses are unlocked by administrators.
+    """
+    membership = Membership.objects.filter(workspace=workspace, user__username=username).select_related("user").first()
+    if membership is None:
+        raise ValidationError(f"'{username}' is not a member of Workspace '{workspace.name}'.")
+    count = sign_in_unlock(username=username)
+    audit_record(
+        actor=actor, action=AuditEntry.Action.USER_SIGN_IN_UNLOCK, workspace=workspace, target_type=AuditEntry.TargetType.USER,
+        target_id=membership.user_id, target_label=f"User '{username}'", extra={"failures_forgotten": count},
+    )
+    return count

@@ -3,9 +3,8 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from accounts.models import Membership, Role, WorkspaceRoleGroup
-from accounts.services import membership_set
-from envmanager.models import AuditEntry
+from envmanager.models import AuditEntry, Membership, Role, WorkspaceRoleGroup
+from envmanager.services.members import membership_set
 from tests.admin.conftest import admin_url, change_form_data, form_errors
 from tests.factories import UserFactory
 

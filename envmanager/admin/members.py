@@ -1,4 +1,4 @@
-"""Admin for memberships and role groups; changes go through `accounts.services`.
+"""Admin for memberships and role groups; changes go through `envmanager.services.members`.
 
 A Workspace role comes from membership of one of its role groups, so those groups are read-only
 here and in the auth admin: adding a user to one by hand would grant a role with no Membership and
@@ -12,10 +12,9 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 
-from accounts import services as membership_services
-from accounts.models import Membership, Role, WorkspaceRoleGroup
 from envmanager.admin.base import ReadOnlyModelAdmin, ServiceModelAdmin, ServiceModelForm
-from envmanager.models import Workspace
+from envmanager.models import Membership, Role, Workspace, WorkspaceRoleGroup
+from envmanager.services import members as membership_services
 
 User = get_user_model()
 

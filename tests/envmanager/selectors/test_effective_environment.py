@@ -47,7 +47,7 @@ def test_unlinked_workspace_object_is_not_in_any_environment(shared_db, dev, pro
 
 
 def test_linked_workspace_object_resolves_with_its_values(shared_db, dev, prod):
-    link_services.link_create(env_object=shared_db, actor=None, deployment=dev)
+    link_services.link_create(env_object=shared_db, actor=None, target=dev)
 
     entry = effective_entry(deployment=dev, kind=Kind.CONNECTION, key="warehouse")
     assert entry.source == Source.WORKSPACE
@@ -58,7 +58,7 @@ def test_linked_workspace_object_resolves_with_its_values(shared_db, dev, prod):
 
 
 def test_deployment_scoped_object_beats_linked_workspace_object(workspace, shared_db, dev):
-    link_services.link_create(env_object=shared_db, actor=None, deployment=dev)
+    link_services.link_create(env_object=shared_db, actor=None, target=dev)
     ConnectionFactory(
         workspace=workspace, deployment=dev, key="warehouse", fields={"conn_type": "mysql", "host": "db.own"}
     )
@@ -72,10 +72,10 @@ def test_deployment_scoped_object_beats_linked_workspace_object(workspace, share
 
 
 def test_override_applies_field_by_field_and_only_to_its_deployment(shared_db, dev, prod):
-    link_services.link_create(env_object=shared_db, actor=None, deployment=dev)
-    link_services.link_create(env_object=shared_db, actor=None, deployment=prod)
+    link_services.link_create(env_object=shared_db, actor=None, target=dev)
+    link_services.link_create(env_object=shared_db, actor=None, target=prod)
     link_services.link_set_override(
-        env_object=shared_db, actor=None, deployment=dev, fields={"password": "dev-pw", "host": "db.dev"}
+        env_object=shared_db, actor=None, target=dev, fields={"password": "dev-pw", "host": "db.dev"}
     )
 
     dev_entry = effective_entry(deployment=dev, kind=Kind.CONNECTION, key="warehouse")
@@ -99,10 +99,10 @@ def test_override_applies_field_by_field_and_only_to_its_deployment(shared_db, d
 
 
 def test_clearing_an_override_restores_the_workspace_values(shared_db, dev):
-    link_services.link_create(env_object=shared_db, actor=None, deployment=dev)
-    link_services.link_set_override(env_object=shared_db, actor=None, deployment=dev, fields={"host": "db.dev"})
+    link_services.link_create(env_object=shared_db, actor=None, target=dev)
+    link_services.link_set_override(env_object=shared_db, actor=None, target=dev, fields={"host": "db.dev"})
 
-    link_services.link_clear_override(env_object=shared_db, actor=None, deployment=dev)
+    link_services.link_clear_override(env_object=shared_db, actor=None, target=dev)
 
     entry = effective_entry(deployment=dev, kind=Kind.CONNECTION, key="warehouse")
     assert entry.source == Source.WORKSPACE
@@ -122,18 +122,18 @@ def test_link_to_all_covers_deployments_created_later(workspace, dev):
 def test_exclusion_removes_one_deployment_and_include_restores_it(workspace, dev, prod):
     variable = VariableFactory(workspace=workspace, key="region", fields={"value": "eu"}, linked_to_all=True)
 
-    link_services.deployment_exclude(env_object=variable, actor=None, deployment=prod)
+    link_services.link_exclude(env_object=variable, actor=None, target=prod)
     assert (Kind.VARIABLE, "region") in _values(dev)
     assert (Kind.VARIABLE, "region") not in _values(prod)
 
-    link_services.deployment_include(env_object=variable, actor=None, deployment=prod)
+    link_services.link_include(env_object=variable, actor=None, target=prod)
     assert (Kind.VARIABLE, "region") in _values(prod)
 
 
 def test_override_on_a_link_to_all_object_applies_to_that_deployment_only(workspace, dev, prod):
     variable = VariableFactory(workspace=workspace, key="region", fields={"value": "eu"}, linked_to_all=True)
 
-    link_services.link_set_override(env_object=variable, actor=None, deployment=prod, fields={"value": "us"})
+    link_services.link_set_override(env_object=variable, actor=None, target=prod, fields={"value": "us"})
 
     assert _values(prod)[(Kind.VARIABLE, "region")]["value"] == "us"
     assert _values(dev)[(Kind.VARIABLE, "region")]["value"] == "eu"
@@ -141,8 +141,8 @@ def test_override_on_a_link_to_all_object_applies_to_that_deployment_only(worksp
 
 def test_turning_link_to_all_off_drops_exclusions_and_keeps_explicit_links(workspace, dev, prod):
     variable = VariableFactory(workspace=workspace, key="region", fields={"value": "eu"}, linked_to_all=True)
-    link_services.deployment_exclude(env_object=variable, actor=None, deployment=prod)
-    link_services.link_create(env_object=variable, actor=None, deployment=dev)
+    link_services.link_exclude(env_object=variable, actor=None, target=prod)
+    link_services.link_create(env_object=variable, actor=None, target=dev)
 
     link_services.env_object_set_linked_to_all(env_object=variable, actor=None, linked_to_all=False)
 
@@ -152,10 +152,10 @@ def test_turning_link_to_all_off_drops_exclusions_and_keeps_explicit_links(works
 
 
 def test_unlink_removes_the_object_and_its_override(shared_db, dev):
-    link_services.link_create(env_object=shared_db, actor=None, deployment=dev)
-    link_services.link_set_override(env_object=shared_db, actor=None, deployment=dev, fields={"host": "db.dev"})
+    link_services.link_create(env_object=shared_db, actor=None, target=dev)
+    link_services.link_set_override(env_object=shared_db, actor=None, target=dev, fields={"host": "db.dev"})
 
-    link_services.link_delete(env_object=shared_db, actor=None, deployment=dev)
+    link_services.link_delete(env_object=shared_db, actor=None, target=dev)
 
     assert deployment_effective_environment(deployment=dev) == []
     assert shared_db.links.count() == 0
@@ -164,8 +164,8 @@ def test_unlink_removes_the_object_and_its_override(shared_db, dev):
 def test_ide_projects_resolve_like_deployments(workspace, shared_db):
     ide = IdeProjectFactory(workspace=workspace, name="notebooks")
     VariableFactory(workspace=workspace, key="everywhere", linked_to_all=True)  # Deployments only
-    link_services.link_create(env_object=shared_db, actor=None, ide_project=ide)
-    link_services.link_set_override(env_object=shared_db, actor=None, ide_project=ide, fields={"login": "ide-user"})
+    link_services.link_create(env_object=shared_db, actor=None, target=ide)
+    link_services.link_set_override(env_object=shared_db, actor=None, target=ide, fields={"login": "ide-user"})
 
     entries = _by_key(ide_project_effective_environment(ide_project=ide))
 
@@ -195,7 +195,7 @@ def test_entries_are_ordered_by_type_then_key(workspace, dev):
 
 
 def test_secret_values_are_masked_until_revealed(shared_db, dev):
-    link_services.link_create(env_object=shared_db, actor=None, deployment=dev)
+    link_services.link_create(env_object=shared_db, actor=None, target=dev)
     entry = effective_entry(deployment=dev, kind=Kind.CONNECTION, key="warehouse")
 
     assert entry.fields["password"].value is None
@@ -210,8 +210,8 @@ def test_secret_fields_are_stored_encrypted(workspace, dev):
         workspace=workspace, key="secretive", fields={"conn_type": "http", "password": marker, "extra": {"token": marker}}
     )
     variable = VariableFactory(workspace=workspace, key="api_key", fields={"value": marker}, is_secret=True)
-    link_services.link_create(env_object=connection_object, actor=None, deployment=dev)
-    link_services.link_set_override(env_object=connection_object, actor=None, deployment=dev, fields={"password": marker})
+    link_services.link_create(env_object=connection_object, actor=None, target=dev)
+    link_services.link_set_override(env_object=connection_object, actor=None, target=dev, fields={"password": marker})
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT data, secrets FROM envmanager_envobject")
@@ -226,8 +226,8 @@ def test_secret_fields_are_stored_encrypted(workspace, dev):
 
 def test_secret_flag_change_moves_the_value_and_its_overrides(workspace, dev):
     variable = VariableFactory(workspace=workspace, key="token", fields={"value": "plain-one"})
-    link_services.link_create(env_object=variable, actor=None, deployment=dev)
-    link_services.link_set_override(env_object=variable, actor=None, deployment=dev, fields={"value": "dev-one"})
+    link_services.link_create(env_object=variable, actor=None, target=dev)
+    link_services.link_set_override(env_object=variable, actor=None, target=dev, fields={"value": "dev-one"})
 
     env_object_services.env_object_update(env_object=variable, actor=None, is_secret=True)
 
@@ -246,7 +246,7 @@ def test_effective_environment_queries_do_not_grow_with_objects(workspace, dev, 
         EnvObject(workspace=workspace, kind=Kind.VARIABLE, key=f"v{i}", data={"value": str(i)}, linked_to_all=True)
         for i in range(count)
     )
-    link_services.link_set_override(env_object=objects[0], actor=None, deployment=dev, fields={"value": "x"})
+    link_services.link_set_override(env_object=objects[0], actor=None, target=dev, fields={"value": "x"})
     EnvObject.objects.create(workspace=workspace, deployment=dev, kind=Kind.ENV, key="OWN", data={"value": "1"})
 
     with django_assert_num_queries(2):

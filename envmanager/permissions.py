@@ -13,8 +13,8 @@ from django.http import Http404
 from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
-from accounts.models import Role, WorkspaceRoleGroup
-from envmanager.models import Deployment, Workspace
+from envmanager.models import Deployment, IdeProject, Role, Workspace, WorkspaceRoleGroup
+from envmanager.targets import Target
 
 # Codenames (app label "envmanager"); the vendor's names are the permissions' display names.
 WORKSPACE_GET = "workspace_get"
@@ -110,6 +110,30 @@ def deployment_for_user(user, workspace: Workspace, deployment_id, *, perm: str 
     if perm:
         require(user, perm, deployment)
     return deployment
+
+
+def ide_project_for_user(user, workspace: Workspace, ide_project_id) -> IdeProject:
+    """Return the IDE project of `workspace` (already checked visible); 404 outside it.
+
+    IDE projects carry no object permissions of their own: the Workspace's permissions guard them.
+    """
+    try:
+        return IdeProject.objects.get(pk=ide_project_id, workspace=workspace)
+    except (IdeProject.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such IDE project.") from None
+
+
+def target_for_user(
+    user, workspace: Workspace, *, deployment_id=None, ide_project_id=None, deployment_perm: str | None = None
+) -> Target:
+    """Return the Deployment or IDE project of `workspace` a URL names; 404 outside it.
+
+    A Deployment also needs `deployment_perm` (403 without it); IDE projects carry no permissions of
+    their own, so the caller's Workspace permission decides for them.
+    """
+    if deployment_id is not None:
+        return Target(deployment=deployment_for_user(user, workspace, deployment_id, perm=deployment_perm))
+    return Target(ide_project=ide_project_for_user(user, workspace, ide_project_id))
 
 
 def user_can(user, perm: str, obj) -> bool:

@@ -26,7 +26,7 @@ OVERRIDE_SECRET = "override-secret-91cc"
 def api_key(workspace, dev):
     """A secret Workspace variable linked to dev."""
     variable = VariableFactory(workspace=workspace, key="api_key", is_secret=True, fields={"value": OLD_SECRET})
-    link_services.link_create(env_object=variable, actor=None, deployment=dev)
+    link_services.link_create(env_object=variable, actor=None, target=dev)
     return variable
 
 
@@ -62,7 +62,7 @@ def test_unticking_secret_with_a_new_value_stores_only_the_new_value(api_key, de
 
 
 def test_an_override_holding_a_secret_value_blocks_making_it_plain(api_key, dev):
-    link_services.link_set_override(env_object=api_key, actor=None, deployment=dev, fields={"value": OVERRIDE_SECRET})
+    link_services.link_set_override(env_object=api_key, actor=None, target=dev, fields={"value": OVERRIDE_SECRET})
 
     with pytest.raises(ValidationError, match="Deployment 'dev' overrides the secret value"):
         env_object_services.env_object_update(env_object=api_key, actor=None, is_secret=False, fields={"value": "x"})
@@ -150,8 +150,8 @@ def test_the_data_migration_leaves_other_entries_alone(workspace):
 def test_making_a_value_secret_still_works_without_a_new_value(workspace, dev, kind):
     factory = VariableFactory if kind == Kind.VARIABLE else EnvVarFactory
     env_object = factory(workspace=workspace, key="K1", fields={"value": "was-plain"})
-    link_services.link_create(env_object=env_object, actor=None, deployment=dev)
-    link_services.link_set_override(env_object=env_object, actor=None, deployment=dev, fields={"value": "dev-plain"})
+    link_services.link_create(env_object=env_object, actor=None, target=dev)
+    link_services.link_set_override(env_object=env_object, actor=None, target=dev, fields={"value": "dev-plain"})
 
     env_object_services.env_object_update(env_object=env_object, actor=None, is_secret=True)
 

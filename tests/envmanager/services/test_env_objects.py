@@ -146,41 +146,41 @@ def test_deployment_of_another_workspace_is_refused(workspace, other_workspace):
 def test_linking_to_another_workspaces_deployment_is_refused(workspace, other_workspace):
     variable = VariableFactory(workspace=workspace)
     with pytest.raises(ValidationError, match="another Workspace"):
-        link_services.link_create(env_object=variable, actor=None, deployment=DeploymentFactory(workspace=other_workspace))
+        link_services.link_create(env_object=variable, actor=None, target=DeploymentFactory(workspace=other_workspace))
     assert Link.objects.count() == 0
 
 
 def test_override_needs_a_link(workspace, dev):
     variable = VariableFactory(workspace=workspace)
     with pytest.raises(ValidationError, match="not linked"):
-        link_services.link_set_override(env_object=variable, actor=None, deployment=dev, fields={"value": "x"})
+        link_services.link_set_override(env_object=variable, actor=None, target=dev, fields={"value": "x"})
     assert Link.objects.count() == 0
 
 
 def test_deployment_objects_cannot_be_linked(workspace, dev, prod):
     own = VariableFactory(workspace=workspace, deployment=dev)
     with pytest.raises(ValidationError, match="only Workspace objects can be linked"):
-        link_services.link_create(env_object=own, actor=None, deployment=prod)
+        link_services.link_create(env_object=own, actor=None, target=prod)
 
 
 def test_unlinking_a_link_to_all_object_asks_for_an_exclusion(workspace, dev):
     variable = VariableFactory(workspace=workspace, linked_to_all=True)
     with pytest.raises(ValidationError, match="exclude"):
-        link_services.link_delete(env_object=variable, actor=None, deployment=dev)
+        link_services.link_delete(env_object=variable, actor=None, target=dev)
 
 
 def test_excluding_a_deployment_with_an_override_is_refused(workspace, dev):
     variable = VariableFactory(workspace=workspace, linked_to_all=True)
-    link_services.link_set_override(env_object=variable, actor=None, deployment=dev, fields={"value": "x"})
+    link_services.link_set_override(env_object=variable, actor=None, target=dev, fields={"value": "x"})
     with pytest.raises(ValidationError, match="remove the override"):
-        link_services.deployment_exclude(env_object=variable, actor=None, deployment=dev)
+        link_services.link_exclude(env_object=variable, actor=None, target=dev)
     assert variable.links.get().override_data == {"value": "x"}
 
 
 def test_delete_removes_links_and_overrides(workspace, dev):
     variable = VariableFactory(workspace=workspace)
-    link_services.link_create(env_object=variable, actor=None, deployment=dev)
-    link_services.link_set_override(env_object=variable, actor=None, deployment=dev, fields={"value": "x"})
+    link_services.link_create(env_object=variable, actor=None, target=dev)
+    link_services.link_set_override(env_object=variable, actor=None, target=dev, fields={"value": "x"})
 
     env_object_services.env_object_delete(env_object=variable, actor=None)
 
@@ -197,19 +197,19 @@ def _every_service_call(workspace, dev, user):
     yield "env_object.create"
     env_object_services.env_object_update(env_object=connection_object, actor=user, fields={"password": MARKER + "2"})
     yield "env_object.update"
-    link_services.link_create(env_object=connection_object, actor=user, deployment=dev)
+    link_services.link_create(env_object=connection_object, actor=user, target=dev)
     yield "link.create"
-    link_services.link_set_override(env_object=connection_object, actor=user, deployment=dev, fields={"password": MARKER})
+    link_services.link_set_override(env_object=connection_object, actor=user, target=dev, fields={"password": MARKER})
     yield "link.override"
-    link_services.link_clear_override(env_object=connection_object, actor=user, deployment=dev)
+    link_services.link_clear_override(env_object=connection_object, actor=user, target=dev)
     yield "link.override"
-    link_services.link_delete(env_object=connection_object, actor=user, deployment=dev)
+    link_services.link_delete(env_object=connection_object, actor=user, target=dev)
     yield "link.delete"
     link_services.env_object_set_linked_to_all(env_object=connection_object, actor=user, linked_to_all=True)
     yield "env_object.link_all"
-    link_services.deployment_exclude(env_object=connection_object, actor=user, deployment=dev)
+    link_services.link_exclude(env_object=connection_object, actor=user, target=dev)
     yield "link.exclude"
-    link_services.deployment_include(env_object=connection_object, actor=user, deployment=dev)
+    link_services.link_include(env_object=connection_object, actor=user, target=dev)
     yield "link.include"
     variable = env_object_services.env_object_create(
         workspace=workspace, actor=user, kind=Kind.VARIABLE, key="v", fields={"value": MARKER}, is_secret=True,

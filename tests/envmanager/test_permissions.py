@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from accounts import permissions as p
-from accounts.models import Membership, Role
-from accounts.services import membership_remove, membership_set
+from envmanager import permissions as p
+from envmanager.models import Membership, Role
+from envmanager.services.members import membership_remove, membership_set
 from tests.factories import DeploymentFactory, UserFactory
 
 WORKSPACE_MATRIX = {

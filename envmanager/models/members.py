@@ -1,3 +1,9 @@
+"""Workspace memberships and the per-role auth groups that carry their permissions.
+
+The tables keep the names they had in the `accounts` app (`db_table`), so moving the models here
+needed no table rebuild (migrations accounts 0003 and envmanager 0009).
+"""
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
@@ -19,6 +25,7 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "accounts_membership"
         ordering = ["workspace_id", "user_id"]
         constraints = [
             models.UniqueConstraint(fields=["workspace", "user"], name="membership_one_per_user_and_workspace"),
@@ -40,6 +47,7 @@ class WorkspaceRoleGroup(models.Model):
     group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="workspace_role")
 
     class Meta:
+        db_table = "accounts_workspacerolegroup"
         constraints = [
             models.UniqueConstraint(fields=["workspace", "role"], name="rolegroup_one_per_workspace_and_role"),
         ]

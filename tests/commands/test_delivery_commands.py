@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from envmanager.models import ApiToken, AuditEntry
 from envmanager.services import tokens as token_services
 from envmanager_airflow.formats import airflow_metrics_settings
-from tests.api.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD
+from tests.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD
 
 
 def _run(*args, stdin=None):
@@ -76,7 +76,7 @@ def test_token_create_refuses_a_duplicate_active_name(dev):
 
 
 def test_token_revoke_with_yes(dev):
-    issued = token_services.api_token_create(actor=None, name="airflow-dev", deployment=dev)
+    issued = token_services.api_token_create(actor=None, name="airflow-dev", target=dev)
 
     out, _ = _run("token_revoke", "--deployment", "dev", "--name", "airflow-dev", "--yes")
 
@@ -88,7 +88,7 @@ def test_token_revoke_with_yes(dev):
 
 
 def test_token_revoke_without_a_terminal_or_yes_refuses(dev):
-    issued = token_services.api_token_create(actor=None, name="airflow-dev", deployment=dev)
+    issued = token_services.api_token_create(actor=None, name="airflow-dev", target=dev)
 
     with pytest.raises(CommandError, match="(?i)add --yes"):
         _run("token_revoke", "--deployment", "dev", "--name", "airflow-dev")
@@ -98,7 +98,7 @@ def test_token_revoke_without_a_terminal_or_yes_refuses(dev):
 
 
 def test_token_revoke_dry_run_changes_nothing(dev):
-    issued = token_services.api_token_create(actor=None, name="airflow-dev", deployment=dev)
+    issued = token_services.api_token_create(actor=None, name="airflow-dev", target=dev)
 
     out, _ = _run("token_revoke", "--deployment", "dev", "--name", "airflow-dev", "--dry-run")
 
@@ -108,7 +108,7 @@ def test_token_revoke_dry_run_changes_nothing(dev):
 
 
 def test_token_revoke_unknown_name_lists_active_tokens(dev):
-    token_services.api_token_create(actor=None, name="one", deployment=dev)
+    token_services.api_token_create(actor=None, name="one", target=dev)
 
     with pytest.raises(CommandError, match="no active API token named 'two'. Active tokens: 'one'"):
         _run("token_revoke", "--deployment", "dev", "--name", "two", "--yes")

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('envmanager', '0008_connection_extra_as_text'),
+        ('envmanager', '0010_audit_actions_and_target_types_as_choices'),
     ]
 
     operations = [

@@ -1,0 +1,88 @@
+"""API token pages of a Deployment or IDE project: list, create (shown once), revoke.
+
+One template with a `token-section` partial: the Deployment and IDE project pages load that partial
+into their delivery panel with htmx (`hx-get` on load), and the same URL is a full page without
+JavaScript.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_http_methods, require_POST
+
+from envmanager import permissions
+from envmanager.models import ApiToken, Workspace
+from envmanager.selectors.tokens import api_token_list
+from envmanager.services import tokens as token_services
+from envmanager.targets import Target
+from envmanager.views.base import no_store, render_page
+
+TOKENS_TEMPLATE = "envmanager/delivery/tokens.html"
+
+
+def _token_target(request, workspace_id, deployment_id, ide_project_id) -> tuple[Workspace, Target]:
+    """Return the Workspace and the target whose tokens the page manages; 404/403 as the lookups decide.
+
+    A Deployment's tokens need its `apitokens.manage` permission. IDE projects carry no object
+    permissions of their own: the Workspace's export permission (Owner, Operator) guards their tokens,
+    as both hand out secrets.
+    """
+    if deployment_id is not None:
+        workspace = permissions.workspace_for_user(request.user, workspace_id)
+        deployment_perm = permissions.DEPLOYMENT_APITOKENS_MANAGE
+    else:
+        workspace = permissions.workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_EXPORT)
+        deployment_perm = None
+    target = permissions.target_for_user(
+        request.user, workspace, deployment_id=deployment_id, ide_project_id=ide_project_id,
+        deployment_perm=deployment_perm,
+    )
+    return workspace, target
+
+
+def _render_tokens(request, workspace, target: Target, *, issued=None, form_error=None, form_name="", status=200):
+    rows = [{"token": token, "revoke_url": target.url("token-revoke", token.pk)} for token in api_token_list(target=target)]
+    context = {
+        "workspace": workspace,
+        "deployment": target.deployment,
+        "ide_project": target.ide_project,
+        "target": target.instance,
+        "rows": rows,
+        "issued": issued,
+        "form_error": form_error,
+        "form_name": form_name,
+        "tokens_url": target.url("tokens"),
+        "api_url": request.build_absolute_uri("/api/v1/"),
+        "server_url": request.build_absolute_uri("/").rstrip("/"),
+    }
+    return no_store(render_page(request, TOKENS_TEMPLATE, context, fragment="token-section", status=status))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def api_tokens(request, workspace_id, deployment_id=None, ide_project_id=None):
+    """List a Deployment's or IDE project's API tokens; POST creates one and shows it once."""
+    workspace, target = _token_target(request, workspace_id, deployment_id, ide_project_id)
+    if request.method == "GET":
+        return _render_tokens(request, workspace, target)
+    name = request.POST.get("name", "")
+    try:
+        issued = token_services.api_token_create(actor=request.user, name=name, target=target)
+    except ValidationError as exc:
+        message = " ".join(exc.messages)
+        return _render_tokens(request, workspace, target, form_error=message, form_name=name)
+    # The new token is in this response only; there is no redirect (it would need to be stored).
+    return _render_tokens(request, workspace, target, issued=issued)
+
+
+@require_POST
+@login_required
+def api_token_revoke(request, workspace_id, token_id, deployment_id=None, ide_project_id=None):
+    """Revoke one API token of a Deployment or IDE project."""
+    workspace, target = _token_target(request, workspace_id, deployment_id, ide_project_id)
+    api_token = get_object_or_404(ApiToken, pk=token_id, **target.row_filter)
+    try:
+        token_services.api_token_revoke(api_token=api_token, actor=request.user)
+    except ValidationError as exc:
+        return _render_tokens(request, workspace, target, form_error=" ".join(exc.messages))
+    return _render_tokens(request, workspace, target)

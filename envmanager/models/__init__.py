@@ -1,4 +1,4 @@
-from envmanager.models.audit import AuditEntry
+from envmanager.models.audit import AuditChainHead, AuditEntry
 from envmanager.models.env_objects import EnvObject, Link
 from envmanager.models.migration import MigrationRun
 from envmanager.models.permissions import (
@@ -12,6 +12,7 @@ from envmanager.models.workspace import Deployment, ExecutionMode, IdeProject, W
 
 __all__ = [
     "ApiToken",
+    "AuditChainHead",
     "AuditEntry",
     "Deployment",
     "DeploymentGroupObjectPermission",

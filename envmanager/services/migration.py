@@ -35,7 +35,7 @@ from envmanager.airflow_db.confinement import ALREADY_CLAIMED
 from envmanager.airflow_db.database import MetadataDatabaseError
 from envmanager.airflow_db.objects import read_airflow_objects
 from envmanager.kinds import Kind
-from envmanager.models import AuditEntry, Deployment, EnvObject, Link, MigrationRun
+from envmanager.models import Deployment, EnvObject, Link, MigrationRun
 from envmanager.selectors.migration import (
     MIGRATABLE_KINDS,
     MigrationNotPossible,
@@ -51,6 +51,7 @@ from envmanager.services.audit import (
     env_object_label,
     env_object_snapshot,
 )
+from envmanager.services.audit_chain import append_entries
 from envmanager.services.env_objects import apply_field_values
 from envmanager.services.overrides import link_showing_values
 
@@ -194,7 +195,7 @@ def _create_new(items: list[PlanItem], *, deployment: Deployment, actor) -> None
     """Create the items as Workspace objects linked to `deployment`: three statements for the whole batch."""
     objects = EnvObject.objects.bulk_create(_new_objects(items, deployment=deployment))
     Link.objects.bulk_create(Link(env_object=o, deployment=deployment) for o in objects)
-    AuditEntry.objects.bulk_create(
+    append_entries(
         audit_entry(
             actor=actor, action="env_object.migrate", workspace=deployment.workspace, target_type="env_object",
             target_id=o.pk, target_label=f"{env_object_label(o)} <- Airflow of '{deployment.name}'",

@@ -17,6 +17,7 @@ from envmanager.views.links import (
 from envmanager.views.migration import migration_action, migration_plan, migration_result
 from envmanager.views.promotion import env_object_promote_view
 from envmanager.views.workspaces import (
+    audit_export,
     audit_list,
     deployment_detail,
     deployment_list,
@@ -28,6 +29,7 @@ from envmanager.views.workspaces import (
 )
 
 __all__ = [
+    "audit_export",
     "audit_list",
     "deployment_detail",
     "deployment_environment",

@@ -30,6 +30,6 @@ class Command(cli.EnvManagerCommand):
             where = f"chain {problem.chain}" + (f", position {problem.position}" if problem.position else "")
             raise CommandError(f"Audit log does not verify ({where}): {problem.message}.")
         self.success(
-            f"Audit log verified: {cli.plural(result.entries, 'entry').replace('entrys', 'entries')} in "
+            f"Audit log verified: {result.entries} {'entry' if result.entries == 1 else 'entries'} in "
             f"{cli.plural(result.chains, 'chain')}, every hash matches."
         )

@@ -83,7 +83,8 @@ def append_entries(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
     entries = list(entries)
     if not entries:
         return entries
-    with transaction.atomic():
+    # No savepoint of its own: inside a writer's transaction this is part of the change; alone, its own.
+    with transaction.atomic(savepoint=False):
         heads = _locked_heads({chain_of(entry) for entry in entries})
         now = timezone.now()  # taken under the lock, so times never run backwards along a chain
         for entry in entries:

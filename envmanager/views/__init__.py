@@ -1,3 +1,4 @@
+from envmanager.views.compare import compare, matrix
 from envmanager.views.environment import (
     deployment_environment,
     env_object_create,
@@ -31,6 +32,7 @@ from envmanager.views.workspaces import (
 __all__ = [
     "audit_export",
     "audit_list",
+    "compare",
     "deployment_detail",
     "deployment_environment",
     "deployment_list",
@@ -46,6 +48,7 @@ __all__ = [
     "ide_project_detail",
     "ide_project_environment",
     "ide_project_list",
+    "matrix",
     "member_lockouts",
     "migration_action",
     "migration_plan",

@@ -1,0 +1,144 @@
+"""Compare two targets, and the Matrix of who receives what (issue #14, part 3)."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from accounts import permissions
+from accounts.permissions import workspace_access, workspace_for_user
+from envmanager.kinds import Kind
+from envmanager.models import Deployment, IdeProject
+from envmanager.selectors.compare import compare_targets
+from envmanager.selectors.matrix import CELL_LABELS, LEGEND, CellState, workspace_matrix
+from envmanager.views.base import KIND_MENU_LABELS, kind_menu, render_page
+
+# A target in a query string: "deployment-12" or "ide_project-3".
+TARGET_PREFIXES = {"deployment": Deployment, "ide_project": IdeProject}
+
+
+def target_value(target) -> str:
+    return f"{'deployment' if isinstance(target, Deployment) else 'ide_project'}-{target.pk}"
+
+
+def _parse_target(value: str) -> tuple[str, int] | None:
+    """("deployment" | "ide_project", id) from a query value, None when empty; 404 when malformed."""
+    if not value:
+        return None
+    prefix, _, pk = value.partition("-")
+    if prefix not in TARGET_PREFIXES or not pk.isascii() or not pk.isdigit() or len(pk) > 18:
+        raise Http404("No such target.")
+    return prefix, int(pk)
+
+
+def _targets(user, workspace, values: list[str], deployments: dict, projects: dict) -> list:
+    """Resolve the picked targets from the Workspace's own lists (404 for anything else), checking
+    deployment.get on the picked Deployments with one permission prefetch."""
+    targets = []
+    for parsed in map(_parse_target, values):
+        if parsed is None:
+            targets.append(None)
+            continue
+        found = (deployments if parsed[0] == "deployment" else projects).get(parsed[1])
+        if found is None:
+            raise Http404("No such target.")
+        targets.append(found)
+    picked = [target for target in targets if isinstance(target, Deployment)]
+    if picked:
+        perms = permissions.deployment_permissions(user, picked)
+        if any(permissions.DEPLOYMENT_GET not in perms[d.pk] for d in picked):
+            raise PermissionDenied
+    return targets
+
+
+@require_GET
+@login_required
+def compare(request, workspace_id):
+    """Pick two Deployments or IDE projects and compare their effective environments."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_GET)
+    deployments = {d.pk: d for d in Deployment.objects.filter(workspace=workspace).order_by("name").only("id", "name", "workspace_id")}
+    projects = {p.pk: p for p in IdeProject.objects.filter(workspace=workspace).order_by("name").only("id", "name", "workspace_id")}
+    source, target = _targets(
+        request.user, workspace, [request.GET.get("from", ""), request.GET.get("to", "")], deployments, projects
+    )
+    comparison, rows = None, []
+    if source is not None and target is not None and target_value(source) != target_value(target):
+        comparison = compare_targets(source=source, target=target)
+        rows = _result_rows(comparison)
+    context = {
+        "workspace": workspace, "access": workspace_access(request.user, workspace),
+        "target_groups": [
+            ("Deployments", [(target_value(d), d.name) for d in deployments.values()]),
+            ("IDE projects", [(target_value(p), p.name) for p in projects.values()]),
+        ],
+        "source": source, "target": target,
+        "source_value": target_value(source) if source else "", "target_value": target_value(target) if target else "",
+        "same_target": source is not None and target is not None and comparison is None,
+        "comparison": comparison, "rows": rows,
+        "compare_url": reverse("envmanager:compare", args=[workspace.pk]),
+    }
+    return render_page(request, "envmanager/compare.html", context, fragment="compare-result")
+
+
+def _result_rows(comparison) -> list[dict]:
+    source, target = comparison.source.name, comparison.target.name
+
+    def row(bucket, ref, text):
+        return {"bucket": bucket, "kind_label": Kind(ref.kind).label, "key": ref.key, "text": text}
+
+    return [
+        *(row("only-from", ref, f"Only in {source}") for ref in comparison.only_from),
+        *(row("only-to", ref, f"Only in {target}") for ref in comparison.only_to),
+        *(row("differs", item, f"Differs: {', '.join(item.fields)}") for item in comparison.differs),
+    ]
+
+
+class _CellLinks:
+    """Where a Matrix cell leads, built from one `reverse` per kind of link (not one per cell)."""
+
+    SENTINEL_OBJECT, SENTINEL_TARGET = 987654321, 123456789
+
+    def __init__(self, workspace):
+        w, o, t = workspace.pk, self.SENTINEL_OBJECT, self.SENTINEL_TARGET
+        self.object_edit = reverse("envmanager:env-object-edit", args=[w, o])
+        self.object_links = reverse("envmanager:env-object-links", args=[w, o])
+        self.deployment_override = reverse("envmanager:override-edit", args=[w, t, o])
+        self.ide_project_override = reverse("envmanager:ide-project-override-edit", args=[w, t, o])
+
+    def _fill(self, pattern: str, object_id: int, target_id: int = 0) -> str:
+        return pattern.replace(str(self.SENTINEL_OBJECT), str(object_id)).replace(str(self.SENTINEL_TARGET), str(target_id))
+
+    def href(self, cell, column) -> str:
+        if cell.object_id is None:
+            return ""
+        if cell.state == CellState.OWN:
+            return self._fill(self.object_edit, cell.object_id)
+        if cell.state == CellState.OVERRIDE:
+            pattern = self.deployment_override if column.kind == "deployment" else self.ide_project_override
+            return self._fill(pattern, cell.object_id, column.id)
+        return self._fill(self.object_links, cell.object_id)
+
+
+@require_GET
+@login_required
+def matrix(request, workspace_id, kind=Kind.CONNECTION):
+    """Keys of one type against every Deployment and IDE project: how each target receives each key."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_GET)
+    result = workspace_matrix(
+        workspace=workspace, kind=kind, key=request.GET.get("q", ""), target=request.GET.get("target", ""),
+        page=request.GET.get("page", 1),
+    )
+    links = _CellLinks(workspace)
+    body = [
+        (row, [(cell, links.href(cell, column), column) for cell, column in zip(row.cells, result.columns, strict=True)])
+        for row in result.rows
+    ]
+    context = {
+        "workspace": workspace, "access": workspace_access(request.user, workspace), "matrix": result, "body": body,
+        "kind": kind, "kind_label": KIND_MENU_LABELS[kind],
+        "menu": kind_menu(kind, "envmanager:matrix", workspace.pk),
+        "legend": [(state, CELL_LABELS[state]) for state in LEGEND],
+        "list_url": reverse("envmanager:matrix", args=[workspace.pk, kind]),
+    }
+    return render_page(request, "envmanager/matrix.html", context, fragment="matrix-table")

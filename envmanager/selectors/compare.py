@@ -12,6 +12,7 @@ from envmanager.selectors.environment import (
     KIND_ORDER,
     EffectiveEntry,
     EffectiveField,
+    Source,
     deployment_effective_environment,
     ide_project_effective_environment,
 )
@@ -84,6 +85,8 @@ def _field_differs(left: EffectiveField | None, right: EffectiveField | None) ->
 
 def differing_fields(left: EffectiveEntry, right: EffectiveEntry) -> tuple[str, ...]:
     """Return the names of the fields whose values differ, in the type's field order."""
+    if left.object_id == right.object_id and left.source == right.source != Source.OVERRIDE:
+        return ()  # one object, reaching both as it is: nothing to compare field by field
     names = list(left.fields)
     names += [name for name in right.fields if name not in left.fields]
     changed = [name for name in names if _field_differs(left.fields.get(name), right.fields.get(name))]

@@ -33,6 +33,15 @@ CELL_LABELS = {
     CellState.NOT_LINKED: "Not linked",
     CellState.ABSENT: "—",
 }
+# What a cell shows (colour and the legend carry the full label, and the cell's title).
+CELL_SHORT_LABELS = {
+    CellState.WORKSPACE: "WS",
+    CellState.OVERRIDE: "Ovr",
+    CellState.OWN: "Own",
+    CellState.EXCLUDED: "Excl",
+    CellState.NOT_LINKED: "·",
+    CellState.ABSENT: "",
+}
 # Legend order: how the target receives the key, most specific first.
 LEGEND = [CellState.OWN, CellState.OVERRIDE, CellState.WORKSPACE, CellState.EXCLUDED, CellState.NOT_LINKED]
 

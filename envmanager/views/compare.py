@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from accounts import permissions
@@ -11,7 +13,7 @@ from accounts.permissions import workspace_access, workspace_for_user
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, IdeProject
 from envmanager.selectors.compare import compare_targets
-from envmanager.selectors.matrix import CELL_LABELS, LEGEND, CellState, workspace_matrix
+from envmanager.selectors.matrix import CELL_LABELS, CELL_SHORT_LABELS, LEGEND, CellState, workspace_matrix
 from envmanager.views.base import KIND_MENU_LABELS, kind_menu, render_page
 
 # A target in a query string: "deployment-12" or "ide_project-3".
@@ -120,6 +122,24 @@ class _CellLinks:
         return self._fill(self.object_links, cell.object_id)
 
 
+def _matrix_rows_html(result, links: _CellLinks) -> list[str]:
+    """The Matrix's body rows as HTML, built here rather than by the template engine: a page holds
+    40 keys × hundreds of targets, and per-cell template nodes would cost more than the queries."""
+    columns = [(column, escape(column.name)) for column in result.columns]
+    rows = []
+    for row in result.rows:
+        key = escape(row.key)
+        cells = []
+        for cell, (column, column_name) in zip(row.cells, columns, strict=True):
+            state, short = cell.state, CELL_SHORT_LABELS[cell.state]
+            title = f"{key} · {column_name}: {CELL_LABELS[state] if state != CellState.ABSENT else 'no object'}"
+            href = links.href(cell, column)
+            inner = f'<a href="{href}" title="{title}">{short}</a>' if href else f'<span title="{title}">{short}</span>'
+            cells.append(f'<td class="cell-{state}" data-state="{state}">{inner}</td>')
+        rows.append(mark_safe(f'<tr><th scope="row" class="matrix-key"><code>{key}</code></th>{"".join(cells)}</tr>'))
+    return rows
+
+
 @require_GET
 @login_required
 def matrix(request, workspace_id, kind=Kind.CONNECTION):
@@ -129,16 +149,12 @@ def matrix(request, workspace_id, kind=Kind.CONNECTION):
         workspace=workspace, kind=kind, key=request.GET.get("q", ""), target=request.GET.get("target", ""),
         page=request.GET.get("page", 1),
     )
-    links = _CellLinks(workspace)
-    body = [
-        (row, [(cell, links.href(cell, column), column) for cell, column in zip(row.cells, result.columns, strict=True)])
-        for row in result.rows
-    ]
+    body = _matrix_rows_html(result, _CellLinks(workspace))
     context = {
         "workspace": workspace, "access": workspace_access(request.user, workspace), "matrix": result, "body": body,
         "kind": kind, "kind_label": KIND_MENU_LABELS[kind],
         "menu": kind_menu(kind, "envmanager:matrix", workspace.pk),
-        "legend": [(state, CELL_LABELS[state]) for state in LEGEND],
+        "legend": [(state, CELL_SHORT_LABELS[state], CELL_LABELS[state]) for state in LEGEND],
         "list_url": reverse("envmanager:matrix", args=[workspace.pk, kind]),
     }
     return render_page(request, "envmanager/matrix.html", context, fragment="matrix-table")

@@ -6,7 +6,12 @@ from django.test.utils import CaptureQueriesContext
 
 from envmanager.selectors.matrix import CellState, workspace_matrix
 from envmanager.services import links as link_services
-from tests.factories import ConnectionFactory, DeploymentFactory, IdeProjectFactory, VariableFactory
+from tests.factories import (
+    ConnectionFactory,
+    DeploymentFactory,
+    IdeProjectFactory,
+    VariableFactory,
+)
 from tests.views.conftest import htmx_headers, sign_in, url
 
 CANARY = "canary-c0mpare-51"
@@ -99,7 +104,7 @@ def test_matrix_page_colours_legend_links_and_filters(client, author, workspace,
     address = url("matrix", workspace.pk, "variables")
     html = client.get(address).content.decode()
 
-    assert '<span class="cell-swatch cell-override" aria-hidden="true"></span>Override' in html
+    assert '<span class="cell-swatch cell-override" aria-hidden="true">Ovr</span>Override' in html
     override = url("override-edit", workspace.pk, prod.pk, setup["region"].pk)
     assert f'<td class="cell-override" data-state="override"><a href="{override}"' in html
     assert f'href="{url("env-object-links", workspace.pk, setup["everywhere"].pk)}"' in html

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
-from django.utils.html import escape
+from django.utils.html import escape, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
@@ -67,7 +67,7 @@ def compare(request, workspace_id):
     comparison, rows = None, []
     if source is not None and target is not None and target_value(source) != target_value(target):
         comparison = compare_targets(source=source, target=target)
-        rows = _result_rows(comparison)
+        rows = _result_rows_html(comparison)
     context = {
         "workspace": workspace, "access": workspace_access(request.user, workspace),
         "target_groups": [
@@ -83,17 +83,18 @@ def compare(request, workspace_id):
     return render_page(request, "envmanager/compare.html", context, fragment="compare-result")
 
 
-def _result_rows(comparison) -> list[dict]:
+def _result_rows_html(comparison) -> str:
+    """The result table's rows as HTML (formatted here: a comparison can list thousands of keys)."""
     source, target = comparison.source.name, comparison.target.name
-
-    def row(bucket, ref, text):
-        return {"bucket": bucket, "kind_label": Kind(ref.kind).label, "key": ref.key, "text": text}
-
-    return [
-        *(row("only-from", ref, f"Only in {source}") for ref in comparison.only_from),
-        *(row("only-to", ref, f"Only in {target}") for ref in comparison.only_to),
-        *(row("differs", item, f"Differs: {', '.join(item.fields)}") for item in comparison.differs),
+    rows = [
+        *(("only-from", ref, f"Only in {source}") for ref in comparison.only_from),
+        *(("only-to", ref, f"Only in {target}") for ref in comparison.only_to),
+        *(("differs", item, f"Differs: {', '.join(item.fields)}") for item in comparison.differs),
     ]
+    return format_html_join(
+        "\n", '<tr class="diff-{}" data-bucket="{}"><td>{}</td><td><code>{}</code></td><td>{}</td></tr>',
+        ((bucket, bucket, Kind(ref.kind).label, ref.key, text) for bucket, ref, text in rows),
+    )
 
 
 class _CellLinks:

@@ -28,9 +28,13 @@ HASHED_COLUMNS = (
 )
 
 
+# json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False), with one encoder reused.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value) -> str:
     """The one JSON text of a value: sorted keys, no spaces, non-ASCII kept as UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def utc_iso(moment: datetime) -> str:
@@ -124,7 +128,8 @@ class VerifyResult:
 def _check_chain(chain: int, rows: Iterator[tuple], head: AuditChainHead | None) -> tuple[int, ChainProblem | None]:
     checked, prev_hash, expected_seq = 0, "", 1
     for row in rows:
-        entry_id, stored_hash, values = row[0], row[1], dict(zip(HASHED_COLUMNS, row[2:], strict=True))
+        entry_id, stored_hash = row[0], row[1]
+        values = dict(zip(HASHED_COLUMNS, row[2:], strict=True))
         seq = values["chain_seq"]
         if seq != expected_seq:
             missing = f"position {expected_seq}" if seq == expected_seq + 1 else f"positions {expected_seq}-{seq - 1}"

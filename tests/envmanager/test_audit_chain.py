@@ -3,6 +3,7 @@
 import hashlib
 import io
 import itertools
+import json
 import threading
 
 import pytest
@@ -73,12 +74,14 @@ def test_each_workspace_has_its_own_chain_and_entries_without_one_share_another(
 
 def test_the_hash_covers_the_documented_canonical_content(workspace):
     entry = _record(workspace, "Größe")
-    expected = canonical_json({
+    content = {
         "v": 1, "chain": workspace.pk, "seq": entry.chain_seq, "prev": entry.prev_hash,
         "workspace": workspace.name, "actor": "system", "action": "test.entry", "target_type": "x",
         "target_id": None, "target_label": "Größe", "changes": {"after": {"label": "Größe", "ünïcode": "✓"}, "before": None},
         "created_at": utc_iso(entry.created_at),
-    })
+    }
+    expected = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)  # as docs/audit.md says
+    assert canonical_json(content) == expected
     assert entry.entry_hash == hashlib.sha256(expected.encode()).hexdigest()
     assert '"target_label":"Größe"' in expected  # UTF-8, not \u escapes
     assert utc_iso(entry.created_at).endswith("+00:00")

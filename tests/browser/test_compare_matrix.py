@@ -45,8 +45,8 @@ def test_compare_two_deployments_from_the_navigation(page, author, workspace, de
     screenshot(page, "40-compare")
 
 
-def test_matrix_shows_each_cell_and_opens_the_override(page, author, workspace, dev, prod, environments):
-    sign_in(page, author)
+def test_matrix_shows_each_cell_and_opens_the_override(page, operator, workspace, dev, prod, environments):
+    sign_in(page, operator)
     page.goto(f"/workspaces/{workspace.pk}/")
     page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Matrix").click()
     page.get_by_role("navigation", name="Object types").get_by_role("link", name="Airflow Variables").click()

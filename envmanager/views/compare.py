@@ -1,5 +1,7 @@
 """Compare two targets, and the Matrix of who receives what (issue #14, part 3)."""
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -13,7 +15,13 @@ from accounts.permissions import workspace_access, workspace_for_user
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, IdeProject
 from envmanager.selectors.compare import compare_targets
-from envmanager.selectors.matrix import CELL_LABELS, CELL_SHORT_LABELS, LEGEND, CellState, workspace_matrix
+from envmanager.selectors.matrix import (
+    CELL_LABELS,
+    CELL_SHORT_LABELS,
+    LEGEND,
+    CellState,
+    workspace_matrix,
+)
 from envmanager.views.base import KIND_MENU_LABELS, kind_menu, render_page
 
 # A target in a query string: "deployment-12" or "ide_project-3".
@@ -98,23 +106,34 @@ def _result_rows_html(comparison) -> str:
 
 
 class _CellLinks:
-    """Where a Matrix cell leads, built from one `reverse` per kind of link (not one per cell)."""
+    """Where a Matrix cell leads, built from one `reverse` per kind of link (not one per cell): for those
+    who may edit, the object or the override; for readers, the target's Environment page at that key."""
 
     SENTINEL_OBJECT, SENTINEL_TARGET = 987654321, 123456789
 
-    def __init__(self, workspace):
+    def __init__(self, workspace, kind, *, can_edit: bool):
         w, o, t = workspace.pk, self.SENTINEL_OBJECT, self.SENTINEL_TARGET
+        self.can_edit = can_edit
         self.object_edit = reverse("envmanager:env-object-edit", args=[w, o])
         self.object_links = reverse("envmanager:env-object-links", args=[w, o])
         self.deployment_override = reverse("envmanager:override-edit", args=[w, t, o])
         self.ide_project_override = reverse("envmanager:ide-project-override-edit", args=[w, t, o])
+        self.deployment_list = reverse("envmanager:deployment-environment", args=[w, t, kind])
+        self.ide_project_list = reverse("envmanager:ide-project-environment", args=[w, t, kind])
+        self.workspace_list = reverse("envmanager:workspace-environment", args=[w, kind])
 
     def _fill(self, pattern: str, object_id: int, target_id: int = 0) -> str:
         return pattern.replace(str(self.SENTINEL_OBJECT), str(object_id)).replace(str(self.SENTINEL_TARGET), str(target_id))
 
-    def href(self, cell, column) -> str:
+    def href(self, cell, column, key: str) -> str:
         if cell.object_id is None:
             return ""
+        if not self.can_edit:
+            if cell.state in (CellState.NOT_LINKED, CellState.EXCLUDED):
+                page = self.workspace_list
+            else:
+                page = self._fill(self.deployment_list if column.kind == "deployment" else self.ide_project_list, 0, column.id)
+            return f"{page}?{urlencode({'q': key})}"
         if cell.state == CellState.OWN:
             return self._fill(self.object_edit, cell.object_id)
         if cell.state == CellState.OVERRIDE:
@@ -129,12 +148,12 @@ def _matrix_rows_html(result, links: _CellLinks) -> list[str]:
     columns = [(column, escape(column.name)) for column in result.columns]
     rows = []
     for row in result.rows:
-        key = escape(row.key)
+        key, raw_key = escape(row.key), row.key
         cells = []
         for cell, (column, column_name) in zip(row.cells, columns, strict=True):
             state, short = cell.state, CELL_SHORT_LABELS[cell.state]
             title = f"{key} · {column_name}: {CELL_LABELS[state] if state != CellState.ABSENT else 'no object'}"
-            href = links.href(cell, column)
+            href = escape(links.href(cell, column, raw_key))
             inner = f'<a href="{href}" title="{title}">{short}</a>' if href else f'<span title="{title}">{short}</span>'
             cells.append(f'<td class="cell-{state}" data-state="{state}">{inner}</td>')
         rows.append(mark_safe(f'<tr><th scope="row" class="matrix-key"><code>{key}</code></th>{"".join(cells)}</tr>'))
@@ -150,9 +169,10 @@ def matrix(request, workspace_id, kind=Kind.CONNECTION):
         workspace=workspace, kind=kind, key=request.GET.get("q", ""), target=request.GET.get("target", ""),
         page=request.GET.get("page", 1),
     )
-    body = _matrix_rows_html(result, _CellLinks(workspace))
+    access = workspace_access(request.user, workspace)
+    body = _matrix_rows_html(result, _CellLinks(workspace, kind, can_edit=access.can_update_env_objects))
     context = {
-        "workspace": workspace, "access": workspace_access(request.user, workspace), "matrix": result, "body": body,
+        "workspace": workspace, "access": access, "matrix": result, "body": body,
         "kind": kind, "kind_label": KIND_MENU_LABELS[kind],
         "menu": kind_menu(kind, "envmanager:matrix", workspace.pk),
         "legend": [(state, CELL_SHORT_LABELS[state], CELL_LABELS[state]) for state in LEGEND],

@@ -99,8 +99,8 @@ def test_matrix_cells_say_how_each_target_receives_each_key(workspace, dev, prod
     }
 
 
-def test_matrix_page_colours_legend_links_and_filters(client, author, workspace, dev, prod, setup):
-    sign_in(client, author)
+def test_matrix_page_colours_legend_links_and_filters(client, operator, workspace, dev, prod, setup):
+    sign_in(client, operator)
     address = url("matrix", workspace.pk, "variables")
     html = client.get(address).content.decode()
 
@@ -118,6 +118,18 @@ def test_matrix_page_colours_legend_links_and_filters(client, author, workspace,
     assert ">D</span> prod" in filtered and ">D</span> dev" not in filtered
     assert "Nothing matches these filters." in client.get(address, {"q": "zzz"}).content.decode()
     assert "Matrix" in client.get(url("workspace-detail", workspace.pk)).content.decode()
+
+
+def test_matrix_cells_lead_readers_to_the_environment_pages(client, author, workspace, dev, prod, setup):
+    sign_in(client, author)
+    html = client.get(url("matrix", workspace.pk, "variables")).content.decode()
+
+    override = url("deployment-environment", workspace.pk, prod.pk, "variables") + "?q=region"
+    assert f'<td class="cell-override" data-state="override"><a href="{override}"' in html
+    assert f'href="{url("ide-project-environment", workspace.pk, setup["ide"].pk, "variables")}?q=everywhere"' in html
+    assert f'href="{url("workspace-environment", workspace.pk, "variables")}?q=token"' in html  # not linked
+    assert "/override/" not in html and "/edit/" not in html
+    assert client.get(override).status_code == 200
 
 
 def test_matrix_pages_by_keys(workspace, dev):

@@ -2,19 +2,26 @@
 
 Keys only in one, keys whose values differ (which fields), and how many are equal. Secrets are compared
 by their decrypted value (two tokens of one value differ as text) but no value leaves this module: the
-result names fields only. Four queries whatever the number of objects (two per effective environment).
+result names fields only. At most five queries whatever the number of objects.
 """
 
 from dataclasses import dataclass, field
 
-from envmanager.models import Deployment, IdeProject
+from django.db.models import Q
+
+from envmanager.models import Deployment, EnvObject, IdeProject, Link
 from envmanager.selectors.environment import (
     KIND_ORDER,
+    TARGET_LINK_COLUMNS,
+    VALUE_COLUMNS,
     EffectiveEntry,
     EffectiveField,
     Source,
     deployment_effective_environment,
+    effective_entry_from_row,
     ide_project_effective_environment,
+    visible_to_target,
+    with_target_link,
 )
 
 Target = Deployment | IdeProject
@@ -95,20 +102,99 @@ def differing_fields(left: EffectiveEntry, right: EffectiveEntry) -> tuple[str, 
     return tuple(changed)
 
 
+# A link row that carries an override (the CheckConstraint on Link states "no override" the same way).
+_HAS_OVERRIDE = ~(Q(override_data={}) & Q(override_secrets={}))
+
+
+def _is_deployment(target: Target) -> bool:
+    return isinstance(target, Deployment)
+
+
+def _visible_rows(target: Target, filters: dict):
+    """The Workspace objects `target` receives, without their values: id, type, key and its link's override.
+    The same rule as the effective environment (`visible_to_target`), one query."""
+    condition = Q(links__deployment_id=target.pk) if _is_deployment(target) else Q(links__ide_project_id=target.pk)
+    objects = with_target_link(
+        EnvObject.objects.filter(workspace_id=target.workspace_id, deployment__isnull=True, **filters), condition
+    )
+    return objects.filter(visible_to_target(include_linked_to_all=_is_deployment(target))).values(
+        "id", "kind", "key", **TARGET_LINK_COLUMNS
+    )
+
+
+def _own_rows(target: Target, filters: dict) -> list[dict]:
+    if not _is_deployment(target):
+        return []
+    return list(EnvObject.objects.filter(deployment_id=target.pk, **filters).values(*VALUE_COLUMNS))
+
+
+def _values_needed(source: Target, target: Target, filters: dict) -> list[dict]:
+    """The values of the Workspace objects a field-by-field comparison needs: those overridden for either
+    target, and those whose key one of the two has as its own object. One query; the objects that reach
+    both targets as they are (most, usually) are never read."""
+    targets = [source, target]
+    link_filter = Q()
+    for each in targets:
+        link_filter |= Q(deployment_id=each.pk) if _is_deployment(each) else Q(ide_project_id=each.pk)
+    overridden = Link.objects.filter(link_filter).filter(_HAS_OVERRIDE).values("env_object_id")
+    wanted = Q(pk__in=overridden)
+    own_ids = [each.pk for each in targets if _is_deployment(each)]
+    if own_ids:
+        wanted |= Q(key__in=EnvObject.objects.filter(deployment_id__in=own_ids, **filters).values("key"))
+    return list(
+        EnvObject.objects.filter(workspace_id=source.workspace_id, deployment__isnull=True, **filters)
+        .filter(wanted)
+        .values(*VALUE_COLUMNS)
+    )
+
+
+def _side(own: dict | None, visible: dict | None, values: dict[int, dict]) -> EffectiveEntry | None:
+    """One target's effective entry for a key, built as the effective environment builds it."""
+    if own is not None:
+        return effective_entry_from_row(own, base_source=Source.DEPLOYMENT)
+    if visible is None:
+        return None
+    return effective_entry_from_row(
+        values[visible["id"]], base_source=Source.WORKSPACE, override_plain=visible["link_data"] or {},
+        override_sealed=visible["link_secrets"] or {}, link_id=visible["link_id"],
+    )
+
+
 def compare_targets(*, source: Target, target: Target, kinds: tuple[str, ...] | None = None) -> Comparison:
-    """Compare the effective environments of `source` ("from") and `target` ("to")."""
+    """Compare the effective environments of `source` ("from") and `target` ("to").
+
+    Resolution is the effective environment's (a Deployment's own object wins; otherwise the linked
+    Workspace object with the target's override), but values are read only where they matter: five
+    queries whatever the number of objects.
+    """
     if source.workspace_id != target.workspace_id:
         raise ValueError("Only targets of one Workspace can be compared.")
-    left = {(entry.kind, entry.key): entry for entry in target_effective_environment(source, kinds=kinds)}
-    right = {(entry.kind, entry.key): entry for entry in target_effective_environment(target, kinds=kinds)}
+    filters = {"kind__in": list(kinds)} if kinds else {}
+    visible = [{(row["kind"], row["key"]): row for row in _visible_rows(each, filters)} for each in (source, target)]
+    own = [{(row["kind"], row["key"]): row for row in _own_rows(each, filters)} for each in (source, target)]
+    values: dict[int, dict] | None = None
     comparison = Comparison(source=source, target=target)
-    for ref in sorted(left.keys() | right.keys(), key=lambda ref: (KIND_ORDER[ref[0]], ref[1])):
-        mine, theirs = left.get(ref), right.get(ref)
-        if theirs is None:
-            comparison.only_from.append(KeyRef(*ref))
-        elif mine is None:
+    refs = visible[0].keys() | visible[1].keys() | own[0].keys() | own[1].keys()
+    for ref in sorted(refs, key=lambda ref: (KIND_ORDER[ref[0]], ref[1])):
+        mine_own, theirs_own = own[0].get(ref), own[1].get(ref)
+        mine_seen, theirs_seen = visible[0].get(ref), visible[1].get(ref)
+        if mine_own is None and mine_seen is None:
             comparison.only_to.append(KeyRef(*ref))
-        elif names := differing_fields(mine, theirs):
+            continue
+        if theirs_own is None and theirs_seen is None:
+            comparison.only_from.append(KeyRef(*ref))
+            continue
+        if (
+            mine_own is None and theirs_own is None and mine_seen["id"] == theirs_seen["id"]
+            and not (mine_seen["link_data"] or mine_seen["link_secrets"])
+            and not (theirs_seen["link_data"] or theirs_seen["link_secrets"])
+        ):
+            comparison.same += 1  # one object reaching both as it is
+            continue
+        if values is None:
+            values = {row["id"]: row for row in _values_needed(source, target, filters)}
+        names = differing_fields(_side(mine_own, mine_seen, values), _side(theirs_own, theirs_seen, values))
+        if names:
             comparison.differs.append(KeyDifference(*ref, names))
         else:
             comparison.same += 1

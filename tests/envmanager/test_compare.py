@@ -9,7 +9,11 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from envmanager.selectors.compare import compare_targets
+from envmanager.selectors.compare import (
+    compare_targets,
+    differing_fields,
+    target_effective_environment,
+)
 from envmanager.services import links as link_services
 from tests.commands.conftest import MARKER
 from tests.factories import (
@@ -105,13 +109,64 @@ def test_query_count_does_not_grow_with_the_number_of_objects(workspace, dev, pr
         return len(queries)
 
     VariableFactory(workspace=workspace, deployment=dev, key="one", fields={"value": "1"})
+    VariableFactory(workspace=workspace, deployment=prod, key="one", fields={"value": "2"})
     few = count()
     for n in range(15):
         VariableFactory(workspace=workspace, deployment=dev, key=f"d{n}", fields={"value": "1"}, is_secret=True)
         VariableFactory(workspace=workspace, deployment=prod, key=f"d{n}", fields={"value": "2"}, is_secret=True)
         shared = VariableFactory(workspace=workspace, key=f"w{n}", fields={"value": "1"})
-        link_services.link_create(env_object=shared, actor=None, deployment=dev)
-    assert count() == few == 4
+        for target in (dev, prod):
+            link_services.link_create(env_object=shared, actor=None, deployment=target)
+        if n % 2:
+            link_services.link_set_override(env_object=shared, actor=None, deployment=prod, fields={"value": "2"})
+    # Two targets' visible Workspace objects, their own objects, and the values a field comparison needs.
+    assert count() == few == 5
+
+
+def _reference(source, target):
+    """The comparison straight from the two full effective environments (what the selector must equal)."""
+    left = {(e.kind, e.key): e for e in target_effective_environment(source)}
+    right = {(e.kind, e.key): e for e in target_effective_environment(target)}
+    differs = {ref: differing_fields(left[ref], right[ref]) for ref in left.keys() & right.keys()}
+    return {
+        "only_from": sorted(left.keys() - right.keys()), "only_to": sorted(right.keys() - left.keys()),
+        "differs": sorted((ref, names) for ref, names in differs.items() if names),
+        "same": sum(1 for names in differs.values() if not names),
+    }
+
+
+def _as_reference(comparison):
+    return {
+        "only_from": sorted((r.kind, r.key) for r in comparison.only_from),
+        "only_to": sorted((r.kind, r.key) for r in comparison.only_to),
+        "differs": sorted(((d.kind, d.key), d.fields) for d in comparison.differs),
+        "same": comparison.same,
+    }
+
+
+def test_the_selector_equals_comparing_the_full_effective_environments(workspace, dev, prod):
+    notebooks = IdeProjectFactory(workspace=workspace, name="notebooks")
+    for n in range(24):
+        kind = ConnectionFactory if n % 3 == 0 else VariableFactory
+        fields = {"conn_type": "http", "host": f"h{n % 2}", "password": MARKER} if n % 3 == 0 else {"value": f"v{n % 2}"}
+        shared = kind(workspace=workspace, key=f"k{n:02d}", fields=fields, linked_to_all=n % 4 == 0)
+        if n % 4 == 0 and n % 8 == 0:
+            link_services.deployment_exclude(env_object=shared, actor=None, deployment=prod)
+        if n % 4 == 1:
+            link_services.link_create(env_object=shared, actor=None, deployment=dev)
+        if n % 4 in (1, 2):
+            link_services.link_create(env_object=shared, actor=None, deployment=prod)
+            link_services.link_create(env_object=shared, actor=None, ide_project=notebooks)
+        if (n % 4 in (1, 2) and n % 5 in (0, 1)) or n == 4:
+            override = {"host": "other"} if n % 3 == 0 else {"value": "other"}
+            link_services.link_set_override(env_object=shared, actor=None, deployment=prod, fields=override)
+        if n % 6 == 1:
+            own_fields = {"conn_type": "http", "password": MARKER} if n % 3 == 0 else {"value": f"v{n % 2}"}
+            kind(workspace=workspace, deployment=dev, key=f"k{n:02d}", fields=own_fields)
+        if n % 7 == 2:
+            VariableFactory(workspace=workspace, deployment=prod, key=f"own{n}", fields={"value": MARKER}, is_secret=True)
+    for source, target in ((dev, prod), (prod, dev), (dev, notebooks), (notebooks, prod)):
+        assert _as_reference(compare_targets(source=source, target=target)) == _reference(source, target), (source, target)
 
 
 # --- env_diff ---------------------------------------------------------------------------------------

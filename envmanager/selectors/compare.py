@@ -2,17 +2,16 @@
 
 Keys only in one, keys whose values differ (which fields), and how many are equal. Secrets are compared
 by their decrypted value (two tokens of one value differ as text) but no value leaves this module: the
-result names fields only. At most five queries whatever the number of objects.
+result names fields only. At most six queries whatever the number of objects.
 """
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import BooleanField, Case, F, Q, Value, When
 
 from envmanager.models import Deployment, EnvObject, IdeProject, Link
 from envmanager.selectors.environment import (
     KIND_ORDER,
-    TARGET_LINK_COLUMNS,
     VALUE_COLUMNS,
     EffectiveEntry,
     EffectiveField,
@@ -117,8 +116,16 @@ def _visible_rows(target: Target, filters: dict):
     objects = with_target_link(
         EnvObject.objects.filter(workspace_id=target.workspace_id, deployment__isnull=True, **filters), condition
     )
+    # Whether the link overrides anything, decided by the database: decoding every link's (mostly empty)
+    # override JSON would cost more than the rest of the comparison.
+    overridden = Case(
+        When(Q(target_link__override_data={}) & Q(target_link__override_secrets={}), then=Value(False)),
+        When(target_link__id__isnull=True, then=Value(False)),
+        default=Value(True),
+        output_field=BooleanField(),
+    )
     return objects.filter(visible_to_target(include_linked_to_all=_is_deployment(target))).values(
-        "id", "kind", "key", **TARGET_LINK_COLUMNS
+        "id", "kind", "key", link_id=F("target_link__id"), overridden=overridden
     )
 
 
@@ -128,17 +135,26 @@ def _own_rows(target: Target, filters: dict) -> list[dict]:
     return list(EnvObject.objects.filter(deployment_id=target.pk, **filters).values(*VALUE_COLUMNS))
 
 
+def _link_filter(targets) -> Q:
+    condition = Q(pk__in=[])
+    for each in targets:
+        condition |= Q(deployment_id=each.pk) if _is_deployment(each) else Q(ide_project_id=each.pk)
+    return condition
+
+
+def _overrides(source: Target, target: Target) -> dict[int, tuple[dict, dict]]:
+    """{link id: (plain override, sealed override)} of the two targets' links that override something."""
+    links = Link.objects.filter(_link_filter([source, target])).filter(_HAS_OVERRIDE)
+    return {row[0]: (row[1], row[2]) for row in links.values_list("id", "override_data", "override_secrets")}
+
+
 def _values_needed(source: Target, target: Target, filters: dict) -> list[dict]:
     """The values of the Workspace objects a field-by-field comparison needs: those overridden for either
     target, and those whose key one of the two has as its own object. One query; the objects that reach
     both targets as they are (most, usually) are never read."""
-    targets = [source, target]
-    link_filter = Q()
-    for each in targets:
-        link_filter |= Q(deployment_id=each.pk) if _is_deployment(each) else Q(ide_project_id=each.pk)
-    overridden = Link.objects.filter(link_filter).filter(_HAS_OVERRIDE).values("env_object_id")
+    overridden = Link.objects.filter(_link_filter([source, target])).filter(_HAS_OVERRIDE).values("env_object_id")
     wanted = Q(pk__in=overridden)
-    own_ids = [each.pk for each in targets if _is_deployment(each)]
+    own_ids = [each.pk for each in (source, target) if _is_deployment(each)]
     if own_ids:
         wanted |= Q(key__in=EnvObject.objects.filter(deployment_id__in=own_ids, **filters).values("key"))
     return list(
@@ -148,15 +164,16 @@ def _values_needed(source: Target, target: Target, filters: dict) -> list[dict]:
     )
 
 
-def _side(own: dict | None, visible: dict | None, values: dict[int, dict]) -> EffectiveEntry | None:
+def _side(own: dict | None, visible: dict | None, values: dict[int, dict], overrides: dict) -> EffectiveEntry | None:
     """One target's effective entry for a key, built as the effective environment builds it."""
     if own is not None:
         return effective_entry_from_row(own, base_source=Source.DEPLOYMENT)
     if visible is None:
         return None
+    plain, sealed = overrides.get(visible["link_id"], ({}, {})) if visible["overridden"] else ({}, {})
     return effective_entry_from_row(
-        values[visible["id"]], base_source=Source.WORKSPACE, override_plain=visible["link_data"] or {},
-        override_sealed=visible["link_secrets"] or {}, link_id=visible["link_id"],
+        values[visible["id"]], base_source=Source.WORKSPACE, override_plain=plain, override_sealed=sealed,
+        link_id=visible["link_id"],
     )
 
 
@@ -164,7 +181,7 @@ def compare_targets(*, source: Target, target: Target, kinds: tuple[str, ...] | 
     """Compare the effective environments of `source` ("from") and `target` ("to").
 
     Resolution is the effective environment's (a Deployment's own object wins; otherwise the linked
-    Workspace object with the target's override), but values are read only where they matter: five
+    Workspace object with the target's override), but values are read only where they matter: six
     queries whatever the number of objects.
     """
     if source.workspace_id != target.workspace_id:
@@ -173,6 +190,7 @@ def compare_targets(*, source: Target, target: Target, kinds: tuple[str, ...] | 
     visible = [{(row["kind"], row["key"]): row for row in _visible_rows(each, filters)} for each in (source, target)]
     own = [{(row["kind"], row["key"]): row for row in _own_rows(each, filters)} for each in (source, target)]
     values: dict[int, dict] | None = None
+    overrides: dict = {}
     comparison = Comparison(source=source, target=target)
     refs = visible[0].keys() | visible[1].keys() | own[0].keys() | own[1].keys()
     for ref in sorted(refs, key=lambda ref: (KIND_ORDER[ref[0]], ref[1])):
@@ -186,14 +204,16 @@ def compare_targets(*, source: Target, target: Target, kinds: tuple[str, ...] | 
             continue
         if (
             mine_own is None and theirs_own is None and mine_seen["id"] == theirs_seen["id"]
-            and not (mine_seen["link_data"] or mine_seen["link_secrets"])
-            and not (theirs_seen["link_data"] or theirs_seen["link_secrets"])
+            and not mine_seen["overridden"] and not theirs_seen["overridden"]
         ):
             comparison.same += 1  # one object reaching both as it is
             continue
         if values is None:
             values = {row["id"]: row for row in _values_needed(source, target, filters)}
-        names = differing_fields(_side(mine_own, mine_seen, values), _side(theirs_own, theirs_seen, values))
+            overrides = _overrides(source, target)
+        names = differing_fields(
+            _side(mine_own, mine_seen, values, overrides), _side(theirs_own, theirs_seen, values, overrides)
+        )
         if names:
             comparison.differs.append(KeyDifference(*ref, names))
         else:

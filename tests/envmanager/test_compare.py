@@ -119,8 +119,8 @@ def test_query_count_does_not_grow_with_the_number_of_objects(workspace, dev, pr
             link_services.link_create(env_object=shared, actor=None, deployment=target)
         if n % 2:
             link_services.link_set_override(env_object=shared, actor=None, deployment=prod, fields={"value": "2"})
-    # Two targets' visible Workspace objects, their own objects, and the values a field comparison needs.
-    assert count() == few == 5
+    # Two targets' visible Workspace objects and own objects, the values and overrides a field comparison needs.
+    assert count() == few == 6
 
 
 def _reference(source, target):

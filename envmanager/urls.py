@@ -17,6 +17,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path(W, views.workspace_detail, name="workspace-detail"),
     path(W + "audit/", views.audit_list, name="audit-list"),
+    path(W + "audit/export/", views.audit_export, name="audit-export"),
+    path(W + "compare/", views.compare, name="compare"),
+    path(W + "matrix/", views.matrix, name="matrix-home"),
+    path(W + "matrix/<kind:kind>/", views.matrix, name="matrix"),
     path(W + "members/lockouts/", views.member_lockouts, name="member-lockouts"),
     # The Workspace Environment page
     path(W + "environment/", views.workspace_environment, name="workspace-environment-home"),

@@ -16,7 +16,7 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
     search_fields = ["target_label"]
     fields = [
         "created_at", "actor_name", "actor", "action", "workspace_name", "workspace", "target_type", "target_id",
-        "target_label", "changes_pretty",
+        "target_label", "changes_pretty", "chain", "chain_seq", "prev_hash", "entry_hash",
     ]
     readonly_fields = fields
 

@@ -1,4 +1,4 @@
-from envmanager.models.audit import AuditEntry
+from envmanager.models.audit import AuditChainHead, AuditEntry
 from envmanager.models.env_objects import EnvObject, Link
 from envmanager.models.members import Membership, Role, WorkspaceRoleGroup
 from envmanager.models.migration import MigrationRun
@@ -15,6 +15,7 @@ from envmanager.models.workspace import Deployment, ExecutionMode, IdeProject, W
 __all__ = [
     "ApiToken",
     "ApiTokenReader",
+    "AuditChainHead",
     "AuditEntry",
     "Deployment",
     "DeploymentGroupObjectPermission",

@@ -1,5 +1,9 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+# The chain of entries written without a Workspace (sign-ins of unknown users, system jobs).
+NO_WORKSPACE_CHAIN = 0
 
 
 class AuditEntry(models.Model):
@@ -56,12 +60,42 @@ class AuditEntry(models.Model):
     target_id = models.BigIntegerField(null=True, blank=True)
     target_label = models.CharField(max_length=400)
     changes = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set before saving (not auto_now_add) because the time is part of the entry's hash.
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Tamper evidence (services/audit_chain.py, docs/audit.md): one hash chain per Workspace. `chain` is the
+    # Workspace's id when written (NO_WORKSPACE_CHAIN without one) and outlives the Workspace; `chain_seq`
+    # numbers the entries of a chain from 1; `entry_hash` is SHA-256 over the content and `prev_hash`.
+    chain = models.BigIntegerField(default=NO_WORKSPACE_CHAIN, editable=False)
+    chain_seq = models.PositiveBigIntegerField(null=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    entry_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "audit entries"
         indexes = [models.Index(fields=["workspace", "-created_at"], name="audit_workspace_recent")]
+        constraints = [models.UniqueConstraint(fields=["chain", "chain_seq"], name="audit_one_entry_per_chain_position")]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.target_label}"
+
+    def save(self, *args, **kwargs):
+        # A new entry is appended to its hash chain (which computes its hash); nothing else inserts one.
+        if self._state.adding and self.chain_seq is None:
+            from envmanager.services.audit_chain import append_entries
+
+            append_entries([self])
+            return
+        super().save(*args, **kwargs)
+
+
+class AuditChainHead(models.Model):
+    """The end of one audit chain: locked while an entry is appended, so concurrent writers line up, and
+    holding the last hash and length, so a deleted last entry is noticed too."""
+
+    chain = models.BigIntegerField(primary_key=True)
+    length = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, blank=True)
+
+    def __str__(self):
+        return f"audit chain {self.chain}: {self.length} entries"

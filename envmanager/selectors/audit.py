@@ -1,10 +1,12 @@
-"""The audit page: a Workspace's audit entries, newest first, filtered and paginated."""
+"""The audit page: a Workspace's audit entries, newest first, filtered and paginated, each change in words."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 from django.core.paginator import Page
 
-from envmanager.models import AuditEntry, Workspace
+from envmanager.models import AuditEntry, Deployment, Workspace
+from envmanager.selectors import audit_readable
 from envmanager.selectors.env_objects import clean_query, paginate
 
 AUDIT_PAGE_SIZE = 50
@@ -19,43 +21,39 @@ class AuditPage:
     action: str
     actors: list[str]
     actions: list[tuple[str, str]]  # (stored value, label) of the actions this Workspace's entries have
+    deployment: str = ""
+    since: date | None = None
+    until: date | None = None
+    deployments: list[str] = field(default_factory=list)
+    rows: list = field(default_factory=list)  # audit_readable.ReadableEntry per entry
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.key or self.actor or self.action)
+        return bool(self.key or self.actor or self.action or self.deployment or self.since or self.until)
 
 
-def _looks_like_fernet_token(value: str) -> bool:
-    return value.startswith("gAAAAA") and len(value) > 60
+def workspace_audit_filters(*, key: str = "", actor: str = "", action: str = "", deployment: str = "",
+                            since: str = "", until: str = "") -> dict:
+    """The audit filters from a request's text, cleaned: for the page and its export alike."""
+    return {
+        "key": clean_query(key), "actor": clean_query(actor), "action": clean_query(action),
+        "deployment": clean_query(deployment), "since": audit_readable.parse_day(clean_query(since)),
+        "until": audit_readable.parse_day(clean_query(until)),
+    }
 
 
-def _scrub(value):
-    """Return `value` with anything shaped like a Fernet token replaced: a guard behind `redacted_values`."""
-    if isinstance(value, dict):
-        return {key: _scrub(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_scrub(item) for item in value]
-    if isinstance(value, str) and _looks_like_fernet_token(value):
-        return "[secret]"
-    return value
-
-
-def workspace_audit_page(*, workspace: Workspace, key: str = "", actor: str = "", action: str = "", page=1) -> AuditPage:
-    """Return one page of the Workspace's audit entries, newest first, filtered by object key, actor and action."""
-    key, actor, action = clean_query(key), clean_query(actor), clean_query(action)
+def workspace_audit_page(*, workspace: Workspace, page=1, **filters) -> AuditPage:
+    """Return one page of the Workspace's audit entries, newest first, filtered by object key, actor, action,
+    Deployment and date range (`workspace_audit_filters`), each with its change in words."""
+    filters = workspace_audit_filters(**filters)
     entries = AuditEntry.objects.filter(workspace=workspace)
     actors = list(entries.order_by("actor_name").values_list("actor_name", flat=True).distinct())
-    labels = dict(AuditEntry.Action.choices)
     actions = [
-        (value, labels.get(value, value))
+        (value, audit_readable.action_label(value))
         for value in entries.order_by("action").values_list("action", flat=True).distinct()
     ]
-    if key:
-        entries = entries.filter(target_label__icontains=key)
-    if actor:
-        entries = entries.filter(actor_name=actor)
-    if action:
-        entries = entries.filter(action=action)
+    deployments = list(Deployment.objects.filter(workspace=workspace).order_by("name").values_list("name", flat=True))
+    entries = audit_readable.filter_entries(entries, **filters)
     page_obj = paginate(
         entries.only("id", "actor_name", "action", "target_label", "changes", "created_at").order_by("-created_at", "-id"),
         page,
@@ -63,7 +61,8 @@ def workspace_audit_page(*, workspace: Workspace, key: str = "", actor: str = ""
     )
     rows = list(page_obj.object_list)
     for entry in rows:
-        entry.changes = _scrub(entry.changes)
+        entry.changes = audit_readable.scrub(entry.changes)
     return AuditPage(
-        entries=rows, page=page_obj, key=key, actor=actor, action=action, actors=actors, actions=actions
+        entries=rows, page=page_obj, actors=actors, actions=actions, deployments=deployments,
+        rows=audit_readable.readable(rows), **filters,
     )

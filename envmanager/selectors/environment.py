@@ -79,6 +79,7 @@ class EffectiveEntry:
 
 
 _VALUE_COLUMNS = ("id", "kind", "key", "is_secret", "data", "secrets")
+VALUE_COLUMNS = _VALUE_COLUMNS  # what `effective_entry_from_row` reads (selectors/compare.py)
 
 
 @cache
@@ -104,6 +105,12 @@ def _entry(row: dict, *, base_source: str, override_plain: dict, override_sealed
         kind=row["kind"], key=row["key"], source=Source.OVERRIDE if overridden else base_source,
         object_id=row["id"], is_secret=is_secret_flag, fields=fields, link_id=link_id,
     )
+
+
+def effective_entry_from_row(row: dict, *, base_source: str, override_plain=None, override_sealed=None, link_id=None):
+    """One effective entry from an object's `VALUE_COLUMNS` row and a link's override (for selectors/compare.py)."""
+    return _entry(row, base_source=base_source, override_plain=override_plain or {},
+                  override_sealed=override_sealed or {}, link_id=link_id)
 
 
 def resolve(workspace_rows, deployment_rows=()) -> list[EffectiveEntry]:

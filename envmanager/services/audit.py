@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from envmanager.models import AuditEntry, EnvObject, Link, Workspace
 from envmanager.selectors.env_objects import env_object_identity
+from envmanager.services.audit_chain import append_entries
 from envmanager.services.environment_versions import ACTIONS_WITHOUT_ENVIRONMENT_CHANGE, environment_versions_bump
 
 SECRET_SET = "[secret: set]"
@@ -53,7 +54,7 @@ def audit_record(**entry) -> AuditEntry:
 
 def audit_records_bulk(records: list[AuditEntry]) -> list[AuditEntry]:
     """Record many changes in one INSERT (flows that change many objects); bumps like `audit_record`."""
-    saved = AuditEntry.objects.bulk_create(records)
+    saved = append_entries(records)
     _environment_changed(saved)
     return saved
 

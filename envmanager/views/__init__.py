@@ -1,3 +1,4 @@
+from envmanager.views.compare import compare, matrix
 from envmanager.views.environment import (
     deployment_environment,
     env_object_create,
@@ -19,6 +20,7 @@ from envmanager.views.migration import migration_action, migration_plan, migrati
 from envmanager.views.promotion import env_object_promote_view
 from envmanager.views.tokens import api_token_revoke, api_tokens
 from envmanager.views.workspaces import (
+    audit_export,
     audit_list,
     deployment_detail,
     deployment_list,
@@ -32,7 +34,9 @@ from envmanager.views.workspaces import (
 __all__ = [
     "api_token_revoke",
     "api_tokens",
+    "audit_export",
     "audit_list",
+    "compare",
     "deployment_detail",
     "deployment_environment",
     "deployment_list",
@@ -49,6 +53,7 @@ __all__ = [
     "ide_project_detail",
     "ide_project_environment",
     "ide_project_list",
+    "matrix",
     "member_lockouts",
     "migration_action",
     "migration_plan",

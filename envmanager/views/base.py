@@ -83,7 +83,8 @@ def no_store(response):
 def safe_next(request, default: str) -> str:
     """Return the `next` URL the request names if it points into this site, else `default`."""
     candidate = request.POST.get("next") or request.GET.get("next")
-    if candidate and url_has_allowed_host_and_scheme(
+    # A path on this site only: `redirect()` would take anything else (`{"a"`) for a view name.
+    if candidate and candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
@@ -17,8 +18,9 @@ from envmanager.permissions import (
     workspace_access,
     workspace_for_user,
 )
+from envmanager.selectors import audit_readable
 from envmanager.selectors import workspaces as workspace_selectors
-from envmanager.selectors.audit import workspace_audit_page
+from envmanager.selectors.audit import workspace_audit_filters, workspace_audit_page
 from envmanager.selectors.members import workspace_locked_out_members
 from envmanager.services import workspaces as deployment_services
 from envmanager.services.members import member_sign_in_unlock
@@ -126,17 +128,43 @@ def ide_project_detail(request, workspace_id, ide_project_id):
 @require_GET
 @login_required
 def audit_list(request, workspace_id):
-    """List the Workspace's audit entries, newest first, filtered by object key, actor and action."""
+    """List the Workspace's audit entries, newest first, filtered by object key, actor, action, Deployment
+    and date range; each change in words."""
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.AUDITLOGS_GET)
-    audit_page = workspace_audit_page(
-        workspace=workspace, key=request.GET.get("q", ""), actor=request.GET.get("actor", ""),
-        action=request.GET.get("action", ""), page=request.GET.get("page", 1),
-    )
+    audit_page = workspace_audit_page(workspace=workspace, page=request.GET.get("page", 1), **_audit_filters(request))
     context = {
         "workspace": workspace, "access": workspace_access(request.user, workspace), "audit_page": audit_page,
         "list_url": reverse("envmanager:audit-list", args=[workspace.pk]),
+        "export_url": reverse("envmanager:audit-export", args=[workspace.pk]),
     }
     return render_page(request, "envmanager/audit_list.html", context, fragment="audit-table")
+
+
+def _audit_filters(request) -> dict:
+    return {
+        "key": request.GET.get("q", ""), "actor": request.GET.get("actor", ""), "action": request.GET.get("action", ""),
+        "deployment": request.GET.get("deployment", ""), "since": request.GET.get("since", ""),
+        "until": request.GET.get("until", ""),
+    }
+
+
+@require_GET
+@login_required
+def audit_export(request, workspace_id):
+    """Download the entries the audit page's filters select, oldest first, as JSON lines or CSV."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.AUDITLOGS_GET)
+    output_format = request.GET.get("format", "jsonl")
+    if output_format not in audit_readable.EXPORT_FORMATS:
+        raise Http404("No such export format.")
+    filters = workspace_audit_filters(**_audit_filters(request))
+    entries = audit_readable.filter_entries(audit_readable.export_entries(workspace_id=workspace.pk), **filters)
+    content_type = "application/x-ndjson" if output_format == "jsonl" else "text/csv"
+    response = StreamingHttpResponse(
+        audit_readable.export_lines(entries.iterator(chunk_size=2000), output_format),
+        content_type=f"{content_type}; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="audit-workspace-{workspace.pk}.{output_format}"'
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -104,7 +104,7 @@ def test_operator_creates_links_and_overrides_a_connection(page, operator, works
     screenshot(page, "10-ide-project-environment")
 
     page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Audit log").click()
-    expect(page.get_by_role("cell", name="link.override")).to_have_count(1)  # dev's
+    expect(page.get_by_role("cell", name="Override set", exact=True)).to_have_count(1)  # dev's
     screenshot(page, "11-audit-log")
 
 

@@ -6,7 +6,7 @@ from django.core.management import get_commands, load_command_class
 from envmanager.management.cli import EnvManagerCommand
 
 COMMANDS = sorted(name for name, app in get_commands().items() if app == "envmanager")
-READING = {"env_show", "env_list", "env_export"}  # change no data, so no --dry-run
+READING = {"env_show", "env_list", "env_export", "env_diff", "audit_verify", "audit_export"}  # change no data: no --dry-run
 
 
 def _parser(name):
@@ -36,7 +36,7 @@ def test_commands_that_change_data_offer_dry_run(name):
     assert "--dry-run" in _parser(name).format_help()
 
 
-@pytest.mark.parametrize("name", ["env_show", "env_list"])
+@pytest.mark.parametrize("name", ["env_show", "env_list", "env_diff"])
 def test_reading_commands_offer_json(name):
     assert "--format {text,json}" in _parser(name).format_help()
 

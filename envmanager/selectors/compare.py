@@ -1,0 +1,221 @@
+"""Compare two targets' effective environments (Deployments or IDE projects of one Workspace).
+
+Keys only in one, keys whose values differ (which fields), and how many are equal. Secrets are compared
+by their decrypted value (two tokens of one value differ as text) but no value leaves this module: the
+result names fields only. At most six queries whatever the number of objects.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import BooleanField, Case, F, Q, Value, When
+
+from envmanager.models import Deployment, EnvObject, IdeProject, Link
+from envmanager.selectors.environment import (
+    KIND_ORDER,
+    VALUE_COLUMNS,
+    EffectiveEntry,
+    EffectiveField,
+    Source,
+    deployment_effective_environment,
+    effective_entry_from_row,
+    ide_project_effective_environment,
+    visible_to_target,
+    with_target_link,
+)
+
+Target = Deployment | IdeProject
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRef:
+    kind: str
+    key: str
+
+    def as_dict(self) -> dict:
+        return {"type": self.kind, "key": self.key}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyDifference:
+    kind: str
+    key: str
+    fields: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        return {"type": self.kind, "key": self.key, "fields": list(self.fields)}
+
+
+@dataclass(slots=True)
+class Comparison:
+    source: Target
+    target: Target
+    only_from: list[KeyRef] = field(default_factory=list)
+    only_to: list[KeyRef] = field(default_factory=list)
+    differs: list[KeyDifference] = field(default_factory=list)
+    same: int = 0
+
+    @property
+    def is_identical(self) -> bool:
+        return not (self.only_from or self.only_to or self.differs)
+
+    def as_dict(self) -> dict:
+        """The JSON shape of `env_diff --format json` (the issue's)."""
+        return {
+            "only_from": [ref.as_dict() for ref in self.only_from],
+            "only_to": [ref.as_dict() for ref in self.only_to],
+            "differs": [difference.as_dict() for difference in self.differs],
+            "same": self.same,
+        }
+
+
+def target_effective_environment(target: Target, *, kinds: tuple[str, ...] | None = None) -> list[EffectiveEntry]:
+    if isinstance(target, Deployment):
+        return deployment_effective_environment(deployment=target, kinds=kinds)
+    return ide_project_effective_environment(ide_project=target, kinds=kinds)
+
+
+def _value(effective: EffectiveField | None):
+    """The field's value for comparing; "" and None are both "no value", as everywhere else."""
+    if effective is None:
+        return None
+    value = effective.reveal() if effective.secret else effective.value
+    return None if value in (None, "") else value
+
+
+def _field_differs(left: EffectiveField | None, right: EffectiveField | None) -> bool:
+    # The same ciphertext (a shared Workspace value or override) is the same value: no decryption needed.
+    if left is not None and right is not None and left.secret and right.secret and left.token == right.token:
+        return False
+    return _value(left) != _value(right)
+
+
+def differing_fields(left: EffectiveEntry, right: EffectiveEntry) -> tuple[str, ...]:
+    """Return the names of the fields whose values differ, in the type's field order."""
+    if left.object_id == right.object_id and left.source == right.source != Source.OVERRIDE:
+        return ()  # one object, reaching both as it is: nothing to compare field by field
+    names = list(left.fields)
+    names += [name for name in right.fields if name not in left.fields]
+    changed = [name for name in names if _field_differs(left.fields.get(name), right.fields.get(name))]
+    if left.is_secret != right.is_secret:
+        changed.append("is_secret")
+    return tuple(changed)
+
+
+# A link row that carries an override (the CheckConstraint on Link states "no override" the same way).
+_HAS_OVERRIDE = ~(Q(override_data={}) & Q(override_secrets={}))
+
+
+def _is_deployment(target: Target) -> bool:
+    return isinstance(target, Deployment)
+
+
+def _visible_rows(target: Target, filters: dict):
+    """The Workspace objects `target` receives, without their values: id, type, key and its link's override.
+    The same rule as the effective environment (`visible_to_target`), one query."""
+    condition = Q(links__deployment_id=target.pk) if _is_deployment(target) else Q(links__ide_project_id=target.pk)
+    objects = with_target_link(
+        EnvObject.objects.filter(workspace_id=target.workspace_id, deployment__isnull=True, **filters), condition
+    )
+    # Whether the link overrides anything, decided by the database: decoding every link's (mostly empty)
+    # override JSON would cost more than the rest of the comparison.
+    overridden = Case(
+        When(Q(target_link__override_data={}) & Q(target_link__override_secrets={}), then=Value(False)),
+        When(target_link__id__isnull=True, then=Value(False)),
+        default=Value(True),
+        output_field=BooleanField(),
+    )
+    return objects.filter(visible_to_target(include_linked_to_all=_is_deployment(target))).values(
+        "id", "kind", "key", link_id=F("target_link__id"), overridden=overridden
+    )
+
+
+def _own_rows(target: Target, filters: dict) -> list[dict]:
+    if not _is_deployment(target):
+        return []
+    return list(EnvObject.objects.filter(deployment_id=target.pk, **filters).values(*VALUE_COLUMNS))
+
+
+def _link_filter(targets) -> Q:
+    condition = Q(pk__in=[])
+    for each in targets:
+        condition |= Q(deployment_id=each.pk) if _is_deployment(each) else Q(ide_project_id=each.pk)
+    return condition
+
+
+def _overrides(source: Target, target: Target) -> dict[int, tuple[dict, dict]]:
+    """{link id: (plain override, sealed override)} of the two targets' links that override something."""
+    links = Link.objects.filter(_link_filter([source, target])).filter(_HAS_OVERRIDE)
+    return {row[0]: (row[1], row[2]) for row in links.values_list("id", "override_data", "override_secrets")}
+
+
+def _values_needed(source: Target, target: Target, filters: dict) -> list[dict]:
+    """The values of the Workspace objects a field-by-field comparison needs: those overridden for either
+    target, and those whose key one of the two has as its own object. One query; the objects that reach
+    both targets as they are (most, usually) are never read."""
+    overridden = Link.objects.filter(_link_filter([source, target])).filter(_HAS_OVERRIDE).values("env_object_id")
+    wanted = Q(pk__in=overridden)
+    own_ids = [each.pk for each in (source, target) if _is_deployment(each)]
+    if own_ids:
+        wanted |= Q(key__in=EnvObject.objects.filter(deployment_id__in=own_ids, **filters).values("key"))
+    return list(
+        EnvObject.objects.filter(workspace_id=source.workspace_id, deployment__isnull=True, **filters)
+        .filter(wanted)
+        .values(*VALUE_COLUMNS)
+    )
+
+
+def _side(own: dict | None, visible: dict | None, values: dict[int, dict], overrides: dict) -> EffectiveEntry | None:
+    """One target's effective entry for a key, built as the effective environment builds it."""
+    if own is not None:
+        return effective_entry_from_row(own, base_source=Source.DEPLOYMENT)
+    if visible is None:
+        return None
+    plain, sealed = overrides.get(visible["link_id"], ({}, {})) if visible["overridden"] else ({}, {})
+    return effective_entry_from_row(
+        values[visible["id"]], base_source=Source.WORKSPACE, override_plain=plain, override_sealed=sealed,
+        link_id=visible["link_id"],
+    )
+
+
+def compare_targets(*, source: Target, target: Target, kinds: tuple[str, ...] | None = None) -> Comparison:
+    """Compare the effective environments of `source` ("from") and `target` ("to").
+
+    Resolution is the effective environment's (a Deployment's own object wins; otherwise the linked
+    Workspace object with the target's override), but values are read only where they matter: six
+    queries whatever the number of objects.
+    """
+    if source.workspace_id != target.workspace_id:
+        raise ValueError("Only targets of one Workspace can be compared.")
+    filters = {"kind__in": list(kinds)} if kinds else {}
+    visible = [{(row["kind"], row["key"]): row for row in _visible_rows(each, filters)} for each in (source, target)]
+    own = [{(row["kind"], row["key"]): row for row in _own_rows(each, filters)} for each in (source, target)]
+    values: dict[int, dict] | None = None
+    overrides: dict = {}
+    comparison = Comparison(source=source, target=target)
+    refs = visible[0].keys() | visible[1].keys() | own[0].keys() | own[1].keys()
+    for ref in sorted(refs, key=lambda ref: (KIND_ORDER[ref[0]], ref[1])):
+        mine_own, theirs_own = own[0].get(ref), own[1].get(ref)
+        mine_seen, theirs_seen = visible[0].get(ref), visible[1].get(ref)
+        if mine_own is None and mine_seen is None:
+            comparison.only_to.append(KeyRef(*ref))
+            continue
+        if theirs_own is None and theirs_seen is None:
+            comparison.only_from.append(KeyRef(*ref))
+            continue
+        if (
+            mine_own is None and theirs_own is None and mine_seen["id"] == theirs_seen["id"]
+            and not mine_seen["overridden"] and not theirs_seen["overridden"]
+        ):
+            comparison.same += 1  # one object reaching both as it is
+            continue
+        if values is None:
+            values = {row["id"]: row for row in _values_needed(source, target, filters)}
+            overrides = _overrides(source, target)
+        names = differing_fields(
+            _side(mine_own, mine_seen, values, overrides), _side(theirs_own, theirs_seen, values, overrides)
+        )
+        if names:
+            comparison.differs.append(KeyDifference(*ref, names))
+        else:
+            comparison.same += 1
+    return comparison

@@ -6,8 +6,14 @@ is what goes. Workspace objects always stay; only their links to the target (wit
 
 from dataclasses import dataclass, field
 
-
-from envmanager.models import ApiToken, Deployment, EnvObject, IdeProject, Link, MigrationRun
+from envmanager.models import (
+    ApiToken,
+    Deployment,
+    EnvObject,
+    IdeProject,
+    Link,
+    MigrationRun,
+)
 
 
 @dataclass(frozen=True, slots=True)

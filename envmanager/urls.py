@@ -1,8 +1,8 @@
 from django.urls import path, register_converter
 
 from envmanager import views
-from envmanager.views import target_deletion
 from envmanager.urls_delivery import urlpatterns as delivery_urlpatterns
+from envmanager.views import target_deletion
 from envmanager.views.base import KindConverter
 
 app_name = "envmanager"

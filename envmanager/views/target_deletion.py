@@ -10,9 +10,16 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import permissions
-from accounts.permissions import deployment_for_user, workspace_access, workspace_for_user
+from accounts.permissions import (
+    deployment_for_user,
+    workspace_access,
+    workspace_for_user,
+)
 from envmanager.models import IdeProject
-from envmanager.selectors.target_deletion import deployment_deletion_plan, ide_project_deletion_plan
+from envmanager.selectors.target_deletion import (
+    deployment_deletion_plan,
+    ide_project_deletion_plan,
+)
 from envmanager.services import target_deletion
 from envmanager.views.base import render_page, wants_fragment
 

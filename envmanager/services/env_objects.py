@@ -15,7 +15,7 @@ from envmanager.kinds import (
     unused_fields,
     validate_key,
 )
-from envmanager.models import Deployment, EnvObject, Link, Workspace
+from envmanager.models import Deployment, EnvObject, IdeProject, Link, Workspace
 from envmanager.selectors.env_objects import scope_label
 from envmanager.services.audit import (
     audit_record,
@@ -99,6 +99,7 @@ def env_object_create(
     drop_unused_fields(kind, plain, sealed)
     check_complete(kind, plain, sealed)
 
+    target_lock(deployment)
     scope = EnvObject.objects.filter(workspace=workspace, kind=kind, key=key)
     scope = scope.filter(deployment=deployment) if deployment else scope.filter(deployment__isnull=True)
     if scope.exists():
@@ -118,6 +119,17 @@ def env_object_create(
         target_id=env_object.pk, target_label=env_object_label(env_object), after=env_object_snapshot(env_object),
     )
     return env_object
+
+
+def target_lock(deployment: Deployment | None = None, ide_project: IdeProject | None = None) -> None:
+    """Lock the Deployment (or IDE project) row a new row will point at, as its delete does first: a write
+    racing the delete then waits for it and fails with this clear error, or commits first and goes with it."""
+    target = deployment or ide_project
+    if target is None:
+        return
+    if not type(target).objects.select_for_update().filter(pk=target.pk).exists():
+        noun = "Deployment" if isinstance(target, Deployment) else IdeProject._meta.verbose_name
+        raise ValidationError(f"{noun} '{target.name}' was deleted; nothing was saved.")
 
 
 def env_object_lock(env_object: EnvObject) -> EnvObject:

@@ -6,8 +6,18 @@ from django.views.decorators.debug import sensitive_variables
 
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject, IdeProject, Link
-from envmanager.services.audit import audit_record, changed_secret_names, env_object_label, link_snapshot
-from envmanager.services.env_objects import apply_field_values, check_complete, env_object_lock
+from envmanager.services.audit import (
+    audit_record,
+    changed_secret_names,
+    env_object_label,
+    link_snapshot,
+)
+from envmanager.services.env_objects import (
+    apply_field_values,
+    check_complete,
+    env_object_lock,
+    target_lock,
+)
 
 
 def _target_label(deployment: Deployment | None, ide_project: IdeProject | None) -> str:
@@ -48,6 +58,7 @@ def link_create(
 ) -> Link:
     """Make a Workspace object available to one Deployment or IDE project (no-op if it already is)."""
     env_object = env_object_lock(env_object)
+    target_lock(deployment, ide_project)
     _check_target(env_object, deployment, ide_project)
     link = _link_row(env_object, deployment, ide_project)
     target = _target_label(deployment, ide_project)

@@ -155,6 +155,9 @@ AXES_VERBOSE = False
 # The read API: failed token attempts per address within the window, then 429 until it ends.
 ENVMANAGER_API_FAILURE_LIMIT = int(os.environ.get("ENVMANAGER_API_FAILURE_LIMIT", "20"))
 ENVMANAGER_API_FAILURE_WINDOW_SECONDS = int(os.environ.get("ENVMANAGER_API_FAILURE_WINDOW_SECONDS", "300"))
+# Migrate from Airflow: how long the delete phase waits at most for the Deployment's snapshot readers
+# to fetch the copies (longer than the secrets backend's 5 s refresh).
+ENVMANAGER_MIGRATION_READER_GRACE_SECONDS = float(os.environ.get("ENVMANAGER_MIGRATION_READER_GRACE_SECONDS", "15"))
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"

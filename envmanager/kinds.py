@@ -37,7 +37,9 @@ class Kind(models.TextChoices):
     METRICS = "metrics", "Metrics export"
 
 
-AUTH_TYPES = ("none", "basic", "bearer")
+AUTH_TYPES = ("none", "basic", "bearer", "sigv4")
+# SigV4 (AWS, e.g. Amazon Managed Service for Prometheus): the collector's sigv4auth extension signs with
+# the credentials of where it runs, optionally after assuming a role (STS in the given region).
 EXPORTER_TYPES = ("prometheus_remote_write", "otlp_http", "otlp_grpc", "datadog", "statsd")
 
 # Common Airflow connection types offered in forms; any other type is accepted as free text.
@@ -224,6 +226,9 @@ KIND_SPECS: dict[Kind, KindSpec] = {
             FieldSpec("headers", "Extra HTTP headers", type="json_object", secret=True,
                       key_value_labels=("Header", "Value")),
             FieldSpec("labels", "Labels", type="json_object", key_value_labels=("Label", "Value")),
+            FieldSpec("sigv4_region", "AWS region (SigV4)", used_when=UsedWhen("auth_type", ("sigv4",))),
+            FieldSpec("sigv4_role_arn", "Assume-role ARN (SigV4)", used_when=UsedWhen("auth_type", ("sigv4",))),
+            FieldSpec("sigv4_sts_region", "STS region (SigV4)", used_when=UsedWhen("auth_type", ("sigv4",))),
         ),
         slug="metrics-exports", menu_label="Metrics Exports", noun="metrics export", key_label="Name",
         aliases=("metric", "metrics_export"), summary_fields=("exporter_type", "endpoint", "auth_type"),
@@ -354,12 +359,23 @@ def check_required(kind: Kind, values: dict) -> None:
 
 
 def check_consistency(kind: Kind, values: dict) -> None:
-    """Raise for combinations of fields that make no sense together (`FieldSpec.used_when`)."""
+    """Raise for combinations of fields that make no sense together (`FieldSpec.used_when`, SigV4's role)."""
     spec = KIND_SPECS[kind]
     values = spec.with_defaults(values)
     errors = {f.name: error for f in spec.fields if (error := f.missing_error(values))}
+    if kind == Kind.METRICS and values.get("auth_type") == "sigv4":
+        errors.update(_sigv4_errors(values))
     if errors:
         raise ValidationError(errors)
+
+
+def _sigv4_errors(values: dict) -> dict:
+    role_arn = values.get("sigv4_role_arn") or ""
+    if role_arn and not role_arn.startswith("arn:"):
+        return {"sigv4_role_arn": "An IAM role ARN starts with 'arn:' (arn:aws:iam::<account>:role/<name>)."}
+    if values.get("sigv4_sts_region") and not role_arn:
+        return {"sigv4_sts_region": "The STS region is used to assume a role: give the role ARN too."}
+    return {}
 
 
 def unused_fields(kind: Kind, values: dict) -> set[str]:

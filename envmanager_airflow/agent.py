@@ -277,7 +277,7 @@ def _client(args) -> ApiClient:
         raise AgentError("--token-file is required (a file holding the Deployment's API token)")
     try:
         return ApiClient(args.url, TokenSource(token_file=args.token_file), timeout=args.timeout,
-                         ca_bundle=args.ca_bundle)
+                         ca_bundle=args.ca_bundle, reader_role="agent")
     except ValueError as exc:
         raise AgentError(str(exc)) from None
 

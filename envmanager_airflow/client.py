@@ -13,6 +13,9 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
+import secrets
+import socket
 import ssl
 import threading
 import urllib.parse
@@ -20,6 +23,9 @@ import urllib.request
 
 API_PREFIX = "/api/v1"
 USER_AGENT = "envmanager-airflow/2"
+# Names this process on every environment request, so envmanager knows which snapshot each reader
+# holds (Migrate from Airflow waits for them before deleting a metastore row).
+READER_HEADER = "X-Envmanager-Reader"
 
 
 class Unavailable(Exception):
@@ -83,8 +89,11 @@ def api_base(url: str) -> str:
 class ApiClient:
     """GET requests to the read API over one kept-alive connection; thread-safe."""
 
-    def __init__(self, url: str, tokens: TokenSource, *, timeout: float = 3, ca_bundle: str | None = None):
+    def __init__(self, url: str, tokens: TokenSource, *, timeout: float = 3, ca_bundle: str | None = None,
+                 reader_role: str = ""):
         self.api_url = api_base(url)
+        # "agent": this process writes files other processes read (see `reader_id`).
+        self.reader_role = reader_role
         parts = urllib.parse.urlsplit(self.api_url)
         self._https = parts.scheme == "https"
         self._host = parts.hostname or ""
@@ -105,7 +114,7 @@ class ApiClient:
     def set_url(self, url: str) -> None:
         """Point the client at another address (tests move it to a closed port)."""
         self.close()
-        self.__init__(url, self._tokens, timeout=self.timeout, ca_bundle=self.ca_bundle)
+        self.__init__(url, self._tokens, timeout=self.timeout, ca_bundle=self.ca_bundle, reader_role=self.reader_role)
 
     def get(self, path: str, *, etag: str | None = None) -> ApiResponse:
         """GET `path` (below /api/v1, already quoted); return 200/304/404 answers, raise Unavailable otherwise."""
@@ -116,6 +125,8 @@ class ApiClient:
         }
         if etag:
             headers["If-None-Match"] = etag
+        if path.startswith("/environment"):
+            headers[READER_HEADER] = reader_id(self.reader_role)
         with self._lock:
             response = self._send(self._path + path, headers)
         if response.status in (200, 304, 404):
@@ -178,6 +189,21 @@ class ApiClient:
                 self._connection.close()
             finally:
                 self._connection = None
+
+
+_reader = {"pid": None, "id": ""}
+
+
+def reader_id(role: str = "") -> str:
+    """Return this process's reader id, `[<role>@]<host>:<pid>:<random>`; a forked child gets its own.
+
+    The agent's role is "agent": envmanager then knows the snapshot reaches task processes through a
+    file they re-read every `refresh_seconds`, and lets that time pass too before deleting.
+    """
+    if _reader["pid"] != os.getpid():
+        host = re.sub(r"[^!-~]", "_", socket.gethostname() or "host")[:120].replace(":", "_").replace("@", "_")
+        _reader["pid"], _reader["id"] = os.getpid(), f"{host}:{os.getpid()}:{secrets.token_hex(6)}"
+    return f"{role}@{_reader['id']}" if role else _reader["id"]
 
 
 def _proxy_for(scheme: str, host: str) -> tuple[str, int] | None:

@@ -7,14 +7,16 @@ Configure it in `airflow.cfg` (or the matching `AIRFLOW__SECRETS__*` environment
     backend_kwargs = {"url": "https://envmanager.example.com", "token_file": "/run/secrets/envmanager-token"}
 
 Two modes:
-- `lookup` (default): one request per key (kept-alive connection), answers cached for
-  `cache_ttl_seconds`; for environments too large to hold in every process.
-- `snapshot`: the process holds the target's whole effective environment, loaded from
+- `snapshot` (default): the process holds the target's whole effective environment, loaded from
   `GET /api/v1/environment` and revalidated with `If-None-Match` at most every `refresh_seconds`
   (a 304 has no body). Every lookup, found or not, is answered from memory, so a key that lives in
   Airflow's metastore costs nothing extra. With `snapshot_file` (written by the agent,
   `python -m envmanager_airflow.agent sync`) the snapshot is read from disk instead of the API, so
-  every task process on the host starts warm and makes no request at all.
+  every task process on the host starts warm and makes no request at all. Each environment request
+  names the process (`X-Envmanager-Reader`), so Migrate from Airflow deletes a metastore row only
+  once this process holds the copy (or after its grace period).
+- `lookup`: one request per key (kept-alive connection), answers cached for `cache_ttl_seconds`; for
+  environments too large to hold in every process.
 
 Behaviour Airflow relies on:
 - An unknown key returns None, so Airflow goes on to environment variables and its metastore.
@@ -61,6 +63,8 @@ __all__ = ["EnvmanagerSecretsBackend"]
 log = logging.getLogger(__name__)
 
 MODES = ("snapshot", "lookup")
+# A backend answers connections and variables only: it asks for those (the agent takes every type).
+SNAPSHOT_PATH = "/environment?kinds=connections,variables"
 _COLLECTIONS = {"connection": "connections", "variable": "variables"}
 
 
@@ -70,7 +74,7 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
     :param url: envmanager's base URL, e.g. ``https://envmanager.example.com`` (``/api/v1`` is added).
     :param token: the target's API token. Prefer ``token_file``: kwargs can end up in config dumps.
     :param token_file: a file holding the token; re-read when it changes, so a token can be rotated.
-    :param mode: ``lookup`` (default) or ``snapshot`` (see the module documentation).
+    :param mode: ``snapshot`` (default) or ``lookup`` (see the module documentation).
     :param refresh_seconds: snapshot mode: how often the snapshot is revalidated (or the file re-checked).
     :param snapshot_file: snapshot mode: the agent's ``environment.json``; read instead of the API
         (``url`` and a token are then optional: given too, the API is used while the file is unusable).
@@ -91,7 +95,7 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
         url: str | None = None,
         token: str | None = None,
         token_file: str | None = None,
-        mode: str = "lookup",
+        mode: str = "snapshot",
         refresh_seconds: float = 5,
         snapshot_file: str | None = None,
         cache_ttl_seconds: float = 5,
@@ -212,7 +216,7 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
 
     def _refresh_from_api(self, now: float) -> None:
         etag = self._snapshot.etag if self._snapshot is not None else None
-        response = self.client.get("/environment", etag=etag)
+        response = self.client.get(SNAPSHOT_PATH, etag=etag)
         if response.status == 304 and self._snapshot is not None:
             pass
         elif response.status == 200:

@@ -10,6 +10,7 @@ from accounts.signin import api_client_throttled, api_failure_record
 from envmanager.api.responses import api_error, api_unauthorized
 from envmanager.crypto import SecretDecryptionError
 from envmanager.services import tokens as token_services
+from envmanager.services.readers import READER_HEADER, InvalidReader, reader_from_header
 
 
 @sensitive_variables("header", "plain")
@@ -42,11 +43,17 @@ def api_view(view):
         plain = bearer_token(request)
         if plain is None:
             return api_unauthorized("Missing API token: send the header 'Authorization: Bearer <token>'.")
-        api_token = token_services.api_token_authenticate(plain=plain)
+        try:
+            reader, bad_reader = reader_from_header(request.headers.get(READER_HEADER)), None
+        except InvalidReader as exc:
+            reader, bad_reader = "", exc
+        api_token = token_services.api_token_authenticate(plain=plain, reader=reader)
         if api_token is None:
             api_failure_record(request)
             return api_unauthorized("The API token is not valid or has been revoked.")
-        request.api_token = api_token
+        if bad_reader is not None:
+            return api_error(str(bad_reader), status=400, extra={"header": READER_HEADER})
+        request.api_token, request.api_reader = api_token, reader
         try:
             return view(request, *args, **kwargs)
         except SecretDecryptionError:

@@ -8,8 +8,11 @@ from functools import lru_cache
 
 from envmanager.kinds import KIND_SPECS, Kind
 from envmanager.selectors.environment import Source
+from envmanager.selectors.revalidation import KIND_PARAMETER_NAMES
+from envmanager.services.readers import READER_HEADER, READER_SHAPE
 
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"
+_KINDS = "|".join(KIND_PARAMETER_NAMES)
 
 _FIELD_VALUE_TYPES = {
     "str": {"type": ["string", "null"]},
@@ -132,11 +135,20 @@ def openapi_document() -> dict:
     }
     schemas["Environment"] = {
         "type": "object",
-        "required": ["target", "entries"],
+        "required": ["target", "entries", "airflow_metrics_settings"],
         "additionalProperties": False,
         "properties": {
             "target": _ref("Target"),
             "entries": {"type": "array", "items": _ref("Entry"), "description": "Ordered by type, then key."},
+            "airflow_metrics_settings": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": (
+                    "When the returned entries include metrics exports: the environment variables "
+                    "(AIRFLOW__METRICS__OTEL_*) that point Airflow at the OpenTelemetry Collector the "
+                    "otel-collector export configures, on its default address; otherwise empty."
+                ),
+            },
         },
     }
     schemas["Error"] = {
@@ -170,7 +182,24 @@ def openapi_document() -> dict:
                             "name": "If-None-Match", "in": "header", "required": False,
                             "schema": {"type": "string"},
                             "description": "The ETag of a previous response; 304 when nothing changed.",
-                        }
+                        },
+                        {
+                            "name": "kinds", "in": "query", "required": False,
+                            "schema": {"type": "string", "pattern": f"^({_KINDS})(,({_KINDS}))*$"},
+                            "description": (
+                                "A comma-separated subset of connections, variables, env, metrics; every "
+                                "type when absent. The ETag differs per subset."
+                            ),
+                        },
+                        {
+                            "name": READER_HEADER, "in": "header", "required": False,
+                            "schema": {"type": "string", "pattern": f"^{READER_SHAPE.pattern}$", "maxLength": 200},
+                            "description": (
+                                "Names the reading process (<host>:<pid>:<random>). envmanager records the "
+                                "version each reader holds, so Migrate from Airflow deletes a source row only "
+                                "once every recent reader fetched the copy."
+                            ),
+                        },
                     ],
                     "responses": {
                         "200": {
@@ -182,6 +211,7 @@ def openapi_document() -> dict:
                             "description": "Unchanged since the ETag given in If-None-Match.",
                             "headers": {"ETag": {"schema": {"type": "string"}}},
                         },
+                        "400": _error_response(f"Unknown type in 'kinds', or a malformed {READER_HEADER} header."),
                         "401": _UNAUTHORIZED,
                     },
                 }
@@ -190,6 +220,8 @@ def openapi_document() -> dict:
                 Kind.CONNECTION, "conn_id", "One Airflow connection by connection id."
             ),
             "/variables/{key}": _lookup_path(Kind.VARIABLE, "key", "One Airflow variable by key."),
+            "/env/{name}": _lookup_path(Kind.ENV, "name", "One environment variable by name."),
+            "/metrics/{key}": _lookup_path(Kind.METRICS, "key", "One metrics export by name."),
             "/openapi.json": {
                 "get": {
                     "operationId": "get_openapi",

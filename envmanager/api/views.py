@@ -10,7 +10,13 @@ from envmanager.kinds import Kind
 from envmanager.models import ApiToken
 from envmanager.selectors.environment import entry_as_dict
 from envmanager.selectors.environment import target_effective_entry
-from envmanager.selectors.exports import environment_etag, target_effective_environment, target_label
+from envmanager.selectors.exports import (
+    target_airflow_metrics_settings,
+    target_effective_environment,
+    target_label,
+)
+from envmanager.selectors.revalidation import UnknownKinds, environment_etag, requested_kinds
+from envmanager.services.readers import reader_seen
 
 
 def _target(api_token: ApiToken) -> dict:
@@ -28,15 +34,28 @@ def _target_dict(api_token: ApiToken) -> dict:
 
 @api_view
 def environment(request):
-    """The whole effective environment of the token's Deployment (or IDE project), with sources."""
+    """The effective environment of the token's Deployment (or IDE project), with sources.
+
+    A revalidation that answers 304 costs the authentication query alone (the ETag is made of the
+    version that query read); only a 200 resolves the environment.
+    """
     api_token = request.api_token
-    entries = target_effective_environment(**_target(api_token))
-    etag = environment_etag(entries)
+    try:
+        kinds = requested_kinds(request.GET.get("kinds"))
+    except UnknownKinds as exc:
+        return api_error(str(exc), status=400, extra={"parameter": "kinds", "unknown": exc.unknown})
+    etag = environment_etag(api_token, kinds=kinds)
+    reader_seen(api_token=api_token, reader=request.api_reader, version=api_token.workspace.environment_version)
     # If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" matches "x".
     wanted = {tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))}
     if etag in wanted or "*" in wanted:
         return api_not_modified(etag)
-    body = {"target": _target_dict(api_token), "entries": [entry_as_dict(entry, reveal=True) for entry in entries]}
+    entries = target_effective_environment(**_target(api_token), kinds=None if kinds == tuple(Kind) else kinds)
+    body = {
+        "target": _target_dict(api_token),
+        "entries": [entry_as_dict(entry, reveal=True) for entry in entries],
+        "airflow_metrics_settings": target_airflow_metrics_settings(entries),
+    }
     response = api_json(body)
     response["ETag"] = etag
     return response
@@ -67,6 +86,18 @@ def connection_detail(request, conn_id: str):
 def variable_detail(request, key: str):
     """One effective Airflow variable by key."""
     return _one(request, Kind.VARIABLE, key)
+
+
+@api_view
+def env_detail(request, name: str):
+    """One effective environment variable by name."""
+    return _one(request, Kind.ENV, name)
+
+
+@api_view
+def metrics_detail(request, key: str):
+    """One effective metrics export by name."""
+    return _one(request, Kind.METRICS, key)
 
 
 @csrf_exempt

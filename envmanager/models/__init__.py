@@ -7,11 +7,13 @@ from envmanager.models.permissions import (
     WorkspaceGroupObjectPermission,
     WorkspaceUserObjectPermission,
 )
+from envmanager.models.readers import ApiTokenReader
 from envmanager.models.tokens import ApiToken
 from envmanager.models.workspace import Deployment, ExecutionMode, IdeProject, Workspace
 
 __all__ = [
     "ApiToken",
+    "ApiTokenReader",
     "AuditEntry",
     "Deployment",
     "DeploymentGroupObjectPermission",

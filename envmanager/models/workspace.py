@@ -10,6 +10,9 @@ class Workspace(models.Model):
     name = models.CharField(max_length=NAME_MAX_LENGTH, unique=True)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped in the transaction of every change that can alter what one of its targets receives
+    # (services/environment_versions.py), so the read API answers a revalidation without resolving.
+    environment_version = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -7,7 +7,6 @@ variables (`AIRFLOW_CONN_<ID>`, `AIRFLOW_VAR_<KEY>`).
 """
 
 import base64
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -19,17 +18,18 @@ from envmanager.models import Deployment, IdeProject
 from envmanager.selectors.environment import (
     EffectiveEntry,
     deployment_effective_environment,
-    entry_as_dict,
     ide_project_effective_environment,
 )
 from envmanager_airflow.formats import (
     CONN_ENV_PREFIX,
     VAR_ENV_PREFIX,
+    airflow_metrics_settings,
     connection_fields,
     connection_json,
     dotenv_expands,
     dotenv_quote,
 )
+from envmanager_airflow.otel import collector_config
 
 
 class ExportFormat:
@@ -37,14 +37,20 @@ class ExportFormat:
     VARIABLES = "variables"
     DOTENV = "dotenv"
     K8S_SECRET = "k8s-secret"
+    OTEL_COLLECTOR = "otel-collector"
 
 
-EXPORT_FORMATS = (ExportFormat.CONNECTIONS, ExportFormat.VARIABLES, ExportFormat.DOTENV, ExportFormat.K8S_SECRET)
+EXPORT_FORMATS = (
+    ExportFormat.CONNECTIONS, ExportFormat.VARIABLES, ExportFormat.DOTENV, ExportFormat.K8S_SECRET,
+    ExportFormat.OTEL_COLLECTOR,
+)
+# The env outputs read the metrics exports too: a target with any gets Airflow's [metrics] settings.
 _FORMAT_KINDS = {
     ExportFormat.CONNECTIONS: (Kind.CONNECTION,),
     ExportFormat.VARIABLES: (Kind.VARIABLE,),
-    ExportFormat.DOTENV: (Kind.CONNECTION, Kind.VARIABLE, Kind.ENV),
-    ExportFormat.K8S_SECRET: (Kind.CONNECTION, Kind.VARIABLE, Kind.ENV),
+    ExportFormat.DOTENV: (Kind.CONNECTION, Kind.VARIABLE, Kind.ENV, Kind.METRICS),
+    ExportFormat.K8S_SECRET: (Kind.CONNECTION, Kind.VARIABLE, Kind.ENV, Kind.METRICS),
+    ExportFormat.OTEL_COLLECTOR: (Kind.METRICS,),
 }
 AIRFLOW_VERSIONS = (2, 3)
 
@@ -93,20 +99,15 @@ def target_effective_environment(
     return ide_project_effective_environment(ide_project=ide_project, kinds=kinds, key=key)
 
 
-def environment_etag(entries: list[EffectiveEntry]) -> str:
-    """Return a strong ETag (quoted) for a list of entries, computed without decrypting anything.
+def target_airflow_metrics_settings(entries: list[EffectiveEntry]) -> dict:
+    """Return the Airflow `[metrics]` settings that point Airflow at the target's collector, or {}.
 
-    It hashes every plain value and every secret's ciphertext: any change of value, source, key
-    or set of objects changes it. (Re-encrypting a secret under a rotated key changes it too; a
-    client then downloads an unchanged body once, which is harmless.)
+    Only a target with metrics exports gets them: its collector (`otel-collector` export, the agent's
+    `otel-collector.yaml`) listens on the default OTLP/HTTP address these settings name.
     """
-    digest = hashlib.sha256()
-    for entry in entries:
-        redacted = entry_as_dict(entry, reveal=False)
-        tokens = {name: effective.token for name, effective in entry.fields.items() if effective.secret}
-        digest.update(json.dumps([redacted, tokens], sort_keys=True, separators=(",", ":")).encode())
-        digest.update(b"\n")
-    return f'"{digest.hexdigest()[:40]}"'
+    if not any(entry.kind == Kind.METRICS for entry in entries):
+        return {}
+    return airflow_metrics_settings()
 
 
 # content, number of objects written, objects left out (with reasons), notes
@@ -172,7 +173,7 @@ def environment_variables(
         elif entry.kind == Kind.VARIABLE:
             name, value = VAR_ENV_PREFIX + entry.key.upper(), values.get("value") or ""
         else:
-            continue  # metrics exports are not environment variables
+            continue  # a metrics export is not a variable; its settings are added below
         if not is_env_name(name):
             skipped.append(
                 f"{Kind(entry.kind).label} '{entry.key}': '{name}' is not a valid environment variable name "
@@ -180,6 +181,8 @@ def environment_variables(
             )
             continue
         candidates.append(EnvironmentVariable(name, str(value), entry.kind, entry.key))
+    for name, value in target_airflow_metrics_settings(entries).items():
+        candidates.append(EnvironmentVariable(name, value, Kind.METRICS, name))
     by_name: dict[str, list[EnvironmentVariable]] = {}
     for variable in candidates:
         by_name.setdefault(variable.name, []).append(variable)
@@ -190,8 +193,17 @@ def environment_variables(
     return [v for v in candidates if len(by_name[v.name]) == 1], tuple(skipped)
 
 
-# A section per type, titled with the type's plural label ("Airflow connections").
-_DOTENV_TITLES = {kind: f"{kind.label}s" for kind in _FORMAT_KINDS[ExportFormat.DOTENV]}
+def _object_count(variables: list[EnvironmentVariable]) -> int:
+    # Airflow's [metrics] settings are not objects of the target.
+    return sum(1 for variable in variables if variable.kind != Kind.METRICS)
+
+
+# A section per type, titled with the type's plural label ("Airflow connections"); metrics exports
+# reach a .env only as the Airflow settings that point Airflow at the collector.
+_DOTENV_TITLES = {
+    **{kind: f"{kind.label}s" for kind in _FORMAT_KINDS[ExportFormat.DOTENV]},
+    Kind.METRICS: "Airflow [metrics] settings: send metrics to the OpenTelemetry Collector (otel-collector export)",
+}
 
 
 def _dotenv(entries: list[EffectiveEntry], options: ExportOptions) -> Rendered:
@@ -216,7 +228,7 @@ def _dotenv(entries: list[EffectiveEntry], options: ExportOptions) -> Rendered:
         lines += ["", "# Notes:", *(f"#   {note}" for note in notes)]
     if skipped:
         lines += ["", "# Left out:", *(f"#   {reason}" for reason in skipped)]
-    return "\n".join(lines) + "\n", len(variables), skipped, tuple(notes)
+    return "\n".join(lines) + "\n", _object_count(variables), skipped, tuple(notes)
 
 
 def kubernetes_name(name: str, *, fallback: str, suffix: str = "") -> str:
@@ -252,7 +264,13 @@ def _k8s_secret(entries: list[EffectiveEntry], options: ExportOptions, *, name: 
     ]
     if skipped:
         lines += ["# Left out:", *(f"#   {reason}" for reason in skipped)]
-    return "\n".join(lines) + "\n", len(variables), skipped, ()
+    return "\n".join(lines) + "\n", _object_count(variables), skipped, ()
+
+
+def _otel_collector(entries: list[EffectiveEntry]) -> Rendered:
+    # The agent's otel-collector.yaml, from the same renderer (envmanager_airflow.otel).
+    collector = collector_config([(entry.key, entry.reveal()) for entry in entries])
+    return collector.to_yaml(), collector.exporter_count, tuple(collector.skipped), ()
 
 
 def _slug(name: str) -> str:
@@ -287,6 +305,8 @@ def environment_export(
         rendered, filename, content_type = _variables_json(entries, options), f"{slug}-variables{suffix}.json", "application/json"
     elif export_format == ExportFormat.DOTENV:
         rendered, filename, content_type = _dotenv(entries, options), f"{slug}.env", "text/plain; charset=utf-8"
+    elif export_format == ExportFormat.OTEL_COLLECTOR:
+        rendered, filename, content_type = _otel_collector(entries), f"{slug}-otel-collector.yaml", "application/yaml"
     else:
         fallback = f"{'deployment' if deployment else 'ide-project'}-{target.pk}"
         name = kubernetes_name(target.name, fallback=fallback, suffix="-env")

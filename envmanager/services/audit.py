@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from envmanager.models import AuditEntry, EnvObject, Link, Workspace
 from envmanager.selectors.env_objects import env_object_identity
+from envmanager.services.environment_versions import ACTIONS_WITHOUT_ENVIRONMENT_CHANGE, environment_versions_bump
 
 SECRET_SET = "[secret: set]"
 
@@ -43,10 +44,26 @@ def audit_entry(
 
 
 def audit_record(**entry) -> AuditEntry:
-    """Record one change; takes the arguments of `audit_entry`."""
+    """Record one change; takes the arguments of `audit_entry`. Bumps the Workspace's environment version."""
     record = audit_entry(**entry)
     record.save()
+    _environment_changed([record])
     return record
+
+
+def audit_records_bulk(records: list[AuditEntry]) -> list[AuditEntry]:
+    """Record many changes in one INSERT (flows that change many objects); bumps like `audit_record`."""
+    saved = AuditEntry.objects.bulk_create(records)
+    _environment_changed(saved)
+    return saved
+
+
+def _environment_changed(records: list[AuditEntry]) -> None:
+    # Every write goes through the two writers above, inside its transaction: the one place that
+    # moves the version the read API's ETags are made of.
+    environment_versions_bump(
+        record.workspace_id for record in records if record.action not in ACTIONS_WITHOUT_ENVIRONMENT_CHANGE
+    )
 
 
 def redacted_values(plain: dict, secret_tokens: dict) -> dict:

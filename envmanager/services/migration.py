@@ -11,14 +11,20 @@ Nothing is lost and nothing doubles, whatever happens in between:
   migrating the same Deployment at once; the run holds the Deployment's migration lock, which belongs to
   its live process (a PostgreSQL session advisory lock, or an OS file lock on SQLite), so a run whose
   process died is taken over at once by the next;
+- source rows are deleted only once every snapshot reader of the Deployment seen recently (a secrets
+  backend in snapshot mode, an agent: `services/readers.py`) has fetched an environment holding the
+  copies, or the grace period `ENVMANAGER_MIGRATION_READER_GRACE_SECONDS` has passed; a process that died
+  while waiting leaves rows in both places, and the re-run finds the copies and goes on to delete;
 - one Deployment per metadata database (`Deployment.metadata_db_identity` is unique), so no two
   Deployments' runs can ever delete from the same database.
 """
 
 import fcntl
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -35,7 +41,7 @@ from envmanager.airflow_db.confinement import ALREADY_CLAIMED
 from envmanager.airflow_db.database import MetadataDatabaseError
 from envmanager.airflow_db.objects import read_airflow_objects
 from envmanager.kinds import Kind
-from envmanager.models import AuditEntry, Deployment, EnvObject, Link, MigrationRun
+from envmanager.models import Deployment, EnvObject, Link, MigrationRun
 from envmanager.selectors.migration import (
     MIGRATABLE_KINDS,
     MigrationNotPossible,
@@ -48,11 +54,14 @@ from envmanager.services.audit import (
     actor_label,
     audit_entry,
     audit_record,
+    audit_records_bulk,
     env_object_label,
     env_object_snapshot,
 )
 from envmanager.services.env_objects import apply_field_values
+from envmanager.services.environment_versions import environment_version
 from envmanager.services.overrides import link_showing_values
+from envmanager.services.readers import readers_wait
 
 BATCH_SIZE = 200
 # First key of the PostgreSQL advisory locks envmanager takes ("envm"); the second is the Deployment id.
@@ -72,6 +81,8 @@ class MigrationResult:
     overridden: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # The delete phase's wait for snapshot readers (`readers.WaitOutcome.as_summary`), or None.
+    reader_wait: dict | None = None
 
     def forget(self, key: str) -> None:
         """Take `key` off the migrated / overridden lists (its source row could not be removed)."""
@@ -84,6 +95,7 @@ class MigrationResult:
             "overridden": self.overridden,
             "skipped": [list(pair) for pair in self.skipped],
             "failed": [list(pair) for pair in self.failed],
+            "reader_wait": self.reader_wait,
         }
 
     @classmethod
@@ -95,7 +107,16 @@ class MigrationResult:
             overridden=summary.get("overridden", []),
             skipped=[tuple(pair) for pair in summary.get("skipped", [])],
             failed=[tuple(pair) for pair in summary.get("failed", [])],
+            reader_wait=summary.get("reader_wait"),
         )
+
+
+@dataclass(frozen=True)
+class ReaderWaitOptions:
+    """The clock and the sleep of the wait for snapshot readers; tests inject fakes."""
+
+    now: Callable[[], datetime] = timezone.now
+    sleep: Callable[[float], None] = time.sleep
 
 
 @contextmanager
@@ -194,14 +215,14 @@ def _create_new(items: list[PlanItem], *, deployment: Deployment, actor) -> None
     """Create the items as Workspace objects linked to `deployment`: three statements for the whole batch."""
     objects = EnvObject.objects.bulk_create(_new_objects(items, deployment=deployment))
     Link.objects.bulk_create(Link(env_object=o, deployment=deployment) for o in objects)
-    AuditEntry.objects.bulk_create(
+    audit_records_bulk([
         audit_entry(
             actor=actor, action="env_object.migrate", workspace=deployment.workspace, target_type="env_object",
             target_id=o.pk, target_label=f"{env_object_label(o)} <- Airflow of '{deployment.name}'",
             after=env_object_snapshot(o), extra={"deployment": deployment.name, "linked": True},
         )
         for o in objects
-    )
+    ])
 
 
 def _copy_onto(existing: EnvObject, item: PlanItem, *, deployment: Deployment, actor) -> list[str]:
@@ -259,10 +280,13 @@ def airflow_migration_apply(
     actor,
     request_key: str | None = None,
     on_progress: ProgressCallback | None = None,
+    wait: ReaderWaitOptions | None = None,
 ) -> MigrationResult:
     """Migrate the selected rows (by their id in the metadata database); return what happened to each.
 
-    `on_progress(event, key)` is called with "read", then per object "copied", "deleting", "deleted".
+    `on_progress(event, key)` is called with "read", then per object "copied"; then "waiting" (with a
+    sentence in place of the key) while the Deployment's snapshot readers fetch the copies; then per
+    object "deleting", "deleted". `wait` injects the clock and the sleep of that phase (tests).
     Raises MigrationNotPossible, MigrationInProgress or MetadataDatabaseError before anything changed.
     """
     kind = Kind(kind)
@@ -277,11 +301,11 @@ def airflow_migration_apply(
             return MigrationResult.from_run(earlier)
         run = _claim_run(deployment=deployment, kind=kind, actor=actor, request_key=request_key)
         return _migrate(run, deployment=deployment, kind=kind, source_ids=source_ids, actor=actor,
-                        progress=on_progress or (lambda event, key: None))
+                        progress=on_progress or (lambda event, key: None), wait=wait or ReaderWaitOptions())
 
 
 def _migrate(run: MigrationRun, *, deployment: Deployment, kind: Kind, source_ids: list[int], actor,
-             progress: ProgressCallback) -> MigrationResult:
+             progress: ProgressCallback, wait: ReaderWaitOptions) -> MigrationResult:
     result = MigrationResult(run=run)
     try:
         with open_deployment_database(deployment, read_only=False) as database:
@@ -298,32 +322,61 @@ def _migrate(run: MigrationRun, *, deployment: Deployment, kind: Kind, source_id
                 if item.status == MigrationStatus.CANNOT:
                     result.skipped.append((item.key, item.reason))
             movable = [item for item in items if item.selectable]
+            copied = []
             for start in range(0, len(movable), BATCH_SIZE):
-                copied = _copy_batch(
+                batch = _copy_batch(
                     movable[start:start + BATCH_SIZE], deployment=deployment, kind=kind, actor=actor, result=result
                 )
-                for item in copied:
+                for item in batch:
                     progress("copied", item.key)
-                # One transaction per batch on the metadata database; each DELETE still checks its own row.
-                deleted = []
-                for item in copied:
-                    progress("deleting", item.key)
-                    deleted.append(database.delete_if_unchanged(layout, item.source.raw))
-                database.commit()
-                for item, was_deleted in zip(copied, deleted):
-                    if not was_deleted and database.row_exists(layout, item.source_id):
-                        result.forget(item.key)
-                        result.failed.append((
-                            item.key,
-                            "Changed in Airflow after it was read: left in Airflow, and envmanager holds the earlier "
-                            "value. Run the migration again to move the new value.",
-                        ))
-                    progress("deleted", item.key)
+                copied.extend(batch)
+            if copied:
+                result.reader_wait = _wait_for_readers(deployment, progress, wait)
+            for start in range(0, len(copied), BATCH_SIZE):
+                _delete_batch(copied[start:start + BATCH_SIZE], database=database, layout=layout, result=result,
+                              progress=progress)
     except BaseException:
         _finish(run, result, MigrationRun.State.FAILED)
         raise
     _finish(run, result, MigrationRun.State.FINISHED)
     return result
+
+
+def _wait_for_readers(deployment: Deployment, progress: ProgressCallback, wait: ReaderWaitOptions) -> dict:
+    """Wait until the Deployment's snapshot readers hold the copies (or the grace period ends).
+
+    The copies are committed: the Workspace's version read now is at least the one that holds them.
+    A process still holding an older snapshot would, once the source rows are gone, find such a key
+    neither in envmanager nor in Airflow's metastore.
+    """
+    version = environment_version(deployment.workspace_id)
+
+    def on_wait(status, seconds_left):
+        progress("waiting", (
+            f"waiting for {status.behind} of {status.active} reader{'s' if status.active != 1 else ''} to fetch the "
+            f"new environment (grace period: {seconds_left:.0f} s left)"
+        ))
+
+    outcome = readers_wait(deployment=deployment, version=version, now=wait.now, sleep=wait.sleep, on_wait=on_wait)
+    return outcome.as_summary()
+
+
+def _delete_batch(batch: list[PlanItem], *, database, layout, result: MigrationResult, progress: ProgressCallback):
+    """Delete a batch of copied source rows in one metadata-database transaction; each DELETE checks its row."""
+    deleted = []
+    for item in batch:
+        progress("deleting", item.key)
+        deleted.append(database.delete_if_unchanged(layout, item.source.raw))
+    database.commit()
+    for item, was_deleted in zip(batch, deleted, strict=True):
+        if not was_deleted and database.row_exists(layout, item.source_id):
+            result.forget(item.key)
+            result.failed.append((
+                item.key,
+                "Changed in Airflow after it was read: left in Airflow, and envmanager holds the earlier "
+                "value. Run the migration again to move the new value.",
+            ))
+        progress("deleted", item.key)
 
 
 def _finish(run: MigrationRun, result: MigrationResult, state: str) -> None:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.debug import sensitive_variables
 
-from envmanager.models import ApiToken, Deployment, IdeProject, Workspace
+from envmanager.models import ApiToken, ApiTokenReader, Deployment, IdeProject, Workspace
 from envmanager.models.tokens import TOKEN_NAME_MAX_LENGTH
 from envmanager.services.audit import audit_record
 
@@ -125,11 +125,12 @@ def api_token_revoke(*, api_token: ApiToken, actor) -> ApiToken:
 
 _AUTHENTICATE_SQL = """
     SELECT t.id, t.workspace_id, t.deployment_id, t.ide_project_id, t.name, t.prefix, t.last_used_at,
-           w.name, d.name, p.name
+           w.environment_version, r.version, r.seen_at, w.name, d.name, p.name
       FROM {tokens} t
       JOIN {workspaces} w ON w.id = t.workspace_id
       LEFT JOIN {deployments} d ON d.id = t.deployment_id
       LEFT JOIN {ide_projects} p ON p.id = t.ide_project_id
+      LEFT JOIN {readers} r ON r.token_id = t.id AND r.reader = %s
      WHERE t.token_hash = %s AND t.revoked_at IS NULL
 """
 
@@ -147,8 +148,12 @@ def _db_datetime(value):
 
 
 @sensitive_variables("plain")
-def api_token_authenticate(*, plain: str) -> ApiToken | None:
+def api_token_authenticate(*, plain: str, reader: str = "") -> ApiToken | None:
     """Return the active token whose value is `plain`, with its Workspace and target, or None.
+
+    The same row carries the Workspace's `environment_version` (read before anything else the request
+    reads, so an ETag made of it never claims newer data than the body holds) and, when `reader`
+    names one, what that reader last confirmed (`api_token.reader_row`: (version, seen_at) or None).
 
     Every read-API request starts here, so it is one written-out query read with a plain cursor:
     building the ORM query with its joins, or a raw queryset, costs more than running it. The
@@ -161,19 +166,21 @@ def api_token_authenticate(*, plain: str) -> ApiToken | None:
     sql = _AUTHENTICATE_SQL.format(
         tokens=ApiToken._meta.db_table, workspaces=Workspace._meta.db_table,
         deployments=Deployment._meta.db_table, ide_projects=IdeProject._meta.db_table,
+        readers=ApiTokenReader._meta.db_table,
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [token_hash(plain)])
+        cursor.execute(sql, [reader, token_hash(plain)])
         row = cursor.fetchone()
     if row is None:
         return None
-    token_id, workspace_id, deployment_id, ide_project_id, name, prefix, last_used_at, *names = row
-    workspace_name, deployment_name, ide_project_name = names
+    token_id, workspace_id, deployment_id, ide_project_id, name, prefix, last_used_at, *rest = row
+    environment_version, reader_version, reader_seen_at, workspace_name, deployment_name, ide_project_name = rest
     api_token = ApiToken(
         id=token_id, workspace_id=workspace_id, deployment_id=deployment_id, ide_project_id=ide_project_id,
         name=name, prefix=prefix, last_used_at=_db_datetime(last_used_at),
     )
-    api_token.workspace = Workspace(id=workspace_id, name=workspace_name)
+    api_token.workspace = Workspace(id=workspace_id, name=workspace_name, environment_version=environment_version)
+    api_token.reader_row = None if reader_version is None else (reader_version, _db_datetime(reader_seen_at))
     if deployment_id is not None:
         api_token.deployment = Deployment(id=deployment_id, workspace_id=workspace_id, name=deployment_name)
     else:

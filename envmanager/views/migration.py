@@ -2,10 +2,12 @@
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -22,6 +24,7 @@ from envmanager.selectors.migration import (
     migration_unavailable_reason,
 )
 from envmanager.services.migration import MigrationInProgress, MigrationResult, airflow_migration_apply
+from envmanager.services.readers import deployment_readers_status, reader_wait_sentence
 from envmanager.views.base import KIND_MENU_LABELS, KIND_NOUNS, render_page, wants_fragment
 
 
@@ -101,7 +104,13 @@ def migration_plan(request, workspace_id, deployment_id, kind):
     if request.method == "POST":
         selectable = {item.source_id for item in context["plan"].items if item.selectable} if context["plan"] else set()
         selected = [source_id for source_id in _selected_ids(request) if source_id in selectable]
-        context.update(selected=selected, dialog=wants_fragment(request), confirming=True)
+        context.update(
+            selected=selected, dialog=wants_fragment(request), confirming=True,
+            readers=deployment_readers_status(
+                deployment=deployment, version=0, now=timezone.now(), grace=settings.ENVMANAGER_MIGRATION_READER_GRACE_SECONDS
+            ).active,
+            grace_seconds=settings.ENVMANAGER_MIGRATION_READER_GRACE_SECONDS,
+        )
         if not selected:
             context["selection_error"] = "Select at least one row that can be migrated."
         # The confirmation is the dialog's content for htmx, a page of its own without JavaScript.
@@ -141,6 +150,7 @@ def migration_result(request, workspace_id, deployment_id, run_id):
     context = {
         "access": access, "workspace": workspace, "deployment": deployment, "run": run,
         "result": MigrationResult.from_run(run),
+        "reader_wait": reader_wait_sentence(run.summary["reader_wait"]) if (run.summary or {}).get("reader_wait") else "",
         "kind": kind, "kind_label": KIND_MENU_LABELS[kind],
         "back_url": reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, kind]),
         "plan_url": _plan_url(workspace, deployment, kind),

@@ -14,7 +14,7 @@ import pytest
 
 from envmanager.services import env_objects as env_object_services
 from envmanager.services import tokens as token_services
-from envmanager_airflow.secrets import EnvmanagerSecretsBackend, quote_key
+from envmanager_airflow.secrets import SNAPSHOT_PATH, EnvmanagerSecretsBackend, quote_key
 from tests.airflow.conftest import (
     API_KEY_VALUE,
     REPO_ROOT,
@@ -130,7 +130,7 @@ def test_snapshot_answers_hits_and_misses_from_memory_with_one_request(live_serv
         backend.get_conn_value("warehouse")
 
     assert answers == ["eu-west-1", None, None]
-    assert calls == [("/environment", 200)]
+    assert calls == [(SNAPSHOT_PATH, 200)]
 
 
 def test_snapshot_revalidates_with_an_etag_after_refresh_seconds(live_server, token_file, clock, dev):
@@ -147,7 +147,7 @@ def test_snapshot_revalidates_with_an_etag_after_refresh_seconds(live_server, to
     clock.advance(5)
 
     assert backend.get_variable("added_later") == "new"
-    assert calls == [("/environment", 200), ("/environment", 304), ("/environment", 200)]
+    assert calls == [(SNAPSHOT_PATH, 200), (SNAPSHOT_PATH, 304), (SNAPSHOT_PATH, 200)]
 
 
 def test_snapshot_keeps_serving_during_an_outage_then_falls_back(
@@ -181,7 +181,7 @@ def test_snapshot_outage_costs_one_attempt_per_retry_period(live_server, token_f
         clock.advance(1)
         assert backend.get_variable("region") == "eu-west-1"
 
-    assert calls == [("/environment", "failed")]
+    assert calls == [(SNAPSHOT_PATH, "failed")]
 
 
 def test_snapshot_with_nothing_read_yet_falls_back_at_once(closed_port, token_file, clock, backend_logs):
@@ -238,7 +238,7 @@ def test_a_stale_snapshot_file_falls_back_to_the_api_when_one_is_configured(live
     calls = record_requests(backend.client)
 
     assert backend.get_variable("region") == "eu-west-1"
-    assert calls == [("/environment", 200)]
+    assert calls == [(SNAPSHOT_PATH, 200)]
 
 
 def test_a_forked_process_opens_its_own_connection(live_server, dev_token):
@@ -265,7 +265,7 @@ def test_a_forked_process_opens_its_own_connection(live_server, dev_token):
 
 
 def test_lookup_answers_are_cached_for_the_ttl_then_refreshed(live_server, token_file, clock, dev):
-    backend = _backend(live_server, token_file, clock, cache_ttl_seconds=2)
+    backend = _backend(live_server, token_file, clock, mode="lookup", cache_ttl_seconds=2)
     assert backend.get_variable("api_key") == API_KEY_VALUE
     assert backend.get_variable("added_later") is None
 
@@ -282,7 +282,7 @@ def test_lookup_answers_are_cached_for_the_ttl_then_refreshed(live_server, token
 
 
 def test_lookup_not_found_answers_are_cached_only_when_asked(live_server, token_file, clock, dev):
-    backend = _backend(live_server, token_file, clock, cache_ttl_seconds=60, not_found_ttl_seconds=60)
+    backend = _backend(live_server, token_file, clock, mode="lookup", cache_ttl_seconds=60, not_found_ttl_seconds=60)
     assert backend.get_variable("added_later") is None
     _add_variable(dev, "added_later", "new")
 
@@ -292,7 +292,7 @@ def test_lookup_not_found_answers_are_cached_only_when_asked(live_server, token_
 
 
 def test_lookup_cache_serves_repeated_lookups_without_a_request(live_server, token_file, clock):
-    backend = _backend(live_server, token_file, clock, cache_ttl_seconds=60)
+    backend = _backend(live_server, token_file, clock, mode="lookup", cache_ttl_seconds=60)
     calls = record_requests(backend.client)
 
     assert [backend.get_variable("region") for _ in range(100)] == ["eu-west-1"] * 100
@@ -300,7 +300,7 @@ def test_lookup_cache_serves_repeated_lookups_without_a_request(live_server, tok
 
 
 def test_lookups_share_one_kept_alive_connection(live_server, token_file):
-    backend = _backend(live_server, token_file, cache_ttl_seconds=0)
+    backend = _backend(live_server, token_file, mode="lookup", cache_ttl_seconds=0)
     opened = count_connections(backend.client)
 
     for _ in range(20):
@@ -311,7 +311,7 @@ def test_lookups_share_one_kept_alive_connection(live_server, token_file):
 
 
 def test_lookup_keys_are_url_encoded(live_server, token_file, backend_logs):
-    backend = _backend(live_server, token_file, cache_ttl_seconds=0)
+    backend = _backend(live_server, token_file, mode="lookup", cache_ttl_seconds=0)
     calls = record_requests(backend.client)
 
     assert backend.get_variable("key with spaces/and slash?#") is None
@@ -319,7 +319,7 @@ def test_lookup_keys_are_url_encoded(live_server, token_file, backend_logs):
 
 
 def test_ttl_zero_disables_the_cache(live_server, token_file, dev):
-    backend = _backend(live_server, token_file, cache_ttl_seconds=0)
+    backend = _backend(live_server, token_file, mode="lookup", cache_ttl_seconds=0)
     assert backend.get_variable("api_key") == API_KEY_VALUE
 
     env_object_services.env_object_update(env_object=dev.env_objects.get(key="api_key"), actor=None, fields={"value": "now"})
@@ -363,7 +363,7 @@ def test_after_a_failure_the_server_is_not_asked_again_for_a_moment(closed_port,
 
 
 def test_a_value_read_before_an_outage_is_served_during_it(live_server, token_file, closed_port, clock, backend_logs):
-    backend = _backend(live_server, token_file, clock, cache_ttl_seconds=0.1, stale_if_error_seconds=60)
+    backend = _backend(live_server, token_file, clock, mode="lookup", cache_ttl_seconds=0.1, stale_if_error_seconds=60)
     assert backend.get_variable("region") == "eu-west-1"
     assert backend.get_variable("missing") is None
     clock.advance(0.15)
@@ -377,7 +377,7 @@ def test_a_value_read_before_an_outage_is_served_during_it(live_server, token_fi
 
 
 def test_stale_values_are_not_served_when_disabled(live_server, token_file, closed_port, clock):
-    backend = _backend(live_server, token_file, clock, cache_ttl_seconds=0.1, stale_if_error_seconds=0)
+    backend = _backend(live_server, token_file, clock, mode="lookup", cache_ttl_seconds=0.1, stale_if_error_seconds=0)
     assert backend.get_variable("region") == "eu-west-1"
     clock.advance(0.15)
     backend.client.set_url(f"http://127.0.0.1:{closed_port}")
@@ -401,7 +401,7 @@ def test_revoked_token_falls_back_with_a_warning_that_does_not_show_it(
 
 
 def test_token_file_is_reread_when_the_token_is_rotated(live_server, token_file, dev, dev_token, tmp_path):
-    backend = _backend(live_server, token_file, cache_ttl_seconds=0)
+    backend = _backend(live_server, token_file, mode="lookup", cache_ttl_seconds=0)
     assert backend.get_variable("region") == "eu-west-1"
 
     new = token_services.api_token_create(actor=None, name="rotated", deployment=dev)
@@ -478,3 +478,17 @@ def test_package_is_python_3_9_syntax(module):
     source = (REPO_ROOT / "envmanager_airflow" / f"{module}.py").read_text()
 
     ast.parse(source, feature_version=(3, 9))
+
+
+def test_snapshot_is_the_default_mode_and_names_its_reader(live_server, dev_token):
+    """Issue #13: snapshot lookups are the default; the environment request names the process."""
+    from envmanager.models import ApiTokenReader
+    from envmanager_airflow.client import reader_id
+
+    backend = EnvmanagerSecretsBackend(url=live_server.url, token=dev_token.plain)
+
+    assert backend.mode == "snapshot"
+    assert backend.get_variable("region") == "eu-west-1"
+    assert backend.get_variable("not_in_envmanager") is None  # answered from memory too
+    reader = ApiTokenReader.objects.get(token_id=dev_token.api_token.pk)
+    assert reader.reader == reader_id() and reader.reader.split(":")[1] == str(os.getpid())

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 
 from envmanager.models import ApiToken, AuditEntry
 from envmanager.services import tokens as token_services
+from envmanager_airflow.formats import airflow_metrics_settings
 from tests.api.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD
 
 
@@ -170,7 +171,9 @@ def test_env_export_k8s_secret_with_airflow_objects(dev, workspace):
 
     data = yaml.safe_load(out)["data"]
     assert base64.b64decode(data["AIRFLOW_VAR_API_KEY"]).decode() == API_KEY_VALUE
-    assert set(data) == {"AIRFLOW_CONN_WAREHOUSE", "AIRFLOW_VAR_API_KEY", "AIRFLOW_VAR_REGION", "LOG_LEVEL"}
+    # The environment has a metrics export: Airflow's [metrics] settings come along (issue #13).
+    metrics_settings = set(airflow_metrics_settings())
+    assert set(data) == {"AIRFLOW_CONN_WAREHOUSE", "AIRFLOW_VAR_API_KEY", "AIRFLOW_VAR_REGION", "LOG_LEVEL"} | metrics_settings
     assert "Left out Airflow variable 'ключ': 'AIRFLOW_VAR_КЛЮЧ' is not a valid environment variable name" in err
     assert AuditEntry.objects.get(action="environment.export").changes["include_airflow_objects"] is True
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from envmanager.models import ApiToken, AuditEntry
 from envmanager.services import tokens as token_services
+from envmanager_airflow.formats import airflow_metrics_settings
 from tests.api.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD, login
 
 
@@ -119,7 +120,7 @@ def test_anonymous_users_are_sent_to_login(client, workspace, dev):
 @pytest.mark.parametrize(
     ("export_format", "filename"),
     [("connections", "dev-connections.json"), ("variables", "dev-variables.json"), ("dotenv", "dev.env"),
-     ("k8s-secret", "dev-secret.yaml")],
+     ("k8s-secret", "dev-secret.yaml"), ("otel-collector", "dev-otel-collector.yaml")],
 )
 @pytest.mark.parametrize("role", ["owner", "operator"])
 def test_owner_and_operator_download_exports(client, request, workspace, dev, role, export_format, filename):
@@ -134,7 +135,11 @@ def test_owner_and_operator_download_exports(client, request, workspace, dev, ro
     if export_format == "connections":
         assert json.loads(response.content)["warehouse"]["password"] == WAREHOUSE_DEV_PASSWORD
     elif export_format == "k8s-secret":
-        assert set(yaml.safe_load(response.content)["data"]) == {"LOG_LEVEL"}  # environment variables only
+        # Environment variables only, and the [metrics] settings: the environment has a metrics export.
+        assert set(yaml.safe_load(response.content)["data"]) == {"LOG_LEVEL", *airflow_metrics_settings()}
+    elif export_format == "otel-collector":
+        config = yaml.safe_load(response.content)
+        assert config["service"]["pipelines"] and config["exporters"]
     else:
         assert API_KEY_VALUE in response.content.decode()
     entry = AuditEntry.objects.get(action="environment.export")

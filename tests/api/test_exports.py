@@ -15,7 +15,7 @@ from envmanager.models import AuditEntry
 from envmanager.selectors.exports import ExportOptions, environment_export
 from envmanager.services import exports as export_services
 from envmanager.services import links as link_services
-from envmanager_airflow.formats import dotenv_quote
+from envmanager_airflow.formats import airflow_metrics_settings, dotenv_quote
 from tests.api.conftest import API_KEY_VALUE, WAREHOUSE_DEV_PASSWORD, WAREHOUSE_PASSWORD
 from tests.factories import (
     ConnectionFactory,
@@ -54,8 +54,12 @@ def test_dotenv_export_has_connections_as_json_variables_and_plain_env(dev):
     assert export.filename == "dev.env"
     lines = [line for line in export.content.splitlines() if line and not line.startswith("#")]
     names = [line.split("=", 1)[0] for line in lines]
-    assert names == ["AIRFLOW_CONN_WAREHOUSE", "AIRFLOW_VAR_API_KEY", "AIRFLOW_VAR_REGION", "LOG_LEVEL"]
+    # The target has a metrics export: Airflow's [metrics] settings follow the objects (issue #13).
+    assert names == ["AIRFLOW_CONN_WAREHOUSE", "AIRFLOW_VAR_API_KEY", "AIRFLOW_VAR_REGION", "LOG_LEVEL",
+                     *airflow_metrics_settings()]
+    assert export.count == 4  # objects; the settings are not counted
     read_back = dotenv_values(stream=io.StringIO(export.content), interpolate=False)
+    assert {name: read_back[name] for name in airflow_metrics_settings()} == airflow_metrics_settings()
     assert json.loads(read_back["AIRFLOW_CONN_WAREHOUSE"])["password"] == WAREHOUSE_DEV_PASSWORD
     assert f"AIRFLOW_VAR_API_KEY='{API_KEY_VALUE}'" in lines
     assert "metrics.example.com" not in export.content  # metrics exports are not Airflow objects
@@ -199,7 +203,9 @@ def test_k8s_secret_holds_the_environment_variables_as_exact_bytes(workspace, de
     assert yaml.safe_load(export.content)["metadata"] == {
         "name": "dev-env", "labels": {"app.kubernetes.io/managed-by": "envmanager"}
     }
-    assert _secret_data(export) == {"LOG_LEVEL": "debug", "PADDED": "  spaced\n\ttabbed ✓ ", "LOOKS_LIKE_A_BOOL": "true"}
+    assert _secret_data(export) == {
+        "LOG_LEVEL": "debug", "PADDED": "  spaced\n\ttabbed ✓ ", "LOOKS_LIKE_A_BOOL": "true", **airflow_metrics_settings()
+    }
     assert export.count == 3
 
 
@@ -209,7 +215,9 @@ def test_k8s_secret_with_airflow_objects_uses_airflows_environment_variable_name
     )
 
     data = _secret_data(export)
-    assert set(data) == {"AIRFLOW_CONN_WAREHOUSE", "AIRFLOW_VAR_API_KEY", "AIRFLOW_VAR_REGION", "LOG_LEVEL"}
+    assert set(data) == {
+        "AIRFLOW_CONN_WAREHOUSE", "AIRFLOW_VAR_API_KEY", "AIRFLOW_VAR_REGION", "LOG_LEVEL", *airflow_metrics_settings()
+    }
     assert json.loads(data["AIRFLOW_CONN_WAREHOUSE"]) == {
         "conn_type": "postgres", "description": "Main warehouse", "login": "etl", "password": WAREHOUSE_DEV_PASSWORD,
         "host": "db-dev.internal", "port": 5432, "schema": "analytics", "extra": '{"sslmode": "require"}',
@@ -227,7 +235,7 @@ def test_k8s_secret_leaves_out_what_cannot_be_an_environment_variable_and_names_
         export_format="k8s-secret", deployment=dev, options=ExportOptions(include_airflow_objects=True)
     )
 
-    assert set(_secret_data(export)) == {"AIRFLOW_CONN_WAREHOUSE", "LOG_LEVEL"}
+    assert set(_secret_data(export)) == {"AIRFLOW_CONN_WAREHOUSE", "LOG_LEVEL", *airflow_metrics_settings()}
     assert sorted(export.skipped) == sorted([
         "Airflow connection 'my-conn.v2': 'AIRFLOW_CONN_MY-CONN.V2' is not a valid environment variable name "
         "(use letters, digits and '_' in the key).",

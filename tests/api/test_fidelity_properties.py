@@ -65,7 +65,7 @@ def rolled_back():
 
 def _backend_through(client, issued) -> EnvmanagerSecretsBackend:
     """The secrets backend with its HTTP request answered by Django's test client (same URL, same JSON)."""
-    backend = EnvmanagerSecretsBackend(url="http://testserver", token=issued.plain, cache_ttl_seconds=0)
+    backend = EnvmanagerSecretsBackend(url="http://testserver", token=issued.plain, mode="lookup", cache_ttl_seconds=0)
 
     def fetch(collection, key):
         response = client.get(

@@ -434,7 +434,9 @@ def test_openapi_document_is_served_publicly_and_is_valid_openapi(client):
     document = response.json()
     assert document == json.loads(json.dumps(openapi_document()))
     validate_openapi_document(document)
-    assert set(document["paths"]) == {"/environment", "/connections/{conn_id}", "/variables/{key}", "/openapi.json"}
+    assert set(document["paths"]) == {
+        "/environment", "/connections/{conn_id}", "/variables/{key}", "/env/{name}", "/metrics/{key}", "/openapi.json"
+    }
 
 
 def test_every_documented_response_is_produced_and_matches(client, dev_token, revoked_token):
@@ -449,6 +451,13 @@ def test_every_documented_response_is_produced_and_matches(client, dev_token, re
         ("/variables/{key}", "200"): ("/api/v1/variables/region", dev_token, {}),
         ("/variables/{key}", "401"): ("/api/v1/variables/region", revoked_token, {}),
         ("/variables/{key}", "404"): ("/api/v1/variables/missing", dev_token, {}),
+        ("/env/{name}", "200"): ("/api/v1/env/LOG_LEVEL", dev_token, {}),
+        ("/env/{name}", "401"): ("/api/v1/env/LOG_LEVEL", None, {}),
+        ("/env/{name}", "404"): ("/api/v1/env/MISSING", dev_token, {}),
+        ("/metrics/{key}", "200"): ("/api/v1/metrics/prometheus", dev_token, {}),
+        ("/metrics/{key}", "401"): ("/api/v1/metrics/prometheus", revoked_token, {}),
+        ("/metrics/{key}", "404"): ("/api/v1/metrics/missing", dev_token, {}),
+        ("/environment", "400"): ("/api/v1/environment?kinds=connections,secrets", dev_token, {}),
         ("/openapi.json", "200"): ("/api/v1/openapi.json", None, {}),
     }
     etag = _get(client, "/api/v1/environment", dev_token)["ETag"]

@@ -11,6 +11,7 @@ from envmanager.selectors.migration import (
     airflow_migration_plan,
 )
 from envmanager.services.migration import MigrationInProgress, MigrationResult, airflow_migration_apply
+from envmanager.services.readers import reader_wait_sentence
 
 # Each migratable type by its value and its aliases (kinds.KindSpec.aliases), or all of them.
 TYPES = {
@@ -118,13 +119,19 @@ class Command(cli.EnvManagerCommand):
             self.stdout.write("  " + line)
 
     def _apply(self, plan: MigrationPlan, ids: list[int]) -> MigrationResult:
-        done = 0
+        done, waiting_for = 0, None
         with self.progress(f"Migrating {plan.kind.label.lower()}s") as update:
             def on_progress(event, key):
-                nonlocal done
+                nonlocal done, waiting_for
                 if event == "deleted":
                     done += 1
                     update(done, len(ids))
+                elif event == "waiting":
+                    # Once per change of who is still behind, not per poll.
+                    behind = key.split(" (")[0]
+                    if behind != waiting_for:
+                        waiting_for = behind
+                        self.stderr.write(key[0].upper() + key[1:] + "…")
 
             try:
                 return airflow_migration_apply(
@@ -138,6 +145,8 @@ class Command(cli.EnvManagerCommand):
             f"{kind.label}s: migrated {len(result.migrated)}, overridden {len(result.overridden)}, "
             f"skipped {len(result.skipped)}, failed {len(result.failed)}."
         )
+        if wait := result.reader_wait:
+            self.stdout.write("  " + reader_wait_sentence(wait))
         for title, pairs in (("Skipped", result.skipped), ("Failed", result.failed)):
             for key, reason in pairs:
                 self.stdout.write(f"  {title} {key}: {reason}")

@@ -30,7 +30,7 @@ def grant_to_operators(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("envmanager", "0008_connection_extra_as_text"),
+        ("envmanager", "0009_delivery_versions_and_readers"),
         ("accounts", "0002_initial"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("auth", "0012_alter_user_first_name_max_length"),

@@ -1,4 +1,4 @@
-"""Migration 0009 gives the Operators of existing Deployments `deployment.delete`."""
+"""Migration 0010 gives the Operators of existing Deployments `deployment.delete`."""
 
 import pytest
 from django.db import connection
@@ -9,8 +9,8 @@ from envmanager.models import DeploymentGroupObjectPermission
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("envmanager", "0008_connection_extra_as_text")]
-AFTER = [("envmanager", "0009_operators_delete_deployments")]
+BEFORE = [("envmanager", "0009_delivery_versions_and_readers")]
+AFTER = [("envmanager", "0010_operators_delete_deployments")]
 
 
 def test_existing_operators_get_deployment_delete(workspace, dev, operator, author):

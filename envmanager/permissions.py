@@ -35,6 +35,9 @@ DEPLOYMENT_UPDATE = "deployment_update"
 DEPLOYMENT_METADATA_DB_UPDATE = "deployment_metadatadb_update"
 DEPLOYMENT_DELETE = "deployment_delete"
 DEPLOYMENT_APITOKENS_MANAGE = "deployment_apitokens_manage"
+# IDE projects have no permissions of their own yet: whoever may delete Workspace objects (Owners,
+# Operators) may delete an IDE project, which only loses links to Workspace objects and its API tokens.
+IDE_PROJECT_DELETE = ENVOBJECTS_DELETE
 
 ROLE_WORKSPACE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(
@@ -58,7 +61,7 @@ ROLE_DEPLOYMENT_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(
         {DEPLOYMENT_GET, DEPLOYMENT_UPDATE, DEPLOYMENT_METADATA_DB_UPDATE, DEPLOYMENT_DELETE, DEPLOYMENT_APITOKENS_MANAGE}
     ),
-    Role.OPERATOR: frozenset({DEPLOYMENT_GET, DEPLOYMENT_UPDATE, DEPLOYMENT_APITOKENS_MANAGE}),
+    Role.OPERATOR: frozenset({DEPLOYMENT_GET, DEPLOYMENT_UPDATE, DEPLOYMENT_DELETE, DEPLOYMENT_APITOKENS_MANAGE}),
     Role.AUTHOR: frozenset({DEPLOYMENT_GET}),
     Role.MEMBER: frozenset({DEPLOYMENT_GET}),
 }

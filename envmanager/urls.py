@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from envmanager import views
+from envmanager.views import target_deletion
 from envmanager.views.base import ExportFormatConverter, KindConverter
 
 app_name = "envmanager"
@@ -47,6 +48,7 @@ urlpatterns = [
     path(W + "deployments/", views.deployment_list, name="deployment-list"),
     path(D, views.deployment_detail, name="deployment-detail"),
     path(D + "settings/", views.deployment_settings, name="deployment-settings"),
+    path(D + "delete/", target_deletion.deployment_delete, name="deployment-delete"),
     path(D + "environment/", views.deployment_environment, name="deployment-environment-home"),
     path(D + "environment/<kind:kind>/", views.deployment_environment, name="deployment-environment"),
     path(D + "environment/<kind:kind>/new/", views.env_object_create, name="deployment-env-object-create"),
@@ -63,6 +65,7 @@ urlpatterns = [
     # IDE projects
     path(W + "ide-projects/", views.ide_project_list, name="ide-project-list"),
     path(P, views.ide_project_detail, name="ide-project-detail"),
+    path(P + "delete/", target_deletion.ide_project_delete, name="ide-project-delete"),
     path(P + "environment/", views.ide_project_environment, name="ide-project-environment-home"),
     path(P + "environment/<kind:kind>/", views.ide_project_environment, name="ide-project-environment"),
     path(P + "objects/<int:object_id>/override/", views.override_edit, name="ide-project-override-edit"),

@@ -15,7 +15,7 @@ from envmanager.kinds import (
     unused_fields,
     validate_key,
 )
-from envmanager.models import AuditEntry, Deployment, EnvObject, Link, Workspace
+from envmanager.models import AuditEntry, Deployment, EnvObject, IdeProject, Link, Workspace
 from envmanager.selectors.env_objects import scope_label
 from envmanager.services.audit import (
     audit_record,
@@ -100,6 +100,7 @@ def env_object_create(
     drop_unused_fields(kind, plain, sealed)
     check_complete(kind, plain, sealed)
 
+    target_lock(deployment)
     scope = EnvObject.objects.filter(workspace=workspace, kind=kind, key=key)
     scope = scope.filter(deployment=deployment) if deployment else scope.filter(deployment__isnull=True)
     if scope.exists():
@@ -120,6 +121,17 @@ def env_object_create(
         target_id=env_object.pk, target_label=env_object_label(env_object), after=env_object_snapshot(env_object),
     )
     return env_object
+
+
+def target_lock(target: Target | Deployment | IdeProject | None) -> None:
+    """Lock the Deployment (or IDE project) row a new row will point at, as its delete does first: a write
+    racing the delete then waits for it and fails with this clear error, or commits first and goes with it."""
+    if target is None:
+        return
+    target = Target.of(target)
+    instance = target.instance
+    if not type(instance).objects.select_for_update().filter(pk=instance.pk).exists():
+        raise ValidationError(f"{target.label} was deleted; nothing was saved.")
 
 
 def env_object_lock(env_object: EnvObject) -> EnvObject:

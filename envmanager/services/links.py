@@ -7,7 +7,7 @@ from django.views.decorators.debug import sensitive_variables
 from envmanager.kinds import Kind
 from envmanager.models import AuditEntry, Deployment, EnvObject, IdeProject, Link
 from envmanager.services.audit import audit_record, changed_secret_names, env_object_label, link_snapshot
-from envmanager.services.env_objects import apply_field_values, check_complete, env_object_lock
+from envmanager.services.env_objects import apply_field_values, check_complete, env_object_lock, target_lock
 from envmanager.targets import Target
 
 
@@ -46,6 +46,7 @@ def link_create(*, env_object: EnvObject, actor, target: Target | Deployment | I
     """Make a Workspace object available to one Deployment or IDE project (no-op if it already is)."""
     target = Target.of(target)
     env_object = env_object_lock(env_object)
+    target_lock(target)
     _check_target(env_object, target)
     link = _link_row(env_object, target)
     if link is not None and not link.excluded:

@@ -99,6 +99,7 @@ def deployment_settings(request, workspace_id, deployment_id):
     context = {
         "workspace": workspace, "deployment": deployment, "access": workspace_access(request.user, workspace),
         "form": form, "back_url": back, "dialog": wants_fragment(request),
+        "can_delete_deployment": permissions.user_can(request.user, permissions.DEPLOYMENT_DELETE, deployment),
     }
     return render_page(request, "envmanager/deployment_settings.html", context, fragment="settings-form")
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from envmanager import permissions
-from envmanager.models import Deployment, IdeProject
+from envmanager.models import AuditEntry, Deployment, IdeProject
 from envmanager.selectors.target_deletion import (
     DeletionPlan,
     deployment_deletion_plan,
@@ -56,7 +56,8 @@ def _deployment_delete_locked(*, deployment: Deployment, actor) -> DeletionPlan:
     _, deleted = Deployment.objects.filter(pk=deployment.pk).delete()
     _check_counts(plan, deleted)
     audit_record(
-        actor=actor, action="deployment.delete", workspace=deployment.workspace, target_type="deployment",
+        actor=actor, action=AuditEntry.Action.DEPLOYMENT_DELETE, workspace=deployment.workspace,
+        target_type=AuditEntry.TargetType.DEPLOYMENT,
         target_id=plan.target_id, target_label=plan.label, before=before, extra={"removed": plan.summary()},
     )
     return plan
@@ -75,7 +76,8 @@ def ide_project_delete(*, ide_project: IdeProject, actor) -> DeletionPlan:
     _, deleted = IdeProject.objects.filter(pk=ide_project.pk).delete()
     _check_counts(plan, deleted)
     audit_record(
-        actor=actor, action="ide_project.delete", workspace=ide_project.workspace, target_type="ide_project",
+        actor=actor, action=AuditEntry.Action.IDE_PROJECT_DELETE, workspace=ide_project.workspace,
+        target_type=AuditEntry.TargetType.IDE_PROJECT,
         target_id=plan.target_id, target_label=plan.label, before={"name": ide_project.name},
         extra={"removed": plan.summary()},
     )

@@ -248,6 +248,7 @@ def parse_kind(value: str) -> Kind:
             return kind
     raise ValidationError(f"Unknown type '{value}'. Use one of: {', '.join(Kind.values)}.")
 
+
 def key_error(kind: Kind, key: str) -> str | None:
     """Return why `key` is not a valid key for `kind` (naming the rule), or None when it is.
 

@@ -23,18 +23,25 @@ class Command(cli.EnvManagerCommand):
     def handle(self, *args, workspace, deployment, yes, dry_run, **options):
         workspace = workspace_by_name(workspace)
         deployment = deployment_by_name(workspace, deployment)
-        plan = deployment_deletion_plan(deployment=deployment)
-        for line in plan_lines(plan):
-            self.stdout.write(line)
-        if not dry_run:
-            self.confirm(f"Delete {plan.label} of Workspace '{workspace.name}'?", yes=yes)
-        with utils.changes(dry_run=dry_run):
-            deployment_delete(deployment=deployment, actor=None)
-        if dry_run:
-            self.stdout.write(f"Would delete {plan.label}.")
-            self.dry_run_note()
-            return
-        self.success(f"Deleted {plan.label} of Workspace '{workspace.name}'.")
+        run_deletion(
+            self, workspace=workspace, plan=deployment_deletion_plan(deployment=deployment),
+            delete=lambda: deployment_delete(deployment=deployment, actor=None), yes=yes, dry_run=dry_run,
+        )
+
+
+def run_deletion(command: cli.EnvManagerCommand, *, workspace, plan, delete, yes: bool, dry_run: bool) -> None:
+    """List what goes, ask (unless --yes or --dry-run), delete in one transaction, say what happened."""
+    for line in plan_lines(plan):
+        command.stdout.write(line)
+    if not dry_run:
+        command.confirm(f"Delete {plan.label} of Workspace '{workspace.name}'?", yes=yes)
+    with utils.changes(dry_run=dry_run):
+        delete()
+    if dry_run:
+        command.stdout.write(f"Would delete {plan.label}.")
+        command.dry_run_note()
+        return
+    command.success(f"Deleted {plan.label} of Workspace '{workspace.name}'.")
 
 
 def plan_lines(plan) -> list[str]:

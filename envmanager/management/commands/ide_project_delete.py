@@ -1,5 +1,5 @@
-from envmanager.management import cli, utils
-from envmanager.management.commands.deployment_delete import plan_lines
+from envmanager.management import cli
+from envmanager.management.commands.deployment_delete import run_deletion
 from envmanager.selectors.target_deletion import ide_project_deletion_plan
 from envmanager.selectors.workspaces import ide_project_by_name, workspace_by_name
 from envmanager.services.target_deletion import ide_project_delete
@@ -24,15 +24,7 @@ class Command(cli.EnvManagerCommand):
     def handle(self, *args, workspace, ide_project, yes, dry_run, **options):
         workspace = workspace_by_name(workspace)
         ide_project = ide_project_by_name(workspace, ide_project)
-        plan = ide_project_deletion_plan(ide_project=ide_project)
-        for line in plan_lines(plan):
-            self.stdout.write(line)
-        if not dry_run:
-            self.confirm(f"Delete {plan.label} of Workspace '{workspace.name}'?", yes=yes)
-        with utils.changes(dry_run=dry_run):
-            ide_project_delete(ide_project=ide_project, actor=None)
-        if dry_run:
-            self.stdout.write(f"Would delete {plan.label}.")
-            self.dry_run_note()
-            return
-        self.success(f"Deleted {plan.label} of Workspace '{workspace.name}'.")
+        run_deletion(
+            self, workspace=workspace, plan=ide_project_deletion_plan(ide_project=ide_project),
+            delete=lambda: ide_project_delete(ide_project=ide_project, actor=None), yes=yes, dry_run=dry_run,
+        )

@@ -5,7 +5,7 @@ tests/airflow/airflow_venv.py; override the version with ENVMANAGER_OIDC_PROVIDE
 lock, with npm's cache beside it, so later runs (and a reinstall) need no network. `running_provider`
 starts `oidc_provider.mjs` on a free port with one client and the accounts given.
 
-`python tests/accounts/oidc_provider.py` installs it (a CI step may call it before the suite).
+`python -m tests.accounts.oidc_provider` installs it (bin/test does, before the suite).
 """
 
 import json

@@ -42,21 +42,28 @@ def sso_failed(request, message: str, *, status: int = 400):
     return render(request, SSO_FAILED_TEMPLATE, {"message": message}, status=status)
 
 
-class SSOStartView(OIDCAuthenticationRequestView):
-    """Send the browser to the provider's authorization endpoint with the client id, state, nonce and PKCE."""
+class _SSOView:
+    """What both ends share: settings from ENVMANAGER_OIDC_*, 404 unless configured, never cached."""
 
     get_settings = staticmethod(oidc_setting)
-
-    def __init__(self, *args, **kwargs):
-        super(OIDCAuthenticationRequestView, self).__init__(*args, **kwargs)  # endpoints: in get(), not here
 
     @classmethod
     def as_view(cls, **initkwargs):
         return never_cache(super().as_view(**initkwargs))
 
-    def get(self, request):
+    def dispatch(self, request, *args, **kwargs):
         if not sso_configured():
             raise Http404("Single sign-on is not configured.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class SSOStartView(_SSOView, OIDCAuthenticationRequestView):
+    """Send the browser to the provider's authorization endpoint with the client id, state, nonce and PKCE."""
+
+    def __init__(self, *args, **kwargs):
+        super(OIDCAuthenticationRequestView, self).__init__(*args, **kwargs)  # endpoints: in get(), not here
+
+    def get(self, request):
         try:
             self.OIDC_OP_AUTH_ENDPOINT = provider_configuration().authorization_endpoint
         except DiscoveryError as exc:
@@ -66,19 +73,12 @@ class SSOStartView(OIDCAuthenticationRequestView):
         return super().get(request)
 
 
-class SSOCallbackView(OIDCAuthenticationCallbackView):
+class SSOCallbackView(_SSOView, OIDCAuthenticationCallbackView):
     """Finish the sign-in the provider sends back, or say clearly why it failed (no account is created)."""
 
-    get_settings = staticmethod(oidc_setting)
     failure_message = "The identity provider did not confirm who you are."
 
-    @classmethod
-    def as_view(cls, **initkwargs):
-        return never_cache(super().as_view(**initkwargs))
-
     def get(self, request):
-        if not sso_configured():
-            raise Http404("Single sign-on is not configured.")
         if error := request.GET.get("error"):
             super().get(request)  # forgets the state and signs out, as the library does
             return sso_failed(request, _provider_error_message(error, request.GET.get("error_description", "")))

@@ -125,10 +125,10 @@ def user_for_claims(*, issuer: str, claims: dict):
                 f"The envmanager account with the email address {email} already signs in as another user "
                 "of this identity provider. Ask an administrator."
             )
-    else:
-        user = User.objects.create_user(_free_username(claims), email=email)  # no password: an unusable one
     try:
         with transaction.atomic():
+            if not matches:
+                user = User.objects.create_user(_free_username(claims), email=email)  # no password: an unusable one
             SSOIdentity.objects.create(user=user, issuer=issuer, subject=subject)
     except IntegrityError:  # the same person's other sign-in, at the same moment, got there first
         raise SignInRefused("Another sign-in of this account is in progress; try again.") from None

@@ -7,6 +7,7 @@ import requests
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import SuspiciousOperation
+from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -93,6 +94,8 @@ class SSOCallbackView(_SSOView, OIDCAuthenticationCallbackView):
             return super().get(request)
         except SignInRefused as exc:
             return sso_failed(request, str(exc), status=403)
+        except IntegrityError:  # a write racing this sign-in (the same person in two tabs, an Owner's edit)
+            return sso_failed(request, "The sign-in met another change to this account at the same moment. Start again.")
         except DiscoveryError as exc:
             logger.warning("Single sign-on could not finish: %s", exc)
             return sso_failed(request, f"Single sign-on is unavailable: {exc}", status=503)

@@ -11,6 +11,7 @@ removed or demoted this way: the membership stays and a warning is logged. Chang
 import logging
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -62,6 +63,8 @@ def sso_memberships_sync(*, user, claims: dict) -> None:
     claim_name = settings.ENVMANAGER_OIDC_ROLE_CLAIM
     if not claim_name:
         return
+    # Two sign-ins of one person at once take turns here, so each grant is made and audited once.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     wanted = role_claim_grants(claims.get(claim_name))
     workspaces = {w.name: w for w in Workspace.objects.filter(name__in=list(wanted))}
     for name in wanted.keys() - workspaces.keys():

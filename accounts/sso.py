@@ -67,6 +67,9 @@ class SSOBackend(OIDCAuthenticationBackend):
         ModelBackend.__init__(self, *args, **kwargs)
         self.UserModel = get_user_model()
 
+    # Django's, not the library's: a user deactivated since signing in is signed out at the next request.
+    get_user = ModelBackend.get_user
+
     def authenticate(self, request, **kwargs):
         if not sso_configured() or "code_verifier" not in kwargs:  # not the SSO callback's call
             return None

@@ -228,3 +228,21 @@ def test_half_configured_sso_is_a_check_warning(settings):
     ]
     settings.ENVMANAGER_PASSWORD_LOGIN = False
     assert [w.id for w in sso_settings_check(None)] == ["accounts.W001", "accounts.W002"]
+
+
+@pytest.mark.django_db
+def test_a_user_deactivated_after_signing_on_is_signed_out(client, sso):
+    user = user_for_claims(issuer=sso.issuer, claims=_claims())
+    client.force_login(user, backend="accounts.sso.SSOBackend")
+    assert client.get("/").status_code == 200
+    user.is_active = False
+    user.save()
+    assert client.get("/")["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_identities_and_adds_none(admin_client):
+    user_for_claims(issuer=ISSUER, claims=_claims())
+    page = admin_client.get(reverse("admin:accounts_ssoidentity_changelist"))
+    assert page.status_code == 200 and "sub-1" in page.text
+    assert admin_client.get(reverse("admin:accounts_ssoidentity_add")).status_code == 403

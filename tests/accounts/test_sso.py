@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.checks import sso_settings_check
@@ -246,3 +247,17 @@ def test_the_admin_lists_identities_and_adds_none(admin_client):
     page = admin_client.get(reverse("admin:accounts_ssoidentity_changelist"))
     assert page.status_code == 200 and "sub-1" in page.text
     assert admin_client.get(reverse("admin:accounts_ssoidentity_add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_provider_gone_between_start_and_return_is_a_clear_page(client, sso, monkeypatch):
+    state = parse_qs(urlsplit(_start(client)["Location"]).query)["state"][0]
+    cache.clear()  # the cached discovery document expired meanwhile
+
+    def unreachable(*args, **kwargs):
+        raise requests.ConnectionError("connection refused")
+
+    monkeypatch.setattr(requests, "get", unreachable)
+    response = client.get(reverse("accounts:sso-callback"), {"code": "c", "state": state})
+    assert response.status_code == 503 and "could not be reached at" in response.text
+    assert not get_user_model().objects.exists()

@@ -115,6 +115,7 @@ def running_provider(*, redirect_uri: str, accounts: dict, extra_claims: list[st
     finally:
         process.kill()
         process.wait(timeout=10)
+        script.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from accounts.views import LoginView, SSOCallbackView, SSOStartView
+
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Single sign-on (OpenID Connect); both answer 404 unless ENVMANAGER_OIDC_* are set. The callback's
+    # address is fixed here: it is the redirect URI to register at the identity provider.
+    path("sso/start/", SSOStartView.as_view(), name="sso-start"),
+    path("sso/callback/", SSOCallbackView.as_view(), name="sso-callback"),
     # Every signed-in user, staff or not, changes their own password here (it asks for the old one).
     path(
         "password/",

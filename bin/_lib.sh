@@ -61,3 +61,11 @@ ensure_chromium() {
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 }
+
+ensure_node() {
+  # The sign-on tests run a real OpenID Connect provider (npm's oidc-provider) under Node.js.
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && return 0
+  say "Installing Debian's Node.js and npm for the sign-on tests"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+}

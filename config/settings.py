@@ -134,6 +134,32 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# Single sign-on with OpenID Connect (accounts/sso.py, docs/sso.md): set the issuer, the client id and the
+# client secret to offer "Sign in with SSO". The issuer's discovery document is read at the first sign-in.
+ENVMANAGER_OIDC_ISSUER = os.environ.get("ENVMANAGER_OIDC_ISSUER", "")
+ENVMANAGER_OIDC_CLIENT_ID = os.environ.get("ENVMANAGER_OIDC_CLIENT_ID", "")
+ENVMANAGER_OIDC_CLIENT_SECRET = os.environ.get("ENVMANAGER_OIDC_CLIENT_SECRET", "")
+# A claim whose values `envmanager:<workspace>:<role>` decide memberships at each sign-in (optional).
+ENVMANAGER_OIDC_ROLE_CLAIM = os.environ.get("ENVMANAGER_OIDC_ROLE_CLAIM", "")
+# 0: no local password sign-in on the sign-in page; superusers keep the admin's password sign-in.
+ENVMANAGER_PASSWORD_LOGIN = _env_bool("ENVMANAGER_PASSWORD_LOGIN", True)
+if ENVMANAGER_OIDC_ISSUER:
+    AUTHENTICATION_BACKENDS.insert(1, "accounts.sso.SSOBackend")
+if not ENVMANAGER_PASSWORD_LOGIN:
+    AUTHENTICATION_BACKENDS[AUTHENTICATION_BACKENDS.index("django.contrib.auth.backends.ModelBackend")] = (
+        "accounts.sso.PasswordBackend"
+    )
+# mozilla-django-oidc: the authorization code flow with state, nonce and PKCE (S256); RS256 ID tokens
+# checked against the provider's published keys (jwks_uri).
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_RP_SIGN_ALGO = os.environ.get("ENVMANAGER_OIDC_SIGN_ALGO", "RS256")
+OIDC_TIMEOUT = 10
+OIDC_VERIFY_SSL = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:sso-callback"
+OIDC_REDIRECT_ALLOWED_HOSTS = []  # `next` after sign-in: this site only
+
 ANONYMOUS_USER_NAME = None  # guardian: anonymous users never hold object permissions
 GUARDIAN_RAISE_403 = False
 

@@ -9,6 +9,7 @@ from envmanager.models.permissions import (
     WorkspaceUserObjectPermission,
 )
 from envmanager.models.readers import ApiTokenReader
+from envmanager.models.sso import SSORoleGrant
 from envmanager.models.tokens import ApiToken
 from envmanager.models.workspace import Deployment, ExecutionMode, IdeProject, Workspace
 
@@ -27,6 +28,7 @@ __all__ = [
     "Membership",
     "MigrationRun",
     "Role",
+    "SSORoleGrant",
     "Workspace",
     "WorkspaceGroupObjectPermission",
     "WorkspaceRoleGroup",

@@ -1,0 +1,100 @@
+"""Creating Deployments and IDE projects, and renaming IDE projects (a Deployment's edit page is its settings)."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from envmanager import permissions
+from envmanager.forms.deployments import DeploymentCreateForm
+from envmanager.forms.secrets import add_service_error
+from envmanager.forms.team import NameForm
+from envmanager.models import IdeProject
+from envmanager.permissions import workspace_access, workspace_for_user
+from envmanager.services import workspaces as workspace_services
+from envmanager.views.base import action_done, render_page
+
+
+@sensitive_post_parameters("metadata_db_url", "fernet_keys")
+@require_http_methods(["GET", "POST"])
+@login_required
+def deployment_create(request, workspace_id):
+    """Create a Deployment (Owners and Operators); only Owners give it a metadata database URL and keys."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.DEPLOYMENTS_CREATE)
+    can_set_metadata_db = permissions.user_can(request.user, permissions.NEW_DEPLOYMENT_METADATA_DB, workspace)
+    form = DeploymentCreateForm(request.POST or None, can_set_metadata_db=can_set_metadata_db)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deployment = workspace_services.deployment_create(
+                workspace=workspace, actor=request.user, **form.create_kwargs()
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            return action_done(
+                request, f"Created Deployment '{deployment.name}'.",
+                redirect_to=reverse("envmanager:deployment-detail", args=[workspace.pk, deployment.pk]),
+            )
+    context = {
+        "workspace": workspace, "access": workspace_access(request.user, workspace), "form": form,
+        "back_url": reverse("envmanager:deployment-list", args=[workspace.pk]),
+    }
+    return render_page(request, "envmanager/deployment_create.html", context)
+
+
+def _name_page(request, *, workspace, form, title: str, submit: str, back_url: str):
+    context = {
+        "workspace": workspace, "access": workspace_access(request.user, workspace), "form": form,
+        "title": title, "submit": submit, "back_url": back_url,
+    }
+    return render_page(request, "envmanager/name_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def ide_project_create(request, workspace_id):
+    """Create an IDE project (Owners and Operators)."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.IDE_PROJECT_MANAGE)
+    form = NameForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = workspace_services.ide_project_create(
+                workspace=workspace, name=form.cleaned_data["name"], actor=request.user
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            return action_done(
+                request, f"Created IDE project '{project.name}'.",
+                redirect_to=reverse("envmanager:ide-project-detail", args=[workspace.pk, project.pk]),
+            )
+    return _name_page(
+        request, workspace=workspace, form=form, title="New IDE project", submit="Create IDE project",
+        back_url=reverse("envmanager:ide-project-list", args=[workspace.pk]),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def ide_project_rename(request, workspace_id, ide_project_id):
+    """Rename an IDE project (Owners and Operators)."""
+    workspace = workspace_for_user(request.user, workspace_id)
+    project = get_object_or_404(IdeProject, pk=ide_project_id, workspace=workspace)
+    permissions.require(request.user, permissions.IDE_PROJECT_MANAGE, workspace)
+    back = reverse("envmanager:ide-project-detail", args=[workspace.pk, project.pk])
+    form = NameForm(request.POST or None, initial={"name": project.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = workspace_services.ide_project_rename(
+                ide_project=project, name=form.cleaned_data["name"], actor=request.user
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            return action_done(request, f"Renamed the IDE project to '{project.name}'.", redirect_to=back)
+    return _name_page(
+        request, workspace=workspace, form=form, title=f"Rename IDE project {project.name}", submit="Rename",
+        back_url=back,
+    )

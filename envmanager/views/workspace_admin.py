@@ -1,0 +1,57 @@
+"""Creating a Workspace from the home page and renaming one."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from envmanager import permissions
+from envmanager.forms.secrets import add_service_error
+from envmanager.forms.team import NameForm
+from envmanager.permissions import workspace_access, workspace_for_user
+from envmanager.services import workspaces as workspace_services
+from envmanager.views.base import action_done, render_page
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def workspace_create(request):
+    """Create a Workspace; its creator becomes its Owner (staff, or anyone if ENVMANAGER_ALLOW_WORKSPACE_CREATE)."""
+    if not permissions.may_create_workspace(request.user):
+        raise PermissionDenied("Only staff users create Workspaces here.")
+    form = NameForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            workspace = workspace_services.workspace_create_as_owner(name=form.cleaned_data["name"], actor=request.user)
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            return action_done(
+                request, f"Created Workspace '{workspace.name}'. You are its Owner.",
+                redirect_to=reverse("envmanager:workspace-detail", args=[workspace.pk]),
+            )
+    context = {"form": form, "title": "New Workspace", "submit": "Create Workspace", "back_url": reverse("envmanager:home")}
+    return render_page(request, "envmanager/workspace_create.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def workspace_rename(request, workspace_id):
+    """Rename the Workspace (Owners); then go to its page under the new name."""
+    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.WORKSPACE_UPDATE)
+    form = NameForm(request.POST or None, initial={"name": workspace.name})
+    back = reverse("envmanager:workspace-detail", args=[workspace.pk])
+    if request.method == "POST" and form.is_valid():
+        try:
+            workspace = workspace_services.workspace_rename(
+                workspace=workspace, name=form.cleaned_data["name"], actor=request.user
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            return action_done(request, f"Renamed the Workspace to '{workspace.name}'.", redirect_to=back)
+    context = {
+        "workspace": workspace, "access": workspace_access(request.user, workspace), "form": form,
+        "title": f"Rename Workspace {workspace.name}", "submit": "Rename", "back_url": back,
+    }
+    return render_page(request, "envmanager/name_form.html", context)

@@ -2,6 +2,7 @@
 
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Case, Exists, IntegerField, Max, OuterRef, Sum, Value, When
 from django.http import Http404
 from django.utils import timezone
@@ -28,10 +29,14 @@ def workspace_members(*, workspace) -> list[Membership]:
 
 def workspace_member(*, workspace, user_id) -> Membership:
     """Return the membership of user `user_id` in `workspace`; 404 if they are not a member."""
-    try:
-        return Membership.objects.select_related("user").get(workspace=workspace, user_id=user_id)
-    except (Membership.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such member.") from None
+    # The user first: a primary-key lookup answers "none" for an id out of the column's range, where a
+    # foreign-key lookup would hand it to the database (SQLite: OverflowError, an HTTP 500).
+    user = get_user_model().objects.filter(pk=user_id).first()
+    membership = Membership.objects.filter(workspace=workspace, user=user).first() if user else None
+    if membership is None:
+        raise Http404("No such member.")
+    membership.user = user
+    return membership
 
 
 def workspace_locked_out_members(*, workspace) -> list[dict]:

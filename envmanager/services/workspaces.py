@@ -33,6 +33,15 @@ def workspace_create_as_owner(*, name: str, actor, description: str = "") -> Wor
     return workspace
 
 
+def _save_name(instance, duplicate: ValidationError) -> None:
+    """Save a new name; a racing rename to the same name, caught by the unique constraint, is `duplicate`."""
+    try:
+        with transaction.atomic():
+            instance.save(update_fields=["name"])
+    except IntegrityError:
+        raise duplicate from None
+
+
 @transaction.atomic
 def workspace_rename(*, workspace: Workspace, name: str, actor) -> Workspace:
     """Give `workspace` a new name (unique across Workspaces)."""
@@ -46,11 +55,7 @@ def workspace_rename(*, workspace: Workspace, name: str, actor) -> Workspace:
     if Workspace.objects.filter(name=name).exclude(pk=workspace.pk).exists():
         raise duplicate
     workspace.name = name
-    try:
-        with transaction.atomic():
-            workspace.save(update_fields=["name"])
-    except IntegrityError:
-        raise duplicate from None
+    _save_name(workspace, duplicate)
     audit_record(
         actor=actor, action=AuditEntry.Action.WORKSPACE_UPDATE, workspace=workspace,
         target_type=AuditEntry.TargetType.WORKSPACE, target_id=workspace.pk, target_label=f"Workspace '{name}'",
@@ -260,11 +265,7 @@ def ide_project_rename(*, ide_project: IdeProject, name: str, actor) -> IdeProje
         raise duplicate
     before = {"name": project.name}
     project.name = name
-    try:
-        with transaction.atomic():
-            project.save(update_fields=["name"])
-    except IntegrityError:
-        raise duplicate from None
+    _save_name(project, duplicate)
     audit_record(
         actor=actor, action=AuditEntry.Action.IDE_PROJECT_UPDATE, workspace=project.workspace,
         target_type=AuditEntry.TargetType.IDE_PROJECT, target_id=project.pk, target_label=f"IDE project '{name}'",

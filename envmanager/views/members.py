@@ -15,6 +15,7 @@ from envmanager.selectors.members import workspace_member, workspace_members
 from envmanager.services import invitations as invitation_services
 from envmanager.services import members as member_services
 from envmanager.views.base import action_done, no_store, render_page
+from envmanager.views.saving import save_form
 
 
 def _members_page(request, workspace, *, add_form=None, invite_form=None, invite_link=None, invited=None, status=200):
@@ -41,17 +42,12 @@ def member_add(request, workspace_id):
     """Add an existing user with a role (Owners)."""
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.WORKSPACE_MEMBERS_UPDATE)
     form = MemberAddForm(request.POST, prefix="add")
-    if form.is_valid():
-        try:
-            membership = member_services.member_add(workspace=workspace, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_error(form, exc)
-        else:
-            return action_done(
-                request, f"Added '{membership.user.get_username()}' as {membership.get_role_display()}.",
-                redirect_to=reverse("envmanager:member-list", args=[workspace.pk]),
-            )
-    return _members_page(request, workspace, add_form=form)
+    response = save_form(
+        request, form, lambda data: member_services.member_add(workspace=workspace, actor=request.user, **data),
+        message=lambda membership: f"Added '{membership.user.get_username()}' as {membership.get_role_display()}.",
+        redirect_to=lambda membership: reverse("envmanager:member-list", args=[workspace.pk]),
+    )
+    return response or _members_page(request, workspace, add_form=form)
 
 
 @require_POST

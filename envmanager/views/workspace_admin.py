@@ -1,16 +1,20 @@
 """Creating a Workspace from the home page and renaming one."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from envmanager import permissions
-from envmanager.forms.secrets import add_service_error
 from envmanager.forms.team import NameForm
 from envmanager.permissions import workspace_access, workspace_for_user
 from envmanager.services import workspaces as workspace_services
-from envmanager.views.base import action_done, render_page
+from envmanager.views.base import render_page
+from envmanager.views.saving import save_form
+
+
+def _workspace_url(workspace) -> str:
+    return reverse("envmanager:workspace-detail", args=[workspace.pk])
 
 
 @require_http_methods(["GET", "POST"])
@@ -20,38 +24,28 @@ def workspace_create(request):
     if not permissions.may_create_workspace(request.user):
         raise PermissionDenied("Only staff users create Workspaces here.")
     form = NameForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            workspace = workspace_services.workspace_create_as_owner(name=form.cleaned_data["name"], actor=request.user)
-        except ValidationError as exc:
-            add_service_error(form, exc)
-        else:
-            return action_done(
-                request, f"Created Workspace '{workspace.name}'. You are its Owner.",
-                redirect_to=reverse("envmanager:workspace-detail", args=[workspace.pk]),
-            )
+    response = save_form(
+        request, form,
+        lambda data: workspace_services.workspace_create_as_owner(name=data["name"], actor=request.user),
+        message=lambda workspace: f"Created Workspace '{workspace.name}'. You are its Owner.", redirect_to=_workspace_url,
+    )
     context = {"form": form, "title": "New Workspace", "submit": "Create Workspace", "back_url": reverse("envmanager:home")}
-    return render_page(request, "envmanager/workspace_create.html", context)
+    return response or render_page(request, "envmanager/workspace_create.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def workspace_rename(request, workspace_id):
-    """Rename the Workspace (Owners); then go to its page under the new name."""
+    """Rename the Workspace (Owners); then show its page under the new name."""
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.WORKSPACE_UPDATE)
     form = NameForm(request.POST or None, initial={"name": workspace.name})
-    back = reverse("envmanager:workspace-detail", args=[workspace.pk])
-    if request.method == "POST" and form.is_valid():
-        try:
-            workspace = workspace_services.workspace_rename(
-                workspace=workspace, name=form.cleaned_data["name"], actor=request.user
-            )
-        except ValidationError as exc:
-            add_service_error(form, exc)
-        else:
-            return action_done(request, f"Renamed the Workspace to '{workspace.name}'.", redirect_to=back)
+    response = save_form(
+        request, form,
+        lambda data: workspace_services.workspace_rename(workspace=workspace, name=data["name"], actor=request.user),
+        message=lambda renamed: f"Renamed the Workspace to '{renamed.name}'.", redirect_to=_workspace_url,
+    )
     context = {
         "workspace": workspace, "access": workspace_access(request.user, workspace), "form": form,
-        "title": f"Rename Workspace {workspace.name}", "submit": "Rename", "back_url": back,
+        "title": f"Rename Workspace {workspace.name}", "submit": "Rename", "back_url": _workspace_url(workspace),
     }
-    return render_page(request, "envmanager/name_form.html", context)
+    return response or render_page(request, "envmanager/name_form.html", context)

@@ -65,7 +65,8 @@ def test_a_platform_engineer_sets_up_a_team_in_the_browser(page, browser, live_s
     screenshot(page, "41-members-after-role-change")
 
     workspace = Workspace.objects.get(name="Analytics")
-    assert list(Deployment.objects.filter(workspace=workspace).values_list("name", "execution_mode")) == [("prod", "remote_execution")]
+    deployments = Deployment.objects.filter(workspace=workspace).values_list("name", "execution_mode")
+    assert list(deployments) == [("prod", "remote_execution")]
     assert list(IdeProject.objects.filter(workspace=workspace).values_list("name", flat=True)) == ["notebooks"]
     assert dict(Membership.objects.filter(workspace=workspace).values_list("user__username", "role")) == {
         "platform": Role.OWNER, "erin": Role.OPERATOR,

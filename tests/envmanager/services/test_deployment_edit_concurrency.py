@@ -1,27 +1,21 @@
 """A Deployment edited while it is deleted: one consistent result either way (PostgreSQL row locks)."""
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
 
 from envmanager.models import AuditEntry, Deployment
 from envmanager.services.target_deletion import deployment_delete
 from envmanager.services.workspaces import deployment_update
-from tests.envmanager.services.test_target_deletion_concurrency import _blocked, _in_thread
+from tests.envmanager.services.test_target_deletion_concurrency import race
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
 
 
 def test_an_edit_waiting_on_a_delete_fails_clearly(workspace, dev, owner):
-    started, release = threading.Event(), threading.Event()
-    deleter, deleted = _in_thread(lambda: deployment_delete(deployment=dev, actor=owner), started, release)
-    started.wait(timeout=30)
-    editor, edited = _in_thread(lambda: deployment_update(deployment=dev, actor=owner, name="dev-renamed"))
-    assert _blocked(editor)
-    release.set()
-    deleter.join(30)
-    editor.join(30)
+    deleted, edited = race(
+        lambda: deployment_delete(deployment=dev, actor=owner),
+        lambda: deployment_update(deployment=dev, actor=owner, name="dev-renamed"),
+    )
 
     assert not isinstance(deleted[0], Exception), deleted
     assert isinstance(edited[0], ValidationError) and "Deployment 'dev' was deleted; nothing was saved" in str(edited[0])
@@ -30,14 +24,10 @@ def test_an_edit_waiting_on_a_delete_fails_clearly(workspace, dev, owner):
 
 
 def test_a_delete_waiting_on_an_edit_deletes_the_edited_deployment(workspace, dev, owner):
-    started, release = threading.Event(), threading.Event()
-    editor, edited = _in_thread(lambda: deployment_update(deployment=dev, actor=owner, name="dev-renamed"), started, release)
-    started.wait(timeout=30)
-    deleter, deleted = _in_thread(lambda: deployment_delete(deployment=dev, actor=owner))
-    assert _blocked(deleter)
-    release.set()
-    editor.join(30)
-    deleter.join(30)
+    edited, deleted = race(
+        lambda: deployment_update(deployment=dev, actor=owner, name="dev-renamed"),
+        lambda: deployment_delete(deployment=dev, actor=owner),
+    )
 
     assert isinstance(edited[0], Deployment), edited
     assert not isinstance(deleted[0], Exception), deleted

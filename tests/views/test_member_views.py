@@ -4,10 +4,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from envmanager.models import Invitation, Membership, Role
 from envmanager.services.invitations import INVALID_LINK
+from envmanager.services.members import membership_set
 from tests.factories import UserFactory
 from tests.views.conftest import ROLES, sign_in, url
 
@@ -151,3 +154,17 @@ def test_inviting_an_existing_member_is_a_clear_message(client, workspace, owner
     response = _invite(client, workspace, username="author")
     assert "already a member of this Workspace (Author); no invitation was made" in response.text
     assert "/invitations/" not in response.text and not Invitation.objects.exists()
+
+
+def test_the_members_page_runs_the_same_queries_for_5_and_15_members(client, workspace, owner):
+    sign_in(client, owner)
+    client.get(url("member-list", workspace.pk))  # the session's first request does more
+    counts = []
+    for start, stop in ((0, 4), (4, 14)):
+        for n in range(start, stop):
+            membership_set(workspace=workspace, user=UserFactory(username=f"user{n:02d}"), role=Role.AUTHOR, actor=None)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("member-list", workspace.pk))
+        assert response.text.count("Change role<") == stop + 1
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 12, counts

@@ -58,6 +58,11 @@ class DeploymentCreateForm(DeploymentSettingsForm):
         super().__init__(data, initial=initial, can_set_metadata_db=can_set_metadata_db)
         for name in ("clear_metadata_db_url", "clear_fernet_keys"):
             self.fields.pop(name, None)
+        if can_set_metadata_db:  # nothing is stored yet: "leave empty to keep" would mislead
+            self.fields["metadata_db_url"].help_text = (
+                "Optional. postgresql://user:password@host:5432/airflow or sqlite:////path/airflow.db. Write-only."
+            )
+            self.fields["fernet_keys"].help_text = "Optional. Airflow's [core] fernet_key, comma-separated, newest first."
 
     def create_kwargs(self) -> dict:
         """Return the arguments of `deployment_create`."""

@@ -1,4 +1,5 @@
-"""A new team set up from the browser alone: Workspace, Deployment, IDE project, an invited member, a role."""
+"""A new team set up from the browser alone: Workspace, Deployment, IDE project, an invited member, a role,
+and a rename."""
 
 import pytest
 from playwright.sync_api import expect
@@ -64,7 +65,13 @@ def test_a_platform_engineer_sets_up_a_team_in_the_browser(page, browser, live_s
     expect(page.get_by_role("status")).to_contain_text("'erin' is now Operator.")
     screenshot(page, "41-members-after-role-change")
 
-    workspace = Workspace.objects.get(name="Analytics")
+    page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Overview").click()
+    page.get_by_role("link", name="Rename Workspace").click()
+    page.get_by_label("Name").fill("Analytics EU")
+    page.get_by_role("button", name="Rename").click()
+    expect(page.get_by_role("heading", name="Analytics EU", level=1)).to_be_visible()
+
+    workspace = Workspace.objects.get(name="Analytics EU")
     deployments = Deployment.objects.filter(workspace=workspace).values_list("name", "execution_mode")
     assert list(deployments) == [("prod", "remote_execution")]
     assert list(IdeProject.objects.filter(workspace=workspace).values_list("name", flat=True)) == ["notebooks"]

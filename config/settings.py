@@ -184,6 +184,8 @@ ENVMANAGER_API_FAILURE_WINDOW_SECONDS = int(os.environ.get("ENVMANAGER_API_FAILU
 # Migrate from Airflow: how long the delete phase waits at most for the Deployment's snapshot readers
 # to fetch the copies (longer than the secrets backend's 5 s refresh).
 ENVMANAGER_MIGRATION_READER_GRACE_SECONDS = float(os.environ.get("ENVMANAGER_MIGRATION_READER_GRACE_SECONDS", "15"))
+# Who creates Workspaces from the home page: staff users, or everyone signed in when this is on.
+ENVMANAGER_ALLOW_WORKSPACE_CREATE = _env_bool("ENVMANAGER_ALLOW_WORKSPACE_CREATE")
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"

@@ -7,6 +7,7 @@ per-role groups (see `WorkspaceRoleGroup`), so a role change is one group change
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -33,11 +34,16 @@ DEPLOYMENT_GET = "deployment_get"
 DEPLOYMENT_UPDATE = "deployment_update"
 # Its metadata database URL and Airflow Fernet keys: what reaches into Airflow's own database (Owners only).
 DEPLOYMENT_METADATA_DB_UPDATE = "deployment_metadatadb_update"
+# A Deployment not made yet has no permissions: whoever may Migrate from Airflow in the Workspace (Owners)
+# gives a new Deployment its metadata database URL and Fernet keys.
+NEW_DEPLOYMENT_METADATA_DB = ENVOBJECTS_MIGRATE
 DEPLOYMENT_DELETE = "deployment_delete"
 DEPLOYMENT_APITOKENS_MANAGE = "deployment_apitokens_manage"
 # IDE projects have no permissions of their own yet: whoever may delete Workspace objects (Owners,
-# Operators) may delete an IDE project, which only loses links to Workspace objects and its API tokens.
-IDE_PROJECT_DELETE = ENVOBJECTS_DELETE
+# Operators) may create, rename and delete an IDE project, which only loses links to Workspace objects
+# and its API tokens.
+IDE_PROJECT_MANAGE = ENVOBJECTS_DELETE
+IDE_PROJECT_DELETE = IDE_PROJECT_MANAGE
 
 ROLE_WORKSPACE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(
@@ -50,7 +56,7 @@ ROLE_WORKSPACE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OPERATOR: frozenset(
         {
             WORKSPACE_GET, ENVOBJECTS_GET, ENVOBJECTS_CREATE, ENVOBJECTS_UPDATE, ENVOBJECTS_DELETE,
-            ENVOBJECTS_EXPORT, AUDITLOGS_GET,
+            ENVOBJECTS_EXPORT, DEPLOYMENTS_CREATE, AUDITLOGS_GET,  # DEPLOYMENTS_CREATE: migration 0015
         }
     ),
     Role.AUTHOR: frozenset({WORKSPACE_GET, ENVOBJECTS_GET}),
@@ -84,6 +90,14 @@ def deployment_permissions_grant(*, deployment: Deployment) -> None:
     for role_group in WorkspaceRoleGroup.objects.filter(workspace_id=deployment.workspace_id).select_related("group"):
         for codename in sorted(ROLE_DEPLOYMENT_PERMISSIONS[role_group.role]):
             assign_perm(f"envmanager.{codename}", role_group.group, deployment)
+
+
+def may_create_workspace(user) -> bool:
+    """Return whether `user` may create Workspaces: staff, or anyone signed in when
+    ENVMANAGER_ALLOW_WORKSPACE_CREATE is on."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_staff or settings.ENVMANAGER_ALLOW_WORKSPACE_CREATE
 
 
 def visible_workspaces(user):
@@ -186,6 +200,18 @@ class WorkspaceAccess:
     @property
     def can_migrate(self) -> bool:
         return ENVOBJECTS_MIGRATE in self.permissions
+
+    @property
+    def can_update_workspace(self) -> bool:
+        return WORKSPACE_UPDATE in self.permissions
+
+    @property
+    def can_create_deployments(self) -> bool:
+        return DEPLOYMENTS_CREATE in self.permissions
+
+    @property
+    def can_manage_ide_projects(self) -> bool:
+        return IDE_PROJECT_MANAGE in self.permissions
 
     @property
     def can_update_members(self) -> bool:

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from envmanager import views
-from envmanager.views import target_deletion
+from envmanager.views import invitations, members, target_admin, target_deletion, workspace_admin
 from envmanager.views.base import ExportFormatConverter, KindConverter
 
 app_name = "envmanager"
@@ -16,13 +16,21 @@ OBJ = W + "objects/<int:object_id>/"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("workspaces/new/", workspace_admin.workspace_create, name="workspace-create"),
+    path("invitations/<str:token>/", invitations.invitation_accept, name="invitation-accept"),
     path(W, views.workspace_detail, name="workspace-detail"),
+    path(W + "rename/", workspace_admin.workspace_rename, name="workspace-rename"),
     path(W + "audit/", views.audit_list, name="audit-list"),
     path(W + "audit/export/", views.audit_export, name="audit-export"),
     path(W + "compare/", views.compare, name="compare"),
     path(W + "matrix/", views.matrix, name="matrix-home"),
     path(W + "matrix/<kind:kind>/", views.matrix, name="matrix"),
     path(W + "members/lockouts/", views.member_lockouts, name="member-lockouts"),
+    path(W + "members/", members.member_list, name="member-list"),
+    path(W + "members/add/", members.member_add, name="member-add"),
+    path(W + "members/invite/", members.member_invite, name="member-invite"),
+    path(W + "members/<int:user_id>/role/", members.member_role, name="member-role"),
+    path(W + "members/<int:user_id>/remove/", members.member_remove, name="member-remove"),
     # The Workspace Environment page
     path(W + "environment/", views.workspace_environment, name="workspace-environment-home"),
     path(W + "environment/<kind:kind>/", views.workspace_environment, name="workspace-environment"),
@@ -46,6 +54,7 @@ urlpatterns = [
     ),
     # Deployments and their Environment tab
     path(W + "deployments/", views.deployment_list, name="deployment-list"),
+    path(W + "deployments/new/", target_admin.deployment_create, name="deployment-create"),
     path(D, views.deployment_detail, name="deployment-detail"),
     path(D + "settings/", views.deployment_settings, name="deployment-settings"),
     path(D + "delete/", target_deletion.deployment_delete, name="deployment-delete"),
@@ -64,6 +73,8 @@ urlpatterns = [
     path(D + "migrations/<int:run_id>/", views.migration_result, name="migration-result"),
     # IDE projects
     path(W + "ide-projects/", views.ide_project_list, name="ide-project-list"),
+    path(W + "ide-projects/new/", target_admin.ide_project_create, name="ide-project-create"),
+    path(P + "rename/", target_admin.ide_project_rename, name="ide-project-rename"),
     path(P, views.ide_project_detail, name="ide-project-detail"),
     path(P + "delete/", target_deletion.ide_project_delete, name="ide-project-delete"),
     path(P + "environment/", views.ide_project_environment, name="ide-project-environment-home"),

@@ -47,3 +47,27 @@ class DeploymentSettingsForm(forms.Form):
                 clear_metadata_db_url=data["clear_metadata_db_url"], clear_fernet_keys=data["clear_fernet_keys"],
             )
         return kwargs
+
+
+class DeploymentCreateForm(DeploymentSettingsForm):
+    """A new Deployment: the settings form without the "remove the stored value" boxes (nothing is stored)."""
+
+    SECRET_FIELDS = ("metadata_db_url", "fernet_keys")
+
+    def __init__(self, data=None, *, initial=None, can_set_metadata_db: bool):
+        super().__init__(data, initial=initial, can_set_metadata_db=can_set_metadata_db)
+        for name in ("clear_metadata_db_url", "clear_fernet_keys"):
+            self.fields.pop(name, None)
+        if can_set_metadata_db:  # nothing is stored yet: "leave empty to keep" would mislead
+            self.fields["metadata_db_url"].help_text = (
+                "Optional. postgresql://user:password@host:5432/airflow or sqlite:////path/airflow.db. Write-only."
+            )
+            self.fields["fernet_keys"].help_text = "Optional. Airflow's [core] fernet_key, comma-separated, newest first."
+
+    def create_kwargs(self) -> dict:
+        """Return the arguments of `deployment_create`."""
+        data = self.cleaned_data
+        kwargs = {"name": data["name"], "execution_mode": data["execution_mode"]}
+        if self.can_set_metadata_db:
+            kwargs.update(metadata_db_url=data["metadata_db_url"], fernet_keys=data["fernet_keys"])
+        return kwargs

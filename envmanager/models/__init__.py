@@ -1,6 +1,6 @@
 from envmanager.models.audit import AuditChainHead, AuditEntry
 from envmanager.models.env_objects import EnvObject, Link
-from envmanager.models.members import Membership, Role, WorkspaceRoleGroup
+from envmanager.models.members import Invitation, Membership, Role, WorkspaceRoleGroup
 from envmanager.models.migration import MigrationRun
 from envmanager.models.permissions import (
     DeploymentGroupObjectPermission,
@@ -24,6 +24,7 @@ __all__ = [
     "EnvObject",
     "ExecutionMode",
     "IdeProject",
+    "Invitation",
     "Link",
     "Membership",
     "MigrationRun",

@@ -54,3 +54,27 @@ class WorkspaceRoleGroup(models.Model):
 
     def __str__(self):
         return f"{self.workspace} {self.get_role_display()}"
+
+
+class Invitation(models.Model):
+    """A one-time link that lets an invited user set their first password.
+
+    Only the SHA-256 of the link's token is stored: the token itself is shown once, to the Owner who
+    invited. `used_at` makes the link single use; `expires_at` ends it.
+    """
+
+    workspace = models.ForeignKey("envmanager.Workspace", on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Invitation of {self.user} to {self.workspace}"

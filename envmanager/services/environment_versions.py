@@ -25,6 +25,9 @@ ACTIONS_WITHOUT_ENVIRONMENT_CHANGE = frozenset({
     AuditEntry.Action.MEMBERSHIP_SET,
     AuditEntry.Action.MEMBERSHIP_REMOVE,
     AuditEntry.Action.WORKSPACE_CREATE,
+    AuditEntry.Action.WORKSPACE_UPDATE,
+    AuditEntry.Action.IDE_PROJECT_UPDATE,
+    AuditEntry.Action.USER_INVITE,
     AuditEntry.Action.ENCRYPTION_KEYS_ROTATE,  # re-encrypts: every value reads back the same
 })
 

@@ -1,15 +1,16 @@
 """Workspaces, Deployments and IDE projects."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
 from envmanager import crypto, permissions
 from envmanager.airflow_db.confinement import ALREADY_CLAIMED
 from envmanager.airflow_db.database import MetadataDatabaseError, open_metadata_database
-from envmanager.models import AuditEntry, Deployment, ExecutionMode, IdeProject, Workspace
+from envmanager.models import AuditEntry, Deployment, ExecutionMode, IdeProject, Role, Workspace
 from envmanager.models.workspace import NAME_MAX_LENGTH
 from envmanager.services.audit import audit_record
+from envmanager.services.members import membership_set
 
 
 def _clean_name(name: str, what: str) -> str:
@@ -19,6 +20,48 @@ def _clean_name(name: str, what: str) -> str:
     if len(name) > NAME_MAX_LENGTH:
         raise ValidationError({"name": f"The {what} name is longer than {NAME_MAX_LENGTH} characters."})
     return name
+
+
+@transaction.atomic
+def workspace_create_as_owner(*, name: str, actor, description: str = "") -> Workspace:
+    """Create a Workspace from the home page; `actor` (staff, or anyone when
+    ENVMANAGER_ALLOW_WORKSPACE_CREATE is on) becomes its Owner."""
+    if not permissions.may_create_workspace(actor):
+        raise PermissionDenied("Only staff users create Workspaces here.")
+    workspace = workspace_create(name=name, actor=actor, description=description)
+    membership_set(workspace=workspace, user=actor, role=Role.OWNER, actor=actor)
+    return workspace
+
+
+def _save_name(instance, duplicate: ValidationError) -> None:
+    """Save a new name; a racing rename to the same name, caught by the unique constraint, is `duplicate`."""
+    try:
+        with transaction.atomic():
+            instance.save(update_fields=["name"])
+    except IntegrityError:
+        raise duplicate from None
+
+
+@transaction.atomic
+def workspace_rename(*, workspace: Workspace, name: str, actor) -> Workspace:
+    """Give `workspace` a new name (unique across Workspaces)."""
+    name = _clean_name(name, "Workspace")
+    try:
+        workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    except Workspace.DoesNotExist:
+        raise ValidationError("This Workspace was deleted; nothing was saved.") from None
+    before = {"name": workspace.name}
+    duplicate = ValidationError({"name": f"A Workspace named '{name}' already exists."})
+    if Workspace.objects.filter(name=name).exclude(pk=workspace.pk).exists():
+        raise duplicate
+    workspace.name = name
+    _save_name(workspace, duplicate)
+    audit_record(
+        actor=actor, action=AuditEntry.Action.WORKSPACE_UPDATE, workspace=workspace,
+        target_type=AuditEntry.TargetType.WORKSPACE, target_id=workspace.pk, target_label=f"Workspace '{name}'",
+        before=before, after={"name": name},
+    )
+    return workspace
 
 
 @transaction.atomic
@@ -92,7 +135,12 @@ def deployment_create(
     metadata_db_url: str = "",
     fernet_keys: str = "",
 ) -> Deployment:
-    """Create a Deployment and grant the Workspace's roles their permissions on it."""
+    """Create a Deployment and grant the Workspace's roles their permissions on it.
+
+    Only Owners give it a metadata database URL and Fernet keys (`actor` None: the server's administrator).
+    """
+    if actor is not None and (metadata_db_url or fernet_keys):
+        permissions.require(actor, permissions.NEW_DEPLOYMENT_METADATA_DB, workspace)
     name = _clean_name(name, "Deployment")
     if execution_mode not in ExecutionMode.values:
         raise ValidationError(
@@ -145,7 +193,10 @@ def deployment_update(
     """
     if actor is not None and (metadata_db_url or fernet_keys or clear_metadata_db_url or clear_fernet_keys):
         permissions.require(actor, permissions.DEPLOYMENT_METADATA_DB_UPDATE, deployment)
-    deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
+    try:
+        deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
+    except Deployment.DoesNotExist:  # deleted meanwhile: the delete held the row lock and committed first
+        raise ValidationError(f"Deployment '{deployment.name}' was deleted; nothing was saved.") from None
     before = _deployment_snapshot(deployment)
     if name is not None:
         name = _clean_name(name, "Deployment")
@@ -188,10 +239,36 @@ def ide_project_create(*, workspace: Workspace, name: str, actor=None) -> IdePro
     name = _clean_name(name, "IDE project")
     if workspace.ide_projects.filter(name=name).exists():
         raise ValidationError({"name": f"Workspace '{workspace.name}' already has an IDE project named '{name}'."})
-    project = IdeProject.objects.create(workspace=workspace, name=name)
+    try:
+        with transaction.atomic():
+            project = IdeProject.objects.create(workspace=workspace, name=name)
+    except IntegrityError:  # a racing create of the same name
+        raise ValidationError({"name": f"Workspace '{workspace.name}' already has an IDE project named '{name}'."}) from None
     audit_record(
         actor=actor, action=AuditEntry.Action.IDE_PROJECT_CREATE, workspace=workspace,
         target_type=AuditEntry.TargetType.IDE_PROJECT,
         target_id=project.pk, target_label=f"IDE project '{name}'", after={"name": name},
+    )
+    return project
+
+
+@transaction.atomic
+def ide_project_rename(*, ide_project: IdeProject, name: str, actor) -> IdeProject:
+    """Give `ide_project` a new name (unique in its Workspace)."""
+    name = _clean_name(name, "IDE project")
+    try:
+        project = IdeProject.objects.select_for_update().select_related("workspace").get(pk=ide_project.pk)
+    except IdeProject.DoesNotExist:
+        raise ValidationError(f"IDE project '{ide_project.name}' was deleted; nothing was saved.") from None
+    duplicate = ValidationError({"name": f"This Workspace already has an IDE project named '{name}'."})
+    if IdeProject.objects.filter(workspace_id=project.workspace_id, name=name).exclude(pk=project.pk).exists():
+        raise duplicate
+    before = {"name": project.name}
+    project.name = name
+    _save_name(project, duplicate)
+    audit_record(
+        actor=actor, action=AuditEntry.Action.IDE_PROJECT_UPDATE, workspace=project.workspace,
+        target_type=AuditEntry.TargetType.IDE_PROJECT, target_id=project.pk, target_label=f"IDE project '{name}'",
+        before=before, after={"name": name},
     )
     return project

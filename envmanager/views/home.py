@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from envmanager.permissions import visible_workspaces
+from envmanager.permissions import may_create_workspace, visible_workspaces
 
 
 @require_GET
@@ -10,4 +10,5 @@ from envmanager.permissions import visible_workspaces
 def home(request):
     """List the Workspaces the user belongs to."""
     workspaces = visible_workspaces(request.user)
-    return render(request, "envmanager/home.html", {"workspaces": workspaces})
+    context = {"workspaces": workspaces, "can_create_workspace": may_create_workspace(request.user)}
+    return render(request, "envmanager/home.html", context)

@@ -19,7 +19,7 @@ WORKSPACE_MATRIX = {
     p.ENVOBJECTS_DELETE: {Role.OWNER, Role.OPERATOR},
     p.ENVOBJECTS_EXPORT: {Role.OWNER, Role.OPERATOR},
     p.ENVOBJECTS_MIGRATE: {Role.OWNER},
-    p.DEPLOYMENTS_CREATE: {Role.OWNER},
+    p.DEPLOYMENTS_CREATE: {Role.OWNER, Role.OPERATOR},  # issue #16: Operators manage Deployments (0015)
     p.AUDITLOGS_GET: {Role.OWNER, Role.OPERATOR},
 }
 DEPLOYMENT_MATRIX = {
@@ -69,13 +69,13 @@ def test_role_change_revokes_the_old_roles_permissions(workspace, operator):
     assert operator.groups.count() == 1
 
 
-def test_removed_member_loses_everything(workspace, owner):
-    membership_remove(workspace=workspace, user=owner, actor=None)
-    owner = type(owner).objects.get(pk=owner.pk)
+def test_removed_member_loses_everything(workspace, owner, operator):
+    membership_remove(workspace=workspace, user=operator, actor=None)
+    operator = type(operator).objects.get(pk=operator.pk)
 
-    assert not p.user_can(owner, p.WORKSPACE_GET, workspace)
+    assert not p.user_can(operator, p.WORKSPACE_GET, workspace)
     with pytest.raises(Http404):
-        p.workspace_for_user(owner, workspace.pk)
+        p.workspace_for_user(operator, workspace.pk)
 
 
 def test_workspace_for_user_is_404_for_outsiders_and_403_for_members_without_the_permission(

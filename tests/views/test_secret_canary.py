@@ -53,6 +53,9 @@ def addresses(workspace, dev, prod, ide, objects):
         url("deployment-detail", workspace.pk, dev.pk), url("deployment-detail", workspace.pk, prod.pk),
         url("ide-project-list", workspace.pk), url("ide-project-detail", workspace.pk, ide.pk),
         url("audit-list", workspace.pk), url("audit-list", workspace.pk) + "?q=warehouse",
+        url("deployment-create", workspace.pk), url("deployment-settings", workspace.pk, dev.pk),
+        url("member-list", workspace.pk), url("workspace-rename", workspace.pk), url("ide-project-create", workspace.pk),
+        url("ide-project-rename", workspace.pk, ide.pk),
     ]
     for slug in KINDS:
         pages += [
@@ -109,6 +112,10 @@ def test_forms_sent_back_with_errors_show_no_secret(client, owner, workspace, de
         }),
         (url("deployment-override-edit", workspace.pk, dev.pk, conn.pk), {"password": MARKER, "extra": "{broken"}),
         (url("ide-project-override-edit", workspace.pk, ide.pk, conn.pk), {"password": MARKER, "extra": "{broken"}),
+        (url("deployment-create", workspace.pk), {
+            "name": "new", "execution_mode": "standard", "metadata_db_url": f"sqlite:////etc/{MARKER}.db",
+            "fernet_keys": MARKER,
+        }),
     ]
     for address, data in posts:
         for headers in ({}, htmx_headers(address)):

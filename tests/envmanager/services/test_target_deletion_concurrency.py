@@ -53,6 +53,20 @@ def _blocked(thread: threading.Thread) -> bool:
     return False
 
 
+def race(first, second) -> tuple[list, list]:
+    """Run `first` in a thread holding its transaction open, then `second`, which must wait on its locks;
+    let both finish and return their outcomes (a result or the exception)."""
+    started, release = threading.Event(), threading.Event()
+    first_thread, first_outcome = _in_thread(first, started, release)
+    started.wait(timeout=30)
+    second_thread, second_outcome = _in_thread(second)
+    assert _blocked(second_thread)
+    release.set()
+    first_thread.join(30)
+    second_thread.join(30)
+    return first_outcome, second_outcome
+
+
 def test_a_create_waiting_on_a_delete_fails_clearly_and_leaves_nothing(workspace, dev, owner):
     started, release = threading.Event(), threading.Event()
     deleter, deleted = _in_thread(lambda: deployment_delete(deployment=dev, actor=owner), started, release)

@@ -4,7 +4,7 @@ A claim value `envmanager:<workspace>:<role>` makes the user a member of that Wo
 (several values for one Workspace: the strongest role). The claim decides the memberships it granted:
 a Workspace it no longer names loses the membership at the next sign-in; memberships an Owner gave by
 hand are left alone until the claim names their Workspace. The last Owner of a Workspace is never
-removed or demoted this way: the membership stays and a warning is logged. Changes go through
+removed or demoted this way: members.py refuses it, the membership stays and a warning is logged. Changes go through
 `services/members.py`, so each has its audit entry (actor: system).
 """
 
@@ -43,20 +43,6 @@ def role_claim_grants(values) -> dict[str, str]:
     return grants
 
 
-def _is_last_owner(membership: Membership) -> bool:
-    if membership.role != Role.OWNER:
-        return False
-    others = Membership.objects.select_for_update().filter(workspace_id=membership.workspace_id, role=Role.OWNER)
-    return not others.exclude(user_id=membership.user_id).exists()
-
-
-def _keep_last_owner(membership: Membership, change: str) -> None:
-    logger.warning(
-        "Role claim would %s %s, the last Owner of Workspace '%s': the membership stays",
-        change, membership.user.get_username(), membership.workspace.name,
-    )
-
-
 @transaction.atomic
 def sso_memberships_sync(*, user, claims: dict) -> None:
     """Grant and withdraw `user`'s memberships as the role claim in `claims` says; no-op without the setting."""
@@ -70,14 +56,12 @@ def sso_memberships_sync(*, user, claims: dict) -> None:
     for name in wanted.keys() - workspaces.keys():
         logger.info("Role claim names Workspace '%s', which does not exist: ignored", name)
     granted = set(SSORoleGrant.objects.select_for_update().filter(user=user).values_list("workspace_id", flat=True))
-    memberships = {
-        m.workspace_id: m for m in Membership.objects.select_for_update().filter(user=user).select_related("workspace", "user")
-    }
+    # No row locks on memberships here: services/members.py locks the Workspace first, then its
+    # memberships; taking them in the other order could deadlock with the Members page.
+    memberships = {m.workspace_id: m for m in Membership.objects.filter(user=user).select_related("workspace", "user")}
     for name, workspace in workspaces.items():
         role, membership = wanted[name], memberships.get(workspace.pk)
-        if membership is not None and membership.role != role and _is_last_owner(membership):
-            _keep_last_owner(membership, f"make {role}")
-        elif membership is None or membership.role != role:
+        if membership is None or membership.role != role:
             try:
                 membership_set(workspace=workspace, user=user, role=role, actor=None)
             except ValidationError as exc:  # a rule of members.py (the last Owner) refused it
@@ -89,15 +73,12 @@ def sso_memberships_sync(*, user, claims: dict) -> None:
     for workspace_id in granted - keep:
         membership = memberships.get(workspace_id)
         if membership is not None:
-            if _is_last_owner(membership):
-                _keep_last_owner(membership, "remove")
-                continue  # the grant stays too: a later sign-in tries again
             try:
                 membership_remove(workspace=membership.workspace, user=user, actor=None)
             except ValidationError as exc:
                 name = membership.workspace.name
                 logger.warning("Role claim could not remove %s from '%s': %s", user.get_username(), name, exc)
-                continue
+                continue  # the grant stays too: a later sign-in tries again
         SSORoleGrant.objects.filter(workspace_id=workspace_id, user=user).delete()
 
 

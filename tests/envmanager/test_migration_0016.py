@@ -9,8 +9,8 @@ from envmanager.models import WorkspaceGroupObjectPermission
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("envmanager", "0014_audit_actions_for_deletes")]
-AFTER = [("envmanager", "0015_team_administration")]
+BEFORE = [("envmanager", "0015_sso_role_grants")]
+AFTER = [("envmanager", "0016_team_administration")]
 
 
 def test_existing_operators_get_deployments_create(workspace, other_workspace, operator, author):

@@ -33,7 +33,7 @@ def grant_to_operators(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('envmanager', '0014_audit_actions_for_deletes'),
+        ('envmanager', '0015_sso_role_grants'),
         ('contenttypes', '0002_remove_content_type_name'),
         ('auth', '0012_alter_user_first_name_max_length'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

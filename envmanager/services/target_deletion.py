@@ -17,6 +17,7 @@ from envmanager.selectors.target_deletion import (
 from envmanager.services.audit import audit_record
 from envmanager.services.migration import deployment_migration_lock
 from envmanager.services.workspaces import _deployment_snapshot
+from envmanager.targets import Target
 
 CHANGED_MEANWHILE = "{label} changed while it was being deleted; nothing was deleted. Look again and retry."
 
@@ -82,3 +83,11 @@ def ide_project_delete(*, ide_project: IdeProject, actor) -> DeletionPlan:
         extra={"removed": plan.summary()},
     )
     return plan
+
+
+def target_delete(*, target, actor) -> DeletionPlan:
+    """Delete `target` (a Target, a Deployment or an IDE project) as `deployment_delete` / `ide_project_delete` do."""
+    target = Target.of(target)
+    if target.is_deployment:
+        return deployment_delete(deployment=target.deployment, actor=actor)
+    return ide_project_delete(ide_project=target.ide_project, actor=actor)

@@ -16,8 +16,11 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import trigger_client_event
 
+from envmanager import permissions
 from envmanager.kinds import KIND_SPECS, Kind
+from envmanager.models import Workspace
 from envmanager.selectors.exports import EXPORT_FORMATS
+from envmanager.targets import Target
 
 # URL slug, menu label and noun of each type, in menu order (from the kind registry).
 KIND_SLUGS = {kind: spec.slug for kind, spec in KIND_SPECS.items()}
@@ -58,6 +61,34 @@ def kind_menu(kind: Kind, view_name: str, *args) -> list[dict]:
          "url": reverse(view_name, args=[*args, item])}
         for item in Kind
     ]
+
+
+def page_target(
+    request, workspace_id, deployment_id=None, ide_project_id=None, *, workspace_perm: str | None = None,
+    deployment_perm: str | None = permissions.DEPLOYMENT_GET, ide_project_perm: str | None = None,
+) -> tuple[Workspace, Target]:
+    """Return the Workspace and the Deployment or IDE project a page's URL names; 404 outside it.
+
+    The pages of both take the same two ids (one of them None, as the route gives it). The Workspace
+    needs `workspace_perm`, a Deployment also `deployment_perm` (403 without them). IDE projects carry
+    no permissions of their own: for them the Workspace needs `ide_project_perm` instead, if given.
+    """
+    if deployment_id is None and ide_project_perm is not None:
+        workspace_perm = ide_project_perm
+    workspace = permissions.workspace_for_user(request.user, workspace_id, perm=workspace_perm)
+    target = permissions.target_for_user(
+        request.user, workspace, deployment_id=deployment_id, ide_project_id=ide_project_id,
+        deployment_perm=deployment_perm,
+    )
+    return workspace, target
+
+
+def target_context(request, workspace: Workspace, target: Target) -> dict:
+    """What the pages of a Deployment or IDE project render with (`deployment` / `ide_project`: the one, or None)."""
+    return {
+        "workspace": workspace, "target": target, "deployment": target.deployment, "ide_project": target.ide_project,
+        "access": permissions.workspace_access(request.user, workspace),
+    }
 
 
 def wants_fragment(request) -> bool:

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,3 +47,10 @@ def setup_django() -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
+
+
+def main(script_file: str, database_name: str, worker: Callable[[], int]) -> None:
+    """Be a benchmark's entry point: `worker()` in a worker process (`--worker`), else start one per database."""
+    if "--worker" in sys.argv:
+        sys.exit(worker())
+    sys.exit(run_on_each_database(Path(script_file).resolve(), database_name))

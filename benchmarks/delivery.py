@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._django import postgres_database  # noqa: E402
+from benchmarks._django import postgres_database, setup_django  # noqa: E402
 from benchmarks.secrets_api import free_port, percentile, stop  # noqa: E402
 from tests.airflow import airflow_venv  # noqa: E402
 
@@ -56,11 +56,7 @@ PHASE_TIME_LIMIT = 120
 
 def build_data(env: dict) -> dict:
     os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_django()
     from django.db import connection
 
     from envmanager.kinds import Kind
@@ -68,7 +64,6 @@ def build_data(env: dict) -> dict:
     from envmanager.services import tokens as token_services
     from envmanager.services import workspaces as workspace_services
 
-    call_command("migrate", verbosity=0)
     workspace = workspace_services.workspace_create(name="bench")
     first = workspace_services.deployment_create(workspace=workspace, name="prod-0000")
     Deployment.objects.bulk_create(

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._django import postgres_database  # noqa: E402
+from benchmarks._django import postgres_database, setup_django  # noqa: E402
 from tests.airflow import airflow_venv  # noqa: E402
 
 OBJECTS = 10_000
@@ -62,11 +62,7 @@ def free_port() -> int:
 def build_data(env: dict) -> dict:
     """Create the schema and the objects in the benchmark database; return the token and the keys."""
     os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_django()
 
     from envmanager import crypto
     from envmanager.kinds import Kind
@@ -74,7 +70,6 @@ def build_data(env: dict) -> dict:
     from envmanager.services import tokens as token_services
     from envmanager.services import workspaces as workspace_services
 
-    call_command("migrate", verbosity=0)
     workspace = workspace_services.workspace_create(name="bench")
     deployment = workspace_services.deployment_create(workspace=workspace, name="prod")
     password = crypto.seal_value("not-a-real-password")  # one token reused: sealing 10k would time the setup
@@ -169,8 +164,13 @@ def lookup_paths(keys: dict, count: int, seed: int) -> list[str]:
     return paths
 
 
-def run_closed_loop(port, token, paths, concurrency):
-    """`concurrency` clients, each sending its next request as soon as the last one answered."""
+def _run_clients(port, token, paths, workers, *, scheduled_at=None):
+    """Send `paths` from `workers` threads until done or PHASE_TIME_LIMIT; return (latencies, errors).
+
+    Without `scheduled_at` a client sends its next request as soon as the last one answered and
+    latency counts from sending; with it, request i waits for `scheduled_at(i)` and latency counts
+    from then, so queueing shows.
+    """
     latencies, errors, lock, position = [], [], threading.Lock(), iter(range(len(paths)))
     deadline = time.monotonic() + PHASE_TIME_LIMIT
 
@@ -180,41 +180,13 @@ def run_closed_loop(port, token, paths, concurrency):
                 index = next(position, None)
             if index is None:
                 return
-            started = time.perf_counter()
+            if scheduled_at is None:
+                started = time.perf_counter()
+            else:
+                started = scheduled_at(index)
+                time.sleep(max(0.0, started - time.perf_counter()))
             status = one_request(port, paths[index], token)
             elapsed = time.perf_counter() - started
-            with lock:
-                latencies.append(elapsed)
-                if status != 200:
-                    errors.append(status)
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies, errors, time.perf_counter() - started
-
-
-def run_paced(port, token, paths, rate, workers=32):
-    """Send request i at start + i/rate; latency counts from the scheduled time, so queueing shows."""
-    latencies, errors, lock, position = [], [], threading.Lock(), iter(range(len(paths)))
-    start = time.perf_counter() + 0.2
-    deadline = time.monotonic() + PHASE_TIME_LIMIT
-
-    def client():
-        while time.monotonic() < deadline:
-            with lock:
-                index = next(position, None)
-            if index is None:
-                return
-            scheduled = start + index / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            status = one_request(port, paths[index], token)
-            elapsed = time.perf_counter() - scheduled
             with lock:
                 latencies.append(elapsed)
                 if status != 200:
@@ -225,6 +197,20 @@ def run_paced(port, token, paths, rate, workers=32):
         thread.start()
     for thread in threads:
         thread.join()
+    return latencies, errors
+
+
+def run_closed_loop(port, token, paths, concurrency):
+    """`concurrency` clients, each sending its next request as soon as the last one answered."""
+    started = time.perf_counter()
+    latencies, errors = _run_clients(port, token, paths, concurrency)
+    return latencies, errors, time.perf_counter() - started
+
+
+def run_paced(port, token, paths, rate, workers=32):
+    """Send request i at start + i/rate; latency counts from the scheduled time, so queueing shows."""
+    start = time.perf_counter() + 0.2
+    latencies, errors = _run_clients(port, token, paths, workers, scheduled_at=lambda index: start + index / rate)
     return latencies, errors, time.perf_counter() - start
 
 

@@ -9,7 +9,11 @@ Every view is decorated in one order, outermost first:
 so a wrong method answers 405 before anything else, and an anonymous user is sent to sign in.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -17,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import trigger_client_event
 
 from envmanager import permissions
+from envmanager.forms.secrets import add_service_error
 from envmanager.kinds import KIND_SPECS, Kind
 from envmanager.models import Workspace
 from envmanager.selectors.exports import EXPORT_FORMATS
@@ -103,6 +108,24 @@ def render_page(request, template: str, context: dict, *, fragment: str | None =
     # Same URL, two bodies: keep caches honest.
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def save_form(request, form, save: Callable, *, message: str | Callable[[Any], str], redirect_to: str, notices=None):
+    """Answer a valid POST of `form`: call `save()` (one service) and `action_done` with `message`.
+
+    Return None for a GET, an invalid form, or a `save()` refused with ValidationError (its errors
+    are put on the form): the view then renders the form again. `message` may take what `save()`
+    returned; `notices` is the form's `notices` method, called after saving.
+    """
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        saved = save()
+    except ValidationError as exc:
+        add_service_error(form, exc)
+        return None
+    text = message(saved) if callable(message) else message
+    return action_done(request, text, redirect_to=redirect_to, notices=notices() if notices else ())
 
 
 def no_store(response):

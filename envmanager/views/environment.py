@@ -9,7 +9,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from envmanager import permissions
 from envmanager.forms.environment import EnvObjectForm
-from envmanager.forms.secrets import add_service_error
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject
 from envmanager.permissions import deployment_for_user, workspace_access, workspace_for_user
@@ -25,6 +24,7 @@ from envmanager.views.base import (
     page_target,
     render_page,
     safe_next,
+    save_form,
     target_context,
     wants_fragment,
 )
@@ -139,17 +139,16 @@ def env_object_create(request, workspace_id, kind, deployment_id=None):
         deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
     back = safe_next(request, _list_url(workspace, kind, deployment))
     form = EnvObjectForm(request.POST or None, kind=kind, workspace_scope=deployment is None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            env_object = env_object_services.env_object_create(
-                workspace=workspace, deployment=deployment, actor=request.user, **form.create_kwargs()
-            )
-        except ValidationError as exc:
-            add_service_error(form, exc)
-        else:
-            return action_done(
-                request, f"Created {KIND_NOUNS[kind]} '{env_object.key}'.", redirect_to=back, notices=form.notices()
-            )
+    saved = save_form(
+        request, form,
+        lambda: env_object_services.env_object_create(
+            workspace=workspace, deployment=deployment, actor=request.user, **form.create_kwargs()
+        ),
+        message=lambda env_object: f"Created {KIND_NOUNS[kind]} '{env_object.key}'.", redirect_to=back,
+        notices=form.notices,
+    )
+    if saved:
+        return saved
     action = (
         reverse("envmanager:deployment-env-object-create", args=[workspace.pk, deployment.pk, kind])
         if deployment else reverse("envmanager:env-object-create", args=[workspace.pk, kind])
@@ -190,15 +189,13 @@ def env_object_edit(request, workspace_id, object_id):
     """Edit an object's fields; secret fields left empty keep their values."""
     workspace, env_object, kind, back = _object_target(request, workspace_id, object_id, perm=permissions.ENVOBJECTS_UPDATE)
     form = EnvObjectForm(request.POST or None, kind=kind, env_object=env_object)
-    if request.method == "POST" and form.is_valid():
-        try:
-            env_object_services.env_object_update(env_object=env_object, actor=request.user, **form.update_kwargs())
-        except ValidationError as exc:
-            add_service_error(form, exc)
-        else:
-            return action_done(
-                request, f"Saved {KIND_NOUNS[kind]} '{env_object.key}'.", redirect_to=back, notices=form.notices()
-            )
+    saved = save_form(
+        request, form,
+        lambda: env_object_services.env_object_update(env_object=env_object, actor=request.user, **form.update_kwargs()),
+        message=f"Saved {KIND_NOUNS[kind]} '{env_object.key}'.", redirect_to=back, notices=form.notices,
+    )
+    if saved:
+        return saved
     return _render_form(
         request,
         {

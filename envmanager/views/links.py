@@ -13,7 +13,6 @@ from django_htmx.http import trigger_client_event
 
 from envmanager import permissions
 from envmanager.forms.environment import LinksForm, OverrideForm
-from envmanager.forms.secrets import add_service_error
 from envmanager.kinds import Kind
 from envmanager.models import EnvObject, Link, Workspace
 from envmanager.permissions import deployment_for_user, workspace_for_user
@@ -21,7 +20,15 @@ from envmanager.selectors.env_objects import env_object_link_state
 from envmanager.services import link_sets as link_set_services
 from envmanager.services import links as link_services
 from envmanager.targets import Target
-from envmanager.views.base import ENV_CHANGED, KIND_NOUNS, action_done, render_page, safe_next, wants_fragment
+from envmanager.views.base import (
+    ENV_CHANGED,
+    KIND_NOUNS,
+    action_done,
+    render_page,
+    safe_next,
+    save_form,
+    wants_fragment,
+)
 
 
 def _workspace_object(workspace, object_id) -> EnvObject:
@@ -67,13 +74,13 @@ def env_object_links(request, workspace_id, object_id):
     back = safe_next(request, reverse("envmanager:workspace-environment", args=[workspace.pk, env_object.kind]))
     state = env_object_link_state(env_object=env_object)
     form = _links_form(workspace, env_object, state, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            link_set_services.env_object_links_set(env_object=env_object, actor=request.user, **form.links_kwargs())
-        except ValidationError as exc:
-            add_service_error(form, exc)
-        else:
-            return action_done(request, f"Saved the links of {_label(env_object)}.", redirect_to=back)
+    saved = save_form(
+        request, form,
+        lambda: link_set_services.env_object_links_set(env_object=env_object, actor=request.user, **form.links_kwargs()),
+        message=f"Saved the links of {_label(env_object)}.", redirect_to=back,
+    )
+    if saved:
+        return saved
     return _links_page(request, workspace, env_object, form, state, back=back)
 
 
@@ -175,18 +182,16 @@ def override_edit(request, workspace_id, object_id, deployment_id=None, ide_proj
     page = _override_page(request, workspace_id, object_id, deployment_id=deployment_id, ide_project_id=ide_project_id)
     env_object, target = page.env_object, page.target
     form = OverrideForm(request.POST or None, env_object=env_object, link=page.link, target_noun=target.noun)
-    if request.method == "POST" and form.is_valid():
-        try:
-            link_services.link_set_override(
-                env_object=env_object, actor=request.user, target=target, **form.override_kwargs()
-            )
-        except ValidationError as exc:
-            add_service_error(form, exc)
-        else:
-            return action_done(
-                request, f"Saved the override of {_label(env_object)} in {target.label}.", redirect_to=page.back_url,
-                notices=form.notices(),
-            )
+    saved = save_form(
+        request, form,
+        lambda: link_services.link_set_override(
+            env_object=env_object, actor=request.user, target=target, **form.override_kwargs()
+        ),
+        message=f"Saved the override of {_label(env_object)} in {target.label}.", redirect_to=page.back_url,
+        notices=form.notices,
+    )
+    if saved:
+        return saved
     context = {
         "workspace": page.workspace, "target": target, "env_object": env_object, "form": form,
         "kind": Kind(env_object.kind), "kind_noun": KIND_NOUNS[Kind(env_object.kind)], "back_url": page.back_url,

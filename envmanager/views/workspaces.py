@@ -10,7 +10,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from envmanager import permissions
 from envmanager.forms.deployments import DeploymentSettingsForm
-from envmanager.forms.secrets import add_service_error
 from envmanager.permissions import (
     deployment_for_user,
     workspace_access,
@@ -29,6 +28,7 @@ from envmanager.views.base import (
     action_done,
     page_target,
     render_page,
+    save_form,
     target_context,
     wants_fragment,
 )
@@ -89,14 +89,13 @@ def deployment_settings(request, workspace_id, deployment_id):
     initial = {"name": deployment.name, "execution_mode": deployment.execution_mode}
     can_set_metadata_db = permissions.user_can(request.user, permissions.DEPLOYMENT_METADATA_DB_UPDATE, deployment)
     form = DeploymentSettingsForm(request.POST or None, initial=initial, can_set_metadata_db=can_set_metadata_db)
-    if request.method == "POST" and form.is_valid():
-        try:
-            deployment_services.deployment_update(deployment=deployment, actor=request.user, **form.update_kwargs())
-        except ValidationError as exc:
-            add_service_error(form, exc)
-        else:
-            message = f"Saved the settings of Deployment '{form.cleaned_data['name']}'."
-            return action_done(request, message, redirect_to=back)
+    saved = save_form(
+        request, form,
+        lambda: deployment_services.deployment_update(deployment=deployment, actor=request.user, **form.update_kwargs()),
+        message=lambda _: f"Saved the settings of Deployment '{form.cleaned_data['name']}'.", redirect_to=back,
+    )
+    if saved:
+        return saved
     context = {
         "workspace": workspace, "deployment": deployment, "access": workspace_access(request.user, workspace),
         "form": form, "back_url": back, "dialog": wants_fragment(request),

@@ -29,7 +29,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -37,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._django import postgres_database, setup_django  # noqa: E402
+from benchmarks._django import server_database, setup_django  # noqa: E402
 from benchmarks.secrets_api import free_port, percentile, stop  # noqa: E402
 from tests.airflow import airflow_venv  # noqa: E402
 
@@ -302,18 +301,7 @@ def _best(runs: list[dict]) -> dict:
 
 
 def main() -> int:
-    from cryptography.fernet import Fernet
-    from django.core.management.utils import get_random_secret_key
-
-    database_url = postgres_database("envmanager_bench_delivery")
-    if database_url is None:
-        raise SystemExit("This benchmark needs PostgreSQL (ENVMANAGER_BENCH_POSTGRES, default 127.0.0.1:5432).")
-    workdir = Path(tempfile.mkdtemp(prefix="envmanager-bench-delivery-"))
-    env = {
-        "DATABASE_URL": database_url, "SECRET_KEY": get_random_secret_key(),
-        "ENVMANAGER_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "ENVMANAGER_VAR_DIR": str(workdir),
-        "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "false", "DATABASE_CONN_MAX_AGE": "600",
-    }
+    env, workdir = server_database("envmanager_bench_delivery", "envmanager-bench-delivery-")
     print(f"envmanager delivery benchmark: {TARGETS:,} Deployments × {OBJECTS:,} linked objects on PostgreSQL, "
           f"gunicorn 2 gthread workers × 4 threads, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
     started = time.monotonic()

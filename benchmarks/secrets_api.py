@@ -24,7 +24,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -33,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._django import postgres_database, setup_django  # noqa: E402
+from benchmarks._django import server_database, setup_django  # noqa: E402
 from tests.airflow import airflow_venv  # noqa: E402
 
 OBJECTS = 10_000
@@ -312,23 +311,8 @@ def airflow_figures(keys: dict, port: int, token: str, workdir: Path) -> dict:
 
 def main() -> int:
     api_only = "--api-only" in sys.argv  # skip the Airflow comparison (quicker runs while tuning)
-    from cryptography.fernet import Fernet
-    from django.core.management.utils import get_random_secret_key
-
-    database_url = postgres_database("envmanager_bench_secrets_api")
-    if database_url is None:
-        raise SystemExit("This benchmark needs PostgreSQL (ENVMANAGER_BENCH_POSTGRES, default 127.0.0.1:5432).")
-    workdir = Path(tempfile.mkdtemp(prefix="envmanager-bench-"))
-    env = {
-        "DATABASE_URL": database_url + os.environ.get("ENVMANAGER_BENCH_DB_OPTIONS", ""),
-        "SECRET_KEY": get_random_secret_key(),
-        "ENVMANAGER_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "ENVMANAGER_VAR_DIR": str(workdir),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DEBUG": "false",
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_CONN_MAX_AGE": "600",
-    }
+    env, workdir = server_database("envmanager_bench_secrets_api", "envmanager-bench-", LOG_LEVEL="WARNING")
+    env["DATABASE_URL"] += os.environ.get("ENVMANAGER_BENCH_DB_OPTIONS", "")
     print(f"envmanager read API benchmark: {OBJECTS:,} objects ({OVERRIDES:,} overridden) on PostgreSQL, "
           f"gunicorn 2 sync workers, loopback, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
     started = time.monotonic()

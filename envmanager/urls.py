@@ -50,7 +50,7 @@ urlpatterns = [
     *[
         path(
             OBJ + f"deployments/<int:deployment_id>/{action}/",
-            views.env_object_deployment_link,
+            views.env_object_target_link,
             {"action": action},
             name=f"env-object-{action}",
         )
@@ -58,7 +58,8 @@ urlpatterns = [
     ],
     path(
         OBJ + "ide-projects/<int:ide_project_id>/unlink/",
-        views.env_object_ide_project_unlink,
+        views.env_object_target_link,
+        {"action": "unlink"},
         name="env-object-ide-project-unlink",
     ),
     # Deployments and IDE projects: the pages both have (below), and a Deployment's own

@@ -9,9 +9,8 @@ from envmanager.views.environment import (
 from envmanager.views.exports import environment_export
 from envmanager.views.home import home
 from envmanager.views.links import (
-    env_object_deployment_link,
-    env_object_ide_project_unlink,
     env_object_links,
+    env_object_target_link,
     override_edit,
     override_remove,
 )
@@ -38,11 +37,10 @@ __all__ = [
     "deployment_settings",
     "env_object_create",
     "env_object_delete",
-    "env_object_deployment_link",
     "env_object_edit",
-    "env_object_ide_project_unlink",
     "env_object_links",
     "env_object_promote_view",
+    "env_object_target_link",
     "environment_export",
     "home",
     "matrix",

@@ -15,7 +15,7 @@ from envmanager import permissions
 from envmanager.forms.environment import LinksForm, OverrideForm
 from envmanager.kinds import Kind
 from envmanager.models import EnvObject, Link, Workspace
-from envmanager.permissions import deployment_for_user, workspace_for_user
+from envmanager.permissions import workspace_for_user
 from envmanager.selectors.env_objects import env_object_link_state
 from envmanager.services import link_sets as link_set_services
 from envmanager.services import links as link_services
@@ -84,29 +84,33 @@ def env_object_links(request, workspace_id, object_id):
     return _links_page(request, workspace, env_object, form, state, back=back)
 
 
-# Changes one Deployment's link; each action is one service.
-DEPLOYMENT_LINK_ACTIONS = {
-    "exclude": (link_services.link_exclude, "Excluded Deployment '{deployment}' from {label}."),
-    "include": (link_services.link_include, "Deployment '{deployment}' receives {label} again."),
-    "unlink": (link_services.link_delete, "Unlinked {label} from Deployment '{deployment}'."),
+# Changes one target's link; each action is one service (an IDE project has only "unlink").
+LINK_ACTIONS = {
+    "exclude": (link_services.link_exclude, "Excluded {target} from {label}."),
+    "include": (link_services.link_include, "{target} receives {label} again."),
+    "unlink": (link_services.link_delete, "Unlinked {label} from {target}."),
 }
 
 
 @require_POST
 @login_required
-def env_object_deployment_link(request, workspace_id, object_id, deployment_id, action):
-    """Exclude, include or unlink one Deployment, from the links dialog or a Deployment's tab."""
+def env_object_target_link(request, workspace_id, object_id, action, deployment_id=None, ide_project_id=None):
+    """Exclude, include or unlink one Deployment, or unlink one IDE project, from the links dialog or a
+    target's Environment tab."""
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
     env_object = _workspace_object(workspace, object_id)
-    deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
-    service, message = DEPLOYMENT_LINK_ACTIONS[action]
-    back = safe_next(request, reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, env_object.kind]))
+    target = permissions.target_for_user(
+        request.user, workspace, deployment_id=deployment_id, ide_project_id=ide_project_id,
+        deployment_perm=permissions.DEPLOYMENT_UPDATE,
+    )
+    service, message = LINK_ACTIONS[action]
+    back = safe_next(request, target.url("environment", env_object.kind))
     try:
-        service(env_object=env_object, actor=request.user, target=deployment)
+        service(env_object=env_object, actor=request.user, target=target)
     except ValidationError as exc:
         level, text = messages.ERROR, " ".join(exc.messages)
     else:
-        level, text = messages.SUCCESS, message.format(deployment=deployment.name, label=_label(env_object))
+        level, text = messages.SUCCESS, message.format(target=target.label, label=_label(env_object))
     if request.POST.get("from") == "links" and wants_fragment(request):
         # Pressed inside the links dialog: the dialog stays open and shows the new state.
         messages.add_message(request, level, text)
@@ -115,23 +119,6 @@ def env_object_deployment_link(request, workspace_id, object_id, deployment_id, 
         response = _links_page(request, workspace, env_object, _links_form(workspace, env_object, state), state, back=back)
         return trigger_client_event(response, ENV_CHANGED) if level == messages.SUCCESS else response
     return action_done(request, text, redirect_to=back, level=level)
-
-
-@require_POST
-@login_required
-def env_object_ide_project_unlink(request, workspace_id, object_id, ide_project_id):
-    """Stop giving a Workspace object to an IDE project."""
-    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
-    env_object = _workspace_object(workspace, object_id)
-    ide_project = permissions.ide_project_for_user(request.user, workspace, ide_project_id)
-    back = safe_next(request, reverse("envmanager:ide-project-environment", args=[workspace.pk, ide_project.pk, env_object.kind]))
-    try:
-        link_services.link_delete(env_object=env_object, actor=request.user, target=ide_project)
-    except ValidationError as exc:
-        return action_done(request, " ".join(exc.messages), redirect_to=back, level=messages.ERROR)
-    return action_done(
-        request, f"Unlinked {_label(env_object)} from IDE project '{ide_project.name}'.", redirect_to=back
-    )
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,6 @@ class TargetKind:
 
 DEPLOYMENTS = TargetKind(AuditEntry.TargetType.DEPLOYMENT, "Deployment", "Deployments", "deployment")
 IDE_PROJECTS = TargetKind(AuditEntry.TargetType.IDE_PROJECT, "IDE project", "IDE projects", "ide-project")
-TARGET_KINDS = {kind.type: kind for kind in (DEPLOYMENTS, IDE_PROJECTS)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,27 @@ def run_on_each_database(script: Path, name: str) -> int:
     return status
 
 
+def server_database(name: str, prefix: str, **settings: str) -> tuple[dict, Path]:
+    """Return the environment of a benchmark's server on a fresh PostgreSQL database `name`, and its folder.
+
+    The server benchmarks (gunicorn, the read API) need PostgreSQL; `settings` add to or replace the
+    defaults. Exit with a message when no PostgreSQL server answers.
+    """
+    from cryptography.fernet import Fernet
+    from django.core.management.utils import get_random_secret_key
+
+    database_url = postgres_database(name)
+    if database_url is None:
+        raise SystemExit("This benchmark needs PostgreSQL (ENVMANAGER_BENCH_POSTGRES, default 127.0.0.1:5432).")
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    env = {
+        "DATABASE_URL": database_url, "SECRET_KEY": get_random_secret_key(),
+        "ENVMANAGER_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "ENVMANAGER_VAR_DIR": str(workdir),
+        "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "false", "DATABASE_CONN_MAX_AGE": "600", **settings,
+    }
+    return env, workdir
+
+
 def setup_django() -> None:
     """Configure Django for this worker process and create the schema."""
     sys.path.insert(0, str(ROOT))
@@ -46,3 +68,10 @@ def setup_django() -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
+
+
+def main(script_file: str, database_name: str, worker: Callable[[], int]) -> None:
+    """Be a benchmark's entry point: `worker()` in a worker process (`--worker`), else start one per database."""
+    if "--worker" in sys.argv:
+        sys.exit(worker())
+    sys.exit(run_on_each_database(Path(script_file).resolve(), database_name))

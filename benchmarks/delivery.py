@@ -29,7 +29,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -37,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._django import postgres_database  # noqa: E402
+from benchmarks._django import server_database, setup_django  # noqa: E402
 from benchmarks.secrets_api import free_port, percentile, stop  # noqa: E402
 from tests.airflow import airflow_venv  # noqa: E402
 
@@ -56,11 +55,7 @@ PHASE_TIME_LIMIT = 120
 
 def build_data(env: dict) -> dict:
     os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_django()
     from django.db import connection
 
     from envmanager.kinds import Kind
@@ -68,7 +63,6 @@ def build_data(env: dict) -> dict:
     from envmanager.services import tokens as token_services
     from envmanager.services import workspaces as workspace_services
 
-    call_command("migrate", verbosity=0)
     workspace = workspace_services.workspace_create(name="bench")
     first = workspace_services.deployment_create(workspace=workspace, name="prod-0000")
     Deployment.objects.bulk_create(
@@ -307,18 +301,7 @@ def _best(runs: list[dict]) -> dict:
 
 
 def main() -> int:
-    from cryptography.fernet import Fernet
-    from django.core.management.utils import get_random_secret_key
-
-    database_url = postgres_database("envmanager_bench_delivery")
-    if database_url is None:
-        raise SystemExit("This benchmark needs PostgreSQL (ENVMANAGER_BENCH_POSTGRES, default 127.0.0.1:5432).")
-    workdir = Path(tempfile.mkdtemp(prefix="envmanager-bench-delivery-"))
-    env = {
-        "DATABASE_URL": database_url, "SECRET_KEY": get_random_secret_key(),
-        "ENVMANAGER_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "ENVMANAGER_VAR_DIR": str(workdir),
-        "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "false", "DATABASE_CONN_MAX_AGE": "600",
-    }
+    env, workdir = server_database("envmanager_bench_delivery", "envmanager-bench-delivery-")
     print(f"envmanager delivery benchmark: {TARGETS:,} Deployments × {OBJECTS:,} linked objects on PostgreSQL, "
           f"gunicorn 2 gthread workers × 4 threads, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
     started = time.monotonic()

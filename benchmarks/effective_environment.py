@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._django import run_on_each_database, setup_django  # noqa: E402
+from benchmarks._django import main, setup_django  # noqa: E402
 
 OBJECTS = 10_000
 OVERRIDES = 1_000
@@ -91,6 +91,4 @@ def worker() -> int:
 
 
 if __name__ == "__main__":
-    if "--worker" in sys.argv:
-        sys.exit(worker())
-    sys.exit(run_on_each_database(Path(__file__).resolve(), "envmanager_bench_effective_environment"))
+    main(__file__, "envmanager_bench_effective_environment", worker)

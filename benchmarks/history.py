@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._django import run_on_each_database, setup_django
+from benchmarks._django import main, setup_django
 
 COMPARE_SHARED, COMPARE_OWN, COMPARE_OVERRIDES = 8_000, 2_000, 1_000
 MATRIX_DEPLOYMENTS, MATRIX_KEYS = 300, 3_000
@@ -189,6 +189,4 @@ def worker() -> int:
 
 
 if __name__ == "__main__":
-    if "--worker" in sys.argv:
-        sys.exit(worker())
-    sys.exit(run_on_each_database(Path(__file__).resolve(), "envmanager_bench_history"))
+    main(__file__, "envmanager_bench_history", worker)

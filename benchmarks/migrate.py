@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._django import postgres_database, run_on_each_database, setup_django  # noqa: E402
+from benchmarks._django import main, postgres_database, setup_django  # noqa: E402
 
 PER_KIND = 10_000
 TARGET_LIST_S, TARGET_MIGRATE_S, TARGET_RSS_MB = 2, 20, 300
@@ -102,6 +102,4 @@ def worker() -> int:
 
 
 if __name__ == "__main__":
-    if "--worker" in sys.argv:
-        sys.exit(worker())
-    sys.exit(run_on_each_database(Path(__file__).resolve(), "envmanager_bench_migrate"))
+    main(__file__, "envmanager_bench_migrate", worker)

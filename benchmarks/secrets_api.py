@@ -24,7 +24,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -33,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._django import postgres_database  # noqa: E402
+from benchmarks._django import server_database, setup_django  # noqa: E402
 from tests.airflow import airflow_venv  # noqa: E402
 
 OBJECTS = 10_000
@@ -62,11 +61,7 @@ def free_port() -> int:
 def build_data(env: dict) -> dict:
     """Create the schema and the objects in the benchmark database; return the token and the keys."""
     os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_django()
 
     from envmanager import crypto
     from envmanager.kinds import Kind
@@ -74,7 +69,6 @@ def build_data(env: dict) -> dict:
     from envmanager.services import tokens as token_services
     from envmanager.services import workspaces as workspace_services
 
-    call_command("migrate", verbosity=0)
     workspace = workspace_services.workspace_create(name="bench")
     deployment = workspace_services.deployment_create(workspace=workspace, name="prod")
     password = crypto.seal_value("not-a-real-password")  # one token reused: sealing 10k would time the setup
@@ -169,8 +163,13 @@ def lookup_paths(keys: dict, count: int, seed: int) -> list[str]:
     return paths
 
 
-def run_closed_loop(port, token, paths, concurrency):
-    """`concurrency` clients, each sending its next request as soon as the last one answered."""
+def _run_clients(port, token, paths, workers, *, scheduled_at=None):
+    """Send `paths` from `workers` threads until done or PHASE_TIME_LIMIT; return (latencies, errors).
+
+    Without `scheduled_at` a client sends its next request as soon as the last one answered and
+    latency counts from sending; with it, request i waits for `scheduled_at(i)` and latency counts
+    from then, so queueing shows.
+    """
     latencies, errors, lock, position = [], [], threading.Lock(), iter(range(len(paths)))
     deadline = time.monotonic() + PHASE_TIME_LIMIT
 
@@ -180,41 +179,13 @@ def run_closed_loop(port, token, paths, concurrency):
                 index = next(position, None)
             if index is None:
                 return
-            started = time.perf_counter()
+            if scheduled_at is None:
+                started = time.perf_counter()
+            else:
+                started = scheduled_at(index)
+                time.sleep(max(0.0, started - time.perf_counter()))
             status = one_request(port, paths[index], token)
             elapsed = time.perf_counter() - started
-            with lock:
-                latencies.append(elapsed)
-                if status != 200:
-                    errors.append(status)
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies, errors, time.perf_counter() - started
-
-
-def run_paced(port, token, paths, rate, workers=32):
-    """Send request i at start + i/rate; latency counts from the scheduled time, so queueing shows."""
-    latencies, errors, lock, position = [], [], threading.Lock(), iter(range(len(paths)))
-    start = time.perf_counter() + 0.2
-    deadline = time.monotonic() + PHASE_TIME_LIMIT
-
-    def client():
-        while time.monotonic() < deadline:
-            with lock:
-                index = next(position, None)
-            if index is None:
-                return
-            scheduled = start + index / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            status = one_request(port, paths[index], token)
-            elapsed = time.perf_counter() - scheduled
             with lock:
                 latencies.append(elapsed)
                 if status != 200:
@@ -225,6 +196,20 @@ def run_paced(port, token, paths, rate, workers=32):
         thread.start()
     for thread in threads:
         thread.join()
+    return latencies, errors
+
+
+def run_closed_loop(port, token, paths, concurrency):
+    """`concurrency` clients, each sending its next request as soon as the last one answered."""
+    started = time.perf_counter()
+    latencies, errors = _run_clients(port, token, paths, concurrency)
+    return latencies, errors, time.perf_counter() - started
+
+
+def run_paced(port, token, paths, rate, workers=32):
+    """Send request i at start + i/rate; latency counts from the scheduled time, so queueing shows."""
+    start = time.perf_counter() + 0.2
+    latencies, errors = _run_clients(port, token, paths, workers, scheduled_at=lambda index: start + index / rate)
     return latencies, errors, time.perf_counter() - start
 
 
@@ -326,23 +311,8 @@ def airflow_figures(keys: dict, port: int, token: str, workdir: Path) -> dict:
 
 def main() -> int:
     api_only = "--api-only" in sys.argv  # skip the Airflow comparison (quicker runs while tuning)
-    from cryptography.fernet import Fernet
-    from django.core.management.utils import get_random_secret_key
-
-    database_url = postgres_database("envmanager_bench_secrets_api")
-    if database_url is None:
-        raise SystemExit("This benchmark needs PostgreSQL (ENVMANAGER_BENCH_POSTGRES, default 127.0.0.1:5432).")
-    workdir = Path(tempfile.mkdtemp(prefix="envmanager-bench-"))
-    env = {
-        "DATABASE_URL": database_url + os.environ.get("ENVMANAGER_BENCH_DB_OPTIONS", ""),
-        "SECRET_KEY": get_random_secret_key(),
-        "ENVMANAGER_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "ENVMANAGER_VAR_DIR": str(workdir),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DEBUG": "false",
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_CONN_MAX_AGE": "600",
-    }
+    env, workdir = server_database("envmanager_bench_secrets_api", "envmanager-bench-", LOG_LEVEL="WARNING")
+    env["DATABASE_URL"] += os.environ.get("ENVMANAGER_BENCH_DB_OPTIONS", "")
     print(f"envmanager read API benchmark: {OBJECTS:,} objects ({OVERRIDES:,} overridden) on PostgreSQL, "
           f"gunicorn 2 sync workers, loopback, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
     started = time.monotonic()

@@ -5,6 +5,7 @@ decrypts, so a new key can be put in front and `rotate_encryption_keys` re-encry
 """
 
 import json
+from contextlib import contextmanager
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -14,6 +15,15 @@ from django.core.exceptions import ImproperlyConfigured
 
 class SecretDecryptionError(Exception):
     """A stored secret could not be decrypted with any configured key."""
+
+
+@contextmanager
+def _refused(message: str, errors=(InvalidToken,)):
+    """Turn a token no key opens into SecretDecryptionError(`message`), without the token in the traceback."""
+    try:
+        yield
+    except errors:
+        raise SecretDecryptionError(message) from None
 
 
 @lru_cache(maxsize=4)
@@ -41,12 +51,8 @@ def encrypt(plaintext: str) -> str:
 
 def decrypt(token: str) -> str:
     """Return the plaintext of `token`; raise SecretDecryptionError if no key opens it."""
-    try:
+    with _refused("A stored secret cannot be decrypted with the configured ENVMANAGER_ENCRYPTION_KEYS."):
         return _keys()[0].decrypt(token.encode()).decode()
-    except InvalidToken:
-        raise SecretDecryptionError(
-            "A stored secret cannot be decrypted with the configured ENVMANAGER_ENCRYPTION_KEYS."
-        ) from None
 
 
 def is_current(token: str) -> bool:
@@ -62,12 +68,8 @@ def rotate(token: str) -> str:
     """Return `token` re-encrypted under the newest key (unchanged if it already is)."""
     if is_current(token):
         return token
-    try:
+    with _refused("A stored secret cannot be decrypted with any configured key; rotation cannot proceed."):
         return _keys()[0].rotate(token.encode()).decode()
-    except InvalidToken:
-        raise SecretDecryptionError(
-            "A stored secret cannot be decrypted with any configured key; rotation cannot proceed."
-        ) from None
 
 
 def seal_value(value) -> str:
@@ -99,10 +101,8 @@ def airflow_decrypt(key_set: MultiFernet | None, token: str) -> str:
     """Decrypt a value Airflow encrypted in its metadata database; SecretDecryptionError if no key opens it."""
     if key_set is None:
         raise SecretDecryptionError("it is encrypted and the Deployment has no Airflow Fernet key configured")
-    try:
+    with _refused("it cannot be decrypted with the Deployment's Airflow Fernet keys", (InvalidToken, ValueError, UnicodeError)):
         return key_set.decrypt(token.encode()).decode()
-    except (InvalidToken, ValueError, UnicodeError):
-        raise SecretDecryptionError("it cannot be decrypted with the Deployment's Airflow Fernet keys") from None
 
 
 def airflow_encrypt(key_set: MultiFernet, plaintext: str) -> str:

@@ -168,6 +168,11 @@ def require(user, perm: str, obj) -> None:
         raise PermissionDenied(f"You do not have permission {PERMISSION_LABELS.get(perm, perm)} here.")
 
 
+def _holds(perm: str) -> property:
+    """A `WorkspaceAccess` flag for templates and views: whether the user holds `perm` there."""
+    return property(lambda access: perm in access.permissions, doc=f"Whether the user holds {perm}.")
+
+
 @dataclass(frozen=True)
 class WorkspaceAccess:
     """What one user may do in one Workspace, computed once per request for templates and views."""
@@ -177,49 +182,17 @@ class WorkspaceAccess:
     def __contains__(self, perm: str) -> bool:
         return perm in self.permissions
 
-    @property
-    def can_view_env_objects(self) -> bool:
-        return ENVOBJECTS_GET in self.permissions
-
-    @property
-    def can_create_env_objects(self) -> bool:
-        return ENVOBJECTS_CREATE in self.permissions
-
-    @property
-    def can_update_env_objects(self) -> bool:
-        return ENVOBJECTS_UPDATE in self.permissions
-
-    @property
-    def can_delete_env_objects(self) -> bool:
-        return ENVOBJECTS_DELETE in self.permissions
-
-    @property
-    def can_export(self) -> bool:
-        return ENVOBJECTS_EXPORT in self.permissions
-
-    @property
-    def can_migrate(self) -> bool:
-        return ENVOBJECTS_MIGRATE in self.permissions
-
-    @property
-    def can_update_workspace(self) -> bool:
-        return WORKSPACE_UPDATE in self.permissions
-
-    @property
-    def can_create_deployments(self) -> bool:
-        return DEPLOYMENTS_CREATE in self.permissions
-
-    @property
-    def can_manage_ide_projects(self) -> bool:
-        return IDE_PROJECT_MANAGE in self.permissions
-
-    @property
-    def can_update_members(self) -> bool:
-        return WORKSPACE_MEMBERS_UPDATE in self.permissions
-
-    @property
-    def can_view_audit(self) -> bool:
-        return AUDITLOGS_GET in self.permissions
+    can_view_env_objects = _holds(ENVOBJECTS_GET)
+    can_create_env_objects = _holds(ENVOBJECTS_CREATE)
+    can_update_env_objects = _holds(ENVOBJECTS_UPDATE)
+    can_delete_env_objects = _holds(ENVOBJECTS_DELETE)
+    can_export = _holds(ENVOBJECTS_EXPORT)
+    can_migrate = _holds(ENVOBJECTS_MIGRATE)
+    can_update_workspace = _holds(WORKSPACE_UPDATE)
+    can_create_deployments = _holds(DEPLOYMENTS_CREATE)
+    can_manage_ide_projects = _holds(IDE_PROJECT_MANAGE)
+    can_update_members = _holds(WORKSPACE_MEMBERS_UPDATE)
+    can_view_audit = _holds(AUDITLOGS_GET)
 
 
 def workspace_access(user, workspace: Workspace) -> WorkspaceAccess:

@@ -12,9 +12,37 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse
 
-from envmanager.models import Deployment, IdeProject
+from envmanager.models import AuditEntry, Deployment, IdeProject
 
 EXACTLY_ONE = "Name exactly one Deployment or one IDE project."
+
+
+@dataclass(frozen=True, slots=True)
+class TargetKind:
+    """Deployments or IDE projects as a kind: what their pages call them and where their list is.
+
+    The list pages have no target at hand, only its kind; a Target answers the same questions
+    through `Target.kind`.
+    """
+
+    type: str  # AuditEntry.TargetType
+    noun: str
+    plural: str
+    # URL names come in pairs, "deployment-<page>" and "ide-project-<page>", with the same arguments.
+    url_prefix: str
+
+    @property
+    def is_deployment(self) -> bool:
+        return self.type == AuditEntry.TargetType.DEPLOYMENT
+
+    @property
+    def list_url_name(self) -> str:
+        """The list page's URL name; it takes the Workspace only: `{% url target.kind.list_url_name workspace.pk %}`."""
+        return f"envmanager:{self.url_prefix}-list"
+
+
+DEPLOYMENTS = TargetKind(AuditEntry.TargetType.DEPLOYMENT, "Deployment", "Deployments", "deployment")
+IDE_PROJECTS = TargetKind(AuditEntry.TargetType.IDE_PROJECT, "IDE project", "IDE projects", "ide-project")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +102,12 @@ class Target:
         return self.instance.workspace
 
     @property
+    def kind(self) -> TargetKind:
+        return DEPLOYMENTS if self.is_deployment else IDE_PROJECTS
+
+    @property
     def noun(self) -> str:
-        return "Deployment" if self.is_deployment else "IDE project"
+        return self.kind.noun
 
     @property
     def label(self) -> str:
@@ -84,7 +116,7 @@ class Target:
 
     @property
     def audit_type(self) -> str:
-        return "deployment" if self.is_deployment else "ide_project"
+        return self.kind.type
 
     @property
     def row_filter(self) -> dict:
@@ -98,11 +130,13 @@ class Target:
             return Q(links__deployment_id=self.deployment.pk)
         return Q(links__ide_project_id=self.ide_project.pk)
 
-    # URL names come in pairs, "deployment-<page>" and "ide-project-<page>", with the same arguments.
     @property
     def url_prefix(self) -> str:
-        return "deployment" if self.is_deployment else "ide-project"
+        return self.kind.url_prefix
+
+    def url_name(self, page: str) -> str:
+        return f"envmanager:{self.url_prefix}-{page}"
 
     def url(self, page: str, *more) -> str:
         """Return the URL of one of its pages, e.g. `target.url("tokens")` or `target.url("export", "dotenv")`."""
-        return reverse(f"envmanager:{self.url_prefix}-{page}", args=[self.workspace_id, self.pk, *more])
+        return reverse(self.url_name(page), args=[self.workspace_id, self.pk, *more])

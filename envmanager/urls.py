@@ -1,7 +1,8 @@
 from django.urls import path, register_converter
 
 from envmanager import views
-from envmanager.views import invitations, members, target_admin, target_deletion, workspace_admin
+from envmanager.targets import DEPLOYMENTS, IDE_PROJECTS
+from envmanager.views import invitations, members, target_admin, workspace_admin
 from envmanager.views.base import ExportFormatConverter, KindConverter
 
 app_name = "envmanager"
@@ -13,6 +14,23 @@ W = "workspaces/<int:workspace_id>/"
 D = W + "deployments/<int:deployment_id>/"
 P = W + "ide-projects/<int:ide_project_id>/"
 OBJ = W + "objects/<int:object_id>/"
+
+
+def _target_routes(prefix: str, base: str) -> list:
+    """The pages every Deployment and IDE project has: one view each, named `<prefix>-<page>`
+    (`deployment-detail`, `ide-project-detail`, …; `Target.url(page)` builds them)."""
+    return [
+        path(base, views.target_detail, name=f"{prefix}-detail"),
+        path(base + "delete/", views.target_delete, name=f"{prefix}-delete"),
+        path(base + "environment/", views.target_environment, name=f"{prefix}-environment-home"),
+        path(base + "environment/<kind:kind>/", views.target_environment, name=f"{prefix}-environment"),
+        path(base + "objects/<int:object_id>/override/", views.override_edit, name=f"{prefix}-override-edit"),
+        path(base + "objects/<int:object_id>/override/remove/", views.override_remove, name=f"{prefix}-override-remove"),
+        path(base + "api-tokens/", views.api_tokens, name=f"{prefix}-tokens"),
+        path(base + "api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name=f"{prefix}-token-revoke"),
+        path(base + "export/<export_format:export_format>/", views.environment_export, name=f"{prefix}-export"),
+    ]
+
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -41,7 +59,7 @@ urlpatterns = [
     *[
         path(
             OBJ + f"deployments/<int:deployment_id>/{action}/",
-            views.env_object_deployment_link,
+            views.env_object_target_link,
             {"action": action},
             name=f"env-object-{action}",
         )
@@ -49,39 +67,23 @@ urlpatterns = [
     ],
     path(
         OBJ + "ide-projects/<int:ide_project_id>/unlink/",
-        views.env_object_ide_project_unlink,
+        views.env_object_target_link,
+        {"action": "unlink"},
         name="env-object-ide-project-unlink",
     ),
-    # Deployments and their Environment tab
-    path(W + "deployments/", views.deployment_list, name="deployment-list"),
+    # Deployments and IDE projects: the pages both have (below), and a Deployment's own
+    path(W + "deployments/", views.target_list, {"target_kind": DEPLOYMENTS}, name="deployment-list"),
     path(W + "deployments/new/", target_admin.deployment_create, name="deployment-create"),
-    path(D, views.deployment_detail, name="deployment-detail"),
+    *_target_routes(DEPLOYMENTS.url_prefix, D),
     path(D + "settings/", views.deployment_settings, name="deployment-settings"),
-    path(D + "delete/", target_deletion.deployment_delete, name="deployment-delete"),
-    path(D + "environment/", views.deployment_environment, name="deployment-environment-home"),
-    path(D + "environment/<kind:kind>/", views.deployment_environment, name="deployment-environment"),
     path(D + "environment/<kind:kind>/new/", views.env_object_create, name="deployment-env-object-create"),
-    path(D + "objects/<int:object_id>/override/", views.override_edit, name="deployment-override-edit"),
-    path(D + "objects/<int:object_id>/override/remove/", views.override_remove, name="deployment-override-remove"),
     path(D + "objects/<int:object_id>/promote/", views.env_object_promote_view, name="env-object-promote"),
-    path(D + "api-tokens/", views.api_tokens, name="deployment-tokens"),
-    path(D + "api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="deployment-token-revoke"),
-    path(D + "export/<export_format:export_format>/", views.environment_export, name="deployment-export"),
     # Migrate from Airflow
     path(D + "migrate/<kind:kind>/", views.migration_plan, name="migration-plan"),
     path(D + "migrate/<kind:kind>/action/", views.migration_action, name="migration-action"),
     path(D + "migrations/<int:run_id>/", views.migration_result, name="migration-result"),
-    # IDE projects
-    path(W + "ide-projects/", views.ide_project_list, name="ide-project-list"),
+    path(W + "ide-projects/", views.target_list, {"target_kind": IDE_PROJECTS}, name="ide-project-list"),
     path(W + "ide-projects/new/", target_admin.ide_project_create, name="ide-project-create"),
     path(P + "rename/", target_admin.ide_project_rename, name="ide-project-rename"),
-    path(P, views.ide_project_detail, name="ide-project-detail"),
-    path(P + "delete/", target_deletion.ide_project_delete, name="ide-project-delete"),
-    path(P + "environment/", views.ide_project_environment, name="ide-project-environment-home"),
-    path(P + "environment/<kind:kind>/", views.ide_project_environment, name="ide-project-environment"),
-    path(P + "objects/<int:object_id>/override/", views.override_edit, name="ide-project-override-edit"),
-    path(P + "objects/<int:object_id>/override/remove/", views.override_remove, name="ide-project-override-remove"),
-    path(P + "api-tokens/", views.api_tokens, name="ide-project-tokens"),
-    path(P + "api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="ide-project-token-revoke"),
-    path(P + "export/<export_format:export_format>/", views.environment_export, name="ide-project-export"),
+    *_target_routes(IDE_PROJECTS.url_prefix, P),
 ]

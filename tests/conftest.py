@@ -66,24 +66,18 @@ def _member(workspace, role, username=None):
     return user
 
 
-@pytest.fixture
-def owner(workspace):
-    return _member(workspace, Role.OWNER)
+def _role_fixture(role: Role):
+    """A fixture for a member of `workspace` with `role`, named (and with the username) after it."""
+
+    @pytest.fixture(name=role.value)
+    def member_with_role(workspace):
+        return _member(workspace, role)
+
+    member_with_role.__doc__ = f"A user who is {role.label} of `workspace`."
+    return member_with_role
 
 
-@pytest.fixture
-def operator(workspace):
-    return _member(workspace, Role.OPERATOR)
-
-
-@pytest.fixture
-def author(workspace):
-    return _member(workspace, Role.AUTHOR)
-
-
-@pytest.fixture
-def member(workspace):
-    return _member(workspace, Role.MEMBER)
+owner, operator, author, member = (_role_fixture(role) for role in (Role.OWNER, Role.OPERATOR, Role.AUTHOR, Role.MEMBER))
 
 
 @pytest.fixture

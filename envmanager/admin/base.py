@@ -37,6 +37,8 @@ class ServiceModelForm(forms.ModelForm):
     """
 
     secret_names: tuple[str, ...] = ()  # secret inputs that come with a "clear_<name>" checkbox
+    # A service that takes the form's fields as they are, by name, and `actor`: the default save.
+    service = None
 
     def __init__(self, *args, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,7 +52,7 @@ class ServiceModelForm(forms.ModelForm):
 
     def save_through_service(self):
         """Call the service; return the object it made or changed, or None when nothing changed."""
-        raise NotImplementedError
+        return type(self).service(**self.cleaned_data, actor=self.actor)
 
     def notices(self) -> list[str]:
         """Say which saved values start or end with whitespace (kept as is); names fields, never values."""

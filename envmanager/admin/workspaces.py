@@ -38,14 +38,11 @@ class WorkspaceAddForm(ServiceModelForm):
     name = forms.CharField(label="Name")
     description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
+    service = staticmethod(workspace_services.workspace_create)
+
     class Meta:
         model = Workspace
         fields = ()
-
-    def save_through_service(self):
-        return workspace_services.workspace_create(
-            name=self.cleaned_data["name"], description=self.cleaned_data["description"], actor=self.actor
-        )
 
 
 @admin.register(Workspace)
@@ -179,14 +176,11 @@ class IdeProjectAddForm(ServiceModelForm):
     workspace = forms.ModelChoiceField(Workspace.objects.all(), label="Workspace")
     name = forms.CharField(label="Name")
 
+    service = staticmethod(workspace_services.ide_project_create)
+
     class Meta:
         model = IdeProject
         fields = ()
-
-    def save_through_service(self):
-        return workspace_services.ide_project_create(
-            workspace=self.cleaned_data["workspace"], name=self.cleaned_data["name"], actor=self.actor
-        )
 
 
 @admin.register(IdeProject)

@@ -109,35 +109,35 @@ class MetadataDatabase:
 
     def execute(self, sql: str, params=()) -> list[tuple]:
         """Run one statement and return its rows (empty for statements without rows)."""
-        try:
+        with self._refused("a query"):
             cursor = self._conn.cursor()
             cursor.execute(self._sql(sql), params)
             rows = cursor.fetchall() if cursor.description else []
             cursor.close()
             return rows
-        except (sqlite3.Error, psycopg.Error) as exc:
-            self._rollback_quietly()
-            raise MetadataDatabaseError(f"The Airflow metadata database refused a query: {_first_line(exc)}") from None
 
     def execute_write(self, sql: str, params=()) -> int:
         """Run one write statement in the open transaction; return the number of rows it changed."""
-        try:
+        with self._refused("a change"):
             cursor = self._conn.cursor()
             cursor.execute(self._sql(sql), params)
             count = cursor.rowcount
             cursor.close()
             return count
-        except (sqlite3.Error, psycopg.Error) as exc:
-            self._rollback_quietly()
-            raise MetadataDatabaseError(f"The Airflow metadata database refused a change: {_first_line(exc)}") from None
 
     def commit(self) -> None:
         """Commit the writes made so far (a batch of deletions)."""
-        try:
+        with self._refused("a change"):
             self._conn.commit()
+
+    @contextmanager
+    def _refused(self, what: str):
+        """Turn the driver's error into MetadataDatabaseError (its first line only), rolling back first."""
+        try:
+            yield
         except (sqlite3.Error, psycopg.Error) as exc:
             self._rollback_quietly()
-            raise MetadataDatabaseError(f"The Airflow metadata database refused a change: {_first_line(exc)}") from None
+            raise MetadataDatabaseError(f"The Airflow metadata database refused {what}: {_first_line(exc)}") from None
 
     def _rollback_quietly(self) -> None:
         try:

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from envmanager.api import views
+from envmanager.kinds import Kind
 
 app_name = "api"
 
@@ -8,10 +9,10 @@ urlpatterns = [
     path("environment", views.environment, name="environment"),
     # `path`: Django resolves the decoded path, so a key's %2F arrives as "/" (connection ids may hold
     # one). Keys come URL-encoded (UTF-8): %23 for '#', %25 for '%', %20 for a space.
-    path("connections/<path:conn_id>", views.connection_detail, name="connection"),
-    path("variables/<path:key>", views.variable_detail, name="variable"),
-    path("env/<path:name>", views.env_detail, name="env"),
-    path("metrics/<path:key>", views.metrics_detail, name="metrics"),
+    path("connections/<path:key>", views.entry_detail, {"kind": Kind.CONNECTION}, name="connection"),
+    path("variables/<path:key>", views.entry_detail, {"kind": Kind.VARIABLE}, name="variable"),
+    path("env/<path:key>", views.entry_detail, {"kind": Kind.ENV}, name="env"),
+    path("metrics/<path:key>", views.entry_detail, {"kind": Kind.METRICS}, name="metrics"),
     path("openapi.json", views.openapi, name="openapi"),
     re_path(r"^(?P<path>.*)$", views.not_found),
 ]

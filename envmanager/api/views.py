@@ -50,7 +50,9 @@ def environment(request):
     return response
 
 
-def _one(request, kind: Kind, key: str):
+@api_view
+def entry_detail(request, kind: Kind, key: str):
+    """One effective object of `kind` (the route says which) by key: connection id, variable key, ..."""
     api_token = request.api_token
     target = Target.of_row(api_token)
     entry = target_effective_entry(target=target, kind=kind.value, key=key)
@@ -64,30 +66,6 @@ def _one(request, kind: Kind, key: str):
         response._has_been_logged = True
         return response
     return api_json(entry_as_dict(entry, reveal=True))
-
-
-@api_view
-def connection_detail(request, conn_id: str):
-    """One effective Airflow connection by connection id."""
-    return _one(request, Kind.CONNECTION, conn_id)
-
-
-@api_view
-def variable_detail(request, key: str):
-    """One effective Airflow variable by key."""
-    return _one(request, Kind.VARIABLE, key)
-
-
-@api_view
-def env_detail(request, name: str):
-    """One effective environment variable by name."""
-    return _one(request, Kind.ENV, name)
-
-
-@api_view
-def metrics_detail(request, key: str):
-    """One effective metrics export by name."""
-    return _one(request, Kind.METRICS, key)
 
 
 @csrf_exempt

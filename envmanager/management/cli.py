@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
@@ -20,11 +21,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from envmanager import crypto
 from envmanager.kinds import KIND_SPECS, Kind, parse_kind, value_notices
+from envmanager.management import utils
 from envmanager.models import Workspace
 from envmanager.selectors.workspaces import deployment_by_name, ide_project_by_name
 from envmanager.targets import Target
 
 STDIN = "-"
+T = TypeVar("T")
 
 
 class HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -127,6 +130,28 @@ class EnvManagerCommand(BaseCommand):
 
     def dry_run_note(self) -> None:
         self.stdout.write("Dry run: nothing changed.")
+
+    def report(self, *, dry_run: bool, would: str, done: str) -> bool:
+        """Say what the run did: `done`, or for a dry run `would` and that nothing changed.
+
+        Return whether the change was made, for a command with more to say after it.
+        """
+        if dry_run:
+            self.stdout.write(would)
+            self.dry_run_note()
+            return False
+        self.success(done)
+        return True
+
+    def change(self, apply: Callable[[], T], *, dry_run: bool, would: str, done: str, ask: str = "", yes=False) -> T:
+        """Ask `ask` (unless --yes or a dry run), run `apply()` in one transaction (rolled back for a
+        dry run, so it checks everything) and report; return what `apply` returned."""
+        if ask and not dry_run:
+            self.confirm(ask, yes=yes)
+        with utils.changes(dry_run=dry_run):
+            result = apply()
+        self.report(dry_run=dry_run, would=would, done=done)
+        return result
 
 
 def error_line(exc: Exception) -> str:

@@ -6,26 +6,13 @@ those now need the new permission, which only Owners hold. Operators keep `deplo
 
 from django.db import migrations
 
+from envmanager.migrations._permissions import grant_deployment_permission
+
 CODENAME = "deployment_metadatadb_update"
 
 
 def grant_to_owners(apps, schema_editor):
-    Deployment = apps.get_model("envmanager", "Deployment")
-    if not Deployment.objects.exists():
-        return  # a new database: role groups get the permission when they are made
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    Permission = apps.get_model("auth", "Permission")
-    WorkspaceRoleGroup = apps.get_model("accounts", "WorkspaceRoleGroup")
-    DeploymentGroupObjectPermission = apps.get_model("envmanager", "DeploymentGroupObjectPermission")
-    content_type, _ = ContentType.objects.get_or_create(app_label="envmanager", model="deployment")
-    permission, _ = Permission.objects.get_or_create(
-        content_type=content_type, codename=CODENAME, defaults={"name": "deployment.metadataDatabase.update"}
-    )
-    for role_group in WorkspaceRoleGroup.objects.filter(role="owner"):
-        for deployment in Deployment.objects.filter(workspace_id=role_group.workspace_id):
-            DeploymentGroupObjectPermission.objects.get_or_create(
-                group_id=role_group.group_id, permission=permission, content_object=deployment
-            )
+    grant_deployment_permission(apps, codename=CODENAME, name="deployment.metadataDatabase.update", role="owner", role_group_app="accounts")
 
 
 class Migration(migrations.Migration):

@@ -6,26 +6,13 @@ Operators manage Deployments (issue #16): they may now delete one. New Deploymen
 
 from django.db import migrations
 
+from envmanager.migrations._permissions import grant_deployment_permission
+
 CODENAME = "deployment_delete"
 
 
 def grant_to_operators(apps, schema_editor):
-    Deployment = apps.get_model("envmanager", "Deployment")
-    if not Deployment.objects.exists():
-        return  # a new database: role groups get the permission when Deployments are made
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    Permission = apps.get_model("auth", "Permission")
-    WorkspaceRoleGroup = apps.get_model("envmanager", "WorkspaceRoleGroup")
-    DeploymentGroupObjectPermission = apps.get_model("envmanager", "DeploymentGroupObjectPermission")
-    content_type, _ = ContentType.objects.get_or_create(app_label="envmanager", model="deployment")
-    permission, _ = Permission.objects.get_or_create(
-        content_type=content_type, codename=CODENAME, defaults={"name": "deployment.delete"}
-    )
-    for role_group in WorkspaceRoleGroup.objects.filter(role="operator"):
-        for deployment in Deployment.objects.filter(workspace_id=role_group.workspace_id):
-            DeploymentGroupObjectPermission.objects.get_or_create(
-                group_id=role_group.group_id, permission=permission, content_object=deployment
-            )
+    grant_deployment_permission(apps, codename=CODENAME, name="deployment.delete", role="operator", role_group_app="envmanager")
 
 
 class Migration(migrations.Migration):

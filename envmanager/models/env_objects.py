@@ -3,6 +3,7 @@ from django.db.models import BooleanField, Case, Q, Value, When
 
 from envmanager import crypto
 from envmanager.kinds import KEY_MAX_LENGTH, KIND_SPECS, Kind, KindSpec
+from envmanager.models.target_fields import exactly_one_target
 
 KINDS_WITH_SECRET_FLAG = [kind for kind, spec in KIND_SPECS.items() if spec.has_secret_flag]
 
@@ -120,13 +121,7 @@ class Link(models.Model):
     class Meta:
         ordering = ["env_object_id", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(deployment__isnull=False, ide_project__isnull=True)
-                    | Q(deployment__isnull=True, ide_project__isnull=False)
-                ),
-                name="link_exactly_one_target",
-            ),
+            exactly_one_target("link_exactly_one_target"),
             models.UniqueConstraint(
                 fields=["env_object", "deployment"],
                 condition=Q(deployment__isnull=False),

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from envmanager.models.target_fields import exactly_one_target
+
 TOKEN_NAME_MAX_LENGTH = 100
 
 
@@ -38,13 +40,7 @@ class ApiToken(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = "API token"
         constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(deployment__isnull=False, ide_project__isnull=True)
-                    | Q(deployment__isnull=True, ide_project__isnull=False)
-                ),
-                name="apitoken_exactly_one_target",
-            ),
+            exactly_one_target("apitoken_exactly_one_target"),
             models.CheckConstraint(condition=Q(name__regex=r"\S"), name="apitoken_name_not_blank"),
             models.UniqueConstraint(
                 fields=["deployment", "name"],

@@ -243,48 +243,31 @@ def _source_fields(source: str) -> dict:
     return {"source": source, "source_label": ENTRY_SOURCE_LABELS[source], "overridden_here": source == Source.OVERRIDE}
 
 
-def _deployment_source(values, overridden: bool) -> dict:
+def _target_source(values, overridden: bool) -> dict:
     if values["deployment_id"] is not None:
         return _source_fields(Source.DEPLOYMENT)
     return _source_fields(Source.OVERRIDE if overridden else Source.WORKSPACE)
 
 
-def deployment_env_object_page(
-    *, deployment: Deployment, kind: Kind, query: str = "", sort: str = env_objects.DEFAULT_SORT, page=1
+def target_env_object_page(
+    *, target, kind: Kind, query: str = "", sort: str = env_objects.DEFAULT_SORT, page=1
 ) -> env_objects.ObjectPage:
-    """Return one page of the effective objects of `kind` in `deployment`, each with its source.
+    """Return one page of the effective objects of `kind` in `target`, each with its source.
 
-    Same resolution as `deployment_effective_environment`, done in one paginated query: the
-    Deployment's own objects, and the Workspace objects it receives that none of them shadows.
+    Same resolution as `target_effective_environment`, done in one paginated query. A Deployment:
+    its own objects, and the Workspace objects it receives that none of them shadows. An IDE
+    project: the Workspace objects linked to it.
     """
-    objects = with_target_link(
-        EnvObject.objects.filter(workspace_id=deployment.workspace_id, kind=kind),
-        Q(links__deployment_id=deployment.pk),
-    )
-    received = visible_to_target(include_linked_to_all=True)
-    shadowed = Exists(EnvObject.objects.filter(deployment_id=deployment.pk, kind=kind, key=OuterRef("key")))
-    effective = objects.filter(Q(deployment_id=deployment.pk) | (Q(deployment__isnull=True) & received & ~shadowed))
+    target = Target.of(target)
+    objects = with_target_link(EnvObject.objects.filter(workspace_id=target.workspace_id, kind=kind), target.link_condition)
+    if target.is_deployment:
+        received = visible_to_target(include_linked_to_all=True)
+        shadowed = Exists(EnvObject.objects.filter(deployment_id=target.pk, kind=kind, key=OuterRef("key")))
+        effective = objects.filter(Q(deployment_id=target.pk) | (Q(deployment__isnull=True) & received & ~shadowed))
+    else:
+        effective = objects.filter(Q(deployment__isnull=True) & visible_to_target(include_linked_to_all=False))
     values = effective.values(*env_objects.ROW_COLUMNS, deployment_name=F("deployment__name"), **TARGET_LINK_COLUMNS)
     return env_objects.object_page(
-        kind, values, query=query, sort=sort, scope="deployment", page=page, total_queryset=effective,
-        with_links=True, source_for=_deployment_source,
-    )
-
-
-def _ide_project_source(values, overridden: bool) -> dict:
-    return _source_fields(Source.OVERRIDE if overridden else Source.WORKSPACE)
-
-
-def ide_project_env_object_page(
-    *, ide_project: IdeProject, kind: Kind, query: str = "", sort: str = env_objects.DEFAULT_SORT, page=1
-) -> env_objects.ObjectPage:
-    """Return one page of the Workspace objects of `kind` linked to `ide_project`."""
-    objects = with_target_link(
-        EnvObject.objects.filter(workspace_id=ide_project.workspace_id, kind=kind, deployment__isnull=True),
-        Q(links__ide_project_id=ide_project.pk),
-    ).filter(visible_to_target(include_linked_to_all=False))
-    values = objects.values(*env_objects.ROW_COLUMNS, deployment_name=F("deployment__name"), **TARGET_LINK_COLUMNS)
-    return env_objects.object_page(
-        kind, values, query=query, sort=sort, scope="ide_project", page=page, total_queryset=objects,
-        with_links=False, source_for=_ide_project_source,
+        kind, values, query=query, sort=sort, scope=target.audit_type, page=page, total_queryset=effective,
+        with_links=target.is_deployment, source_for=_target_source,
     )

@@ -14,6 +14,7 @@ from envmanager.models import (
     Link,
     MigrationRun,
 )
+from envmanager.targets import Target
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,3 +132,11 @@ def ide_project_deletion_plan(*, ide_project: IdeProject) -> DeletionPlan:
         links=_planned_links(Link.objects.filter(ide_project=ide_project)),
         api_tokens=_planned_tokens(ApiToken.objects.filter(ide_project=ide_project)),
     )
+
+
+def target_deletion_plan(*, target) -> DeletionPlan:
+    """Return what deleting `target` (a Target, a Deployment or an IDE project) removes."""
+    target = Target.of(target)
+    if target.is_deployment:
+        return deployment_deletion_plan(deployment=target.deployment)
+    return ide_project_deletion_plan(ide_project=target.ide_project)

@@ -7,6 +7,7 @@ from django.db.models import Count
 
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject, IdeProject, Workspace
+from envmanager.targets import TargetKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,13 @@ def workspace_ide_project_list(*, workspace: Workspace):
         .annotate(link_count=Count("links"))
         .order_by("name")
     )
+
+
+def workspace_target_list(*, workspace: Workspace, target_kind: TargetKind):
+    """Return the Workspace's Deployments or IDE projects (as `target_kind` says), with their counts."""
+    if target_kind.is_deployment:
+        return workspace_deployment_list(workspace=workspace)
+    return workspace_ide_project_list(workspace=workspace)
 
 
 # --- By name (the commands' --workspace, --deployment, --ide-project) ---------------------------------

@@ -33,6 +33,13 @@ def _link_row(env_object: EnvObject, target: Target) -> Link | None:
     return links.filter(env_object=env_object, **target.row_filter).first()
 
 
+def _lock_link(env_object: EnvObject, target: Target) -> tuple[EnvObject, Link | None]:
+    """Re-read `env_object` under its lock, check it may link to `target`, and lock their link row (None if none)."""
+    env_object = env_object_lock(env_object)
+    _check_target(env_object, target)
+    return env_object, _link_row(env_object, target)
+
+
 def _audit_link(*, actor, action: str, env_object: EnvObject, target: Target, before=None, after=None, extra=None):
     audit_record(
         actor=actor, action=action, workspace=env_object.workspace, target_type=AuditEntry.TargetType.ENV_OBJECT,
@@ -68,9 +75,7 @@ def link_create(*, env_object: EnvObject, actor, target: Target | Deployment | I
 def link_delete(*, env_object: EnvObject, actor, target: Target | Deployment | IdeProject | None = None) -> None:
     """Remove a link and its overrides."""
     target = Target.of(target)
-    env_object = env_object_lock(env_object)
-    _check_target(env_object, target)
-    link = _link_row(env_object, target)
+    env_object, link = _lock_link(env_object, target)
     if target.is_deployment and env_object.linked_to_all:
         raise ValidationError(
             f"{env_object.get_kind_display()} '{env_object.key}' is linked to all Deployments; "
@@ -99,9 +104,7 @@ def link_set_override(
     its override. The Workspace object and every other target are unaffected.
     """
     target = Target.of(target)
-    env_object = env_object_lock(env_object)
-    _check_target(env_object, target)
-    link = _link_row(env_object, target)
+    env_object, link = _lock_link(env_object, target)
     if link is None and target.is_deployment and env_object.linked_to_all:
         # Linked through "all Deployments": the override needs a row of its own for this Deployment.
         link = Link(env_object=env_object, deployment=target.deployment)
@@ -167,14 +170,12 @@ def env_object_set_linked_to_all(*, env_object: EnvObject, actor, linked_to_all:
 def link_exclude(*, env_object: EnvObject, actor, target: Target | Deployment | None = None) -> Link:
     """Keep one Deployment from receiving an object that is linked to all Deployments."""
     target = _deployment_target(target)
-    env_object = env_object_lock(env_object)
-    _check_target(env_object, target)
+    env_object, link = _lock_link(env_object, target)
     if not env_object.linked_to_all:
         raise ValidationError(
             f"{env_object.get_kind_display()} '{env_object.key}' is not linked to all Deployments; unlink "
             f"{target.label} instead."
         )
-    link = _link_row(env_object, target)
     if link is not None and link.excluded:
         return link
     if link is not None and link.has_override:
@@ -194,9 +195,7 @@ def link_exclude(*, env_object: EnvObject, actor, target: Target | Deployment | 
 def link_include(*, env_object: EnvObject, actor, target: Target | Deployment | None = None) -> None:
     """Undo `link_exclude`: the Deployment receives the object again."""
     target = _deployment_target(target)
-    env_object = env_object_lock(env_object)
-    _check_target(env_object, target)
-    link = _link_row(env_object, target)
+    env_object, link = _lock_link(env_object, target)
     if link is None or not link.excluded:
         raise ValidationError(f"{target.label} is not excluded from {env_object.get_kind_display()} '{env_object.key}'.")
     before = link_snapshot(link)

@@ -17,6 +17,7 @@ from envmanager.selectors.target_deletion import (
 from envmanager.services.audit import audit_record
 from envmanager.services.migration import deployment_migration_lock
 from envmanager.services.workspaces import _deployment_snapshot
+from envmanager.targets import Target
 
 CHANGED_MEANWHILE = "{label} changed while it was being deleted; nothing was deleted. Look again and retry."
 
@@ -26,6 +27,15 @@ def _check_counts(plan: DeletionPlan, deleted: dict[str, int]) -> None:
     for model, count in plan.row_counts().items():
         if deleted.get(model, 0) != count:
             raise ValidationError(CHANGED_MEANWHILE.format(label=plan.label))
+
+
+def _lock(target: Target) -> Deployment | IdeProject:
+    """Re-read the target's row (with its Workspace) under a lock; ValidationError if it is gone already."""
+    model = type(target.instance)
+    try:
+        return model.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=target.pk)
+    except model.DoesNotExist:
+        raise ValidationError(f"{target.label} was already deleted.") from None
 
 
 def deployment_delete(*, deployment: Deployment, actor) -> DeletionPlan:
@@ -47,10 +57,7 @@ def deployment_delete(*, deployment: Deployment, actor) -> DeletionPlan:
 
 @transaction.atomic
 def _deployment_delete_locked(*, deployment: Deployment, actor) -> DeletionPlan:
-    try:
-        deployment = Deployment.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=deployment.pk)
-    except Deployment.DoesNotExist:
-        raise ValidationError(f"Deployment '{deployment.name}' was already deleted.") from None
+    deployment = _lock(Target(deployment=deployment))
     plan = deployment_deletion_plan(deployment=deployment)
     before = _deployment_snapshot(deployment)
     _, deleted = Deployment.objects.filter(pk=deployment.pk).delete()
@@ -66,10 +73,7 @@ def _deployment_delete_locked(*, deployment: Deployment, actor) -> DeletionPlan:
 @transaction.atomic
 def ide_project_delete(*, ide_project: IdeProject, actor) -> DeletionPlan:
     """Delete `ide_project` with its links and overrides and its API tokens."""
-    try:
-        ide_project = IdeProject.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=ide_project.pk)
-    except IdeProject.DoesNotExist:
-        raise ValidationError(f"IDE project '{ide_project.name}' was already deleted.") from None
+    ide_project = _lock(Target(ide_project=ide_project))
     if actor is not None:
         permissions.require(actor, permissions.IDE_PROJECT_DELETE, ide_project.workspace)
     plan = ide_project_deletion_plan(ide_project=ide_project)
@@ -82,3 +86,11 @@ def ide_project_delete(*, ide_project: IdeProject, actor) -> DeletionPlan:
         extra={"removed": plan.summary()},
     )
     return plan
+
+
+def target_delete(*, target, actor) -> DeletionPlan:
+    """Delete `target` (a Target, a Deployment or an IDE project) as `deployment_delete` / `ide_project_delete` do."""
+    target = Target.of(target)
+    if target.is_deployment:
+        return deployment_delete(deployment=target.deployment, actor=actor)
+    return ide_project_delete(ide_project=target.ide_project, actor=actor)

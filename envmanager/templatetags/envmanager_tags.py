@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from envmanager.forms.secrets import SECRET_NOT_SET, SECRET_SET, secret_status
 from envmanager.permissions import visible_workspaces
+from envmanager.targets import Target
 
 register = template.Library()
 
@@ -63,3 +64,12 @@ def secret_mask(is_set):
     if is_set:
         return format_html('<span class="masked" title="Secret: {}">•••</span>', SECRET_SET)
     return format_html('<span class="muted">{}</span>', SECRET_NOT_SET)
+
+
+@register.simple_tag
+def target_url(target, page, *more):
+    """The URL of one of a Deployment's or IDE project's pages: `{% target_url target "environment-home" %}`.
+
+    `target` is a Target, or the Deployment or IDE project itself (a row of a list page).
+    """
+    return Target.of(target).url(page, *more)

@@ -1,33 +1,30 @@
 from envmanager.views.compare import compare, matrix
 from envmanager.views.environment import (
-    deployment_environment,
     env_object_create,
     env_object_delete,
     env_object_edit,
-    ide_project_environment,
+    target_environment,
     workspace_environment,
 )
 from envmanager.views.exports import environment_export
 from envmanager.views.home import home
 from envmanager.views.links import (
-    env_object_deployment_link,
-    env_object_ide_project_unlink,
     env_object_links,
+    env_object_target_link,
     override_edit,
     override_remove,
 )
 from envmanager.views.migration import migration_action, migration_plan, migration_result
 from envmanager.views.promotion import env_object_promote_view
+from envmanager.views.target_deletion import target_delete
 from envmanager.views.tokens import api_token_revoke, api_tokens
 from envmanager.views.workspaces import (
     audit_export,
     audit_list,
-    deployment_detail,
-    deployment_list,
     deployment_settings,
-    ide_project_detail,
-    ide_project_list,
     member_lockouts,
+    target_detail,
+    target_list,
     workspace_detail,
 )
 
@@ -37,22 +34,15 @@ __all__ = [
     "audit_export",
     "audit_list",
     "compare",
-    "deployment_detail",
-    "deployment_environment",
-    "deployment_list",
     "deployment_settings",
     "env_object_create",
     "env_object_delete",
-    "env_object_deployment_link",
     "env_object_edit",
-    "env_object_ide_project_unlink",
     "env_object_links",
     "env_object_promote_view",
+    "env_object_target_link",
     "environment_export",
     "home",
-    "ide_project_detail",
-    "ide_project_environment",
-    "ide_project_list",
     "matrix",
     "member_lockouts",
     "migration_action",
@@ -60,6 +50,10 @@ __all__ = [
     "migration_result",
     "override_edit",
     "override_remove",
+    "target_delete",
+    "target_detail",
+    "target_environment",
+    "target_list",
     "workspace_detail",
     "workspace_environment",
 ]

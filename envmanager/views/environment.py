@@ -9,9 +9,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from envmanager import permissions
 from envmanager.forms.environment import EnvObjectForm
-from envmanager.forms.secrets import add_service_error
 from envmanager.kinds import Kind
-from envmanager.models import Deployment, EnvObject, IdeProject
+from envmanager.models import Deployment, EnvObject
 from envmanager.permissions import deployment_for_user, workspace_access, workspace_for_user
 from envmanager.selectors import env_objects as env_object_selectors
 from envmanager.selectors import environment as environment_selectors
@@ -22,8 +21,11 @@ from envmanager.views.base import (
     KIND_NOUNS,
     action_done,
     kind_menu,
+    page_target,
     render_page,
     safe_next,
+    save_form,
+    target_context,
     wants_fragment,
 )
 
@@ -86,45 +88,33 @@ def workspace_environment(request, workspace_id, kind=Kind.CONNECTION):
 
 @require_GET
 @login_required
-def deployment_environment(request, workspace_id, deployment_id, kind=Kind.CONNECTION):
-    """List a Deployment's effective objects of one type, each with where its value comes from."""
-    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_GET)
-    deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_GET)
-    access = workspace_access(request.user, workspace)
-    can_update_deployment = permissions.user_can(request.user, permissions.DEPLOYMENT_UPDATE, deployment)
-    object_page = environment_selectors.deployment_env_object_page(deployment=deployment, kind=kind, **_list_params(request))
-    for row in object_page.rows:
-        row.can_update = access.can_update_env_objects and can_update_deployment
-        row.can_delete = access.can_delete_env_objects and can_update_deployment
-    context = _env_context(
-        kind, object_page, access, kind_menu(kind, "envmanager:deployment-environment", workspace.pk, deployment.pk),
-        workspace=workspace, deployment=deployment,
-        can_update_deployment=can_update_deployment,
-        can_create_here=access.can_create_env_objects and can_update_deployment,
-        # Promote to Workspace needs workspace.envObjects.create and deployment.update (docs/style.md, Roles).
-        can_promote=access.can_create_env_objects and can_update_deployment,
-        migratable=access.can_migrate and kind in MIGRATABLE_KINDS,
-        list_url=reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, kind]),
-        create_url=reverse("envmanager:deployment-env-object-create", args=[workspace.pk, deployment.pk, kind]),
+def target_environment(request, workspace_id, deployment_id=None, ide_project_id=None, kind=Kind.CONNECTION):
+    """List a Deployment's or IDE project's effective objects of one type, each with where its value comes from."""
+    workspace, target = page_target(
+        request, workspace_id, deployment_id, ide_project_id, workspace_perm=permissions.ENVOBJECTS_GET
     )
-    return render_page(request, "envmanager/deployment_environment.html", context, fragment="object-table")
-
-
-@require_GET
-@login_required
-def ide_project_environment(request, workspace_id, ide_project_id, kind=Kind.CONNECTION):
-    """List the Workspace objects of one type linked to an IDE project."""
-    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_GET)
-    ide_project = get_object_or_404(IdeProject, pk=ide_project_id, workspace=workspace)
-    access = workspace_access(request.user, workspace)
-    object_page = environment_selectors.ide_project_env_object_page(ide_project=ide_project, kind=kind, **_list_params(request))
-    _set_row_permissions(request.user, access, object_page.rows)
-    context = _env_context(
-        kind, object_page, access, kind_menu(kind, "envmanager:ide-project-environment", workspace.pk, ide_project.pk),
-        workspace=workspace, ide_project=ide_project,
-        list_url=reverse("envmanager:ide-project-environment", args=[workspace.pk, ide_project.pk, kind]),
-    )
-    return render_page(request, "envmanager/ide_project_environment.html", context, fragment="object-table")
+    context = target_context(request, workspace, target)
+    access = context["access"]
+    object_page = environment_selectors.target_env_object_page(target=target, kind=kind, **_list_params(request))
+    menu = kind_menu(kind, target.url_name("environment"), workspace.pk, target.pk)
+    context.update(_env_context(kind, object_page, access, menu), list_url=target.url("environment", kind))
+    if target.is_deployment:
+        # A Deployment's rows, its own objects and the overrides of Workspace ones, all change the Deployment.
+        can_update_deployment = permissions.user_can(request.user, permissions.DEPLOYMENT_UPDATE, target.deployment)
+        for row in object_page.rows:
+            row.can_update = access.can_update_env_objects and can_update_deployment
+            row.can_delete = access.can_delete_env_objects and can_update_deployment
+        context.update(
+            can_update_deployment=can_update_deployment,
+            can_create_here=access.can_create_env_objects and can_update_deployment,
+            # Promote to Workspace needs workspace.envObjects.create and deployment.update (docs/style.md, Roles).
+            can_promote=access.can_create_env_objects and can_update_deployment,
+            migratable=access.can_migrate and kind in MIGRATABLE_KINDS,
+            create_url=target.url("env-object-create", kind),
+        )
+    else:
+        _set_row_permissions(request.user, access, object_page.rows)
+    return render_page(request, "envmanager/target_environment.html", context, fragment="object-table")
 
 
 def _list_url(workspace, kind, deployment=None) -> str:
@@ -149,17 +139,16 @@ def env_object_create(request, workspace_id, kind, deployment_id=None):
         deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
     back = safe_next(request, _list_url(workspace, kind, deployment))
     form = EnvObjectForm(request.POST or None, kind=kind, workspace_scope=deployment is None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            env_object = env_object_services.env_object_create(
-                workspace=workspace, deployment=deployment, actor=request.user, **form.create_kwargs()
-            )
-        except ValidationError as exc:
-            add_service_error(form, exc)
-        else:
-            return action_done(
-                request, f"Created {KIND_NOUNS[kind]} '{env_object.key}'.", redirect_to=back, notices=form.notices()
-            )
+    saved = save_form(
+        request, form,
+        lambda: env_object_services.env_object_create(
+            workspace=workspace, deployment=deployment, actor=request.user, **form.create_kwargs()
+        ),
+        message=lambda env_object: f"Created {KIND_NOUNS[kind]} '{env_object.key}'.", redirect_to=back,
+        notices=form.notices,
+    )
+    if saved:
+        return saved
     action = (
         reverse("envmanager:deployment-env-object-create", args=[workspace.pk, deployment.pk, kind])
         if deployment else reverse("envmanager:env-object-create", args=[workspace.pk, kind])
@@ -200,15 +189,13 @@ def env_object_edit(request, workspace_id, object_id):
     """Edit an object's fields; secret fields left empty keep their values."""
     workspace, env_object, kind, back = _object_target(request, workspace_id, object_id, perm=permissions.ENVOBJECTS_UPDATE)
     form = EnvObjectForm(request.POST or None, kind=kind, env_object=env_object)
-    if request.method == "POST" and form.is_valid():
-        try:
-            env_object_services.env_object_update(env_object=env_object, actor=request.user, **form.update_kwargs())
-        except ValidationError as exc:
-            add_service_error(form, exc)
-        else:
-            return action_done(
-                request, f"Saved {KIND_NOUNS[kind]} '{env_object.key}'.", redirect_to=back, notices=form.notices()
-            )
+    saved = save_form(
+        request, form,
+        lambda: env_object_services.env_object_update(env_object=env_object, actor=request.user, **form.update_kwargs()),
+        message=f"Saved {KIND_NOUNS[kind]} '{env_object.key}'.", redirect_to=back, notices=form.notices,
+    )
+    if saved:
+        return saved
     return _render_form(
         request,
         {

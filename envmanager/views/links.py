@@ -13,15 +13,22 @@ from django_htmx.http import trigger_client_event
 
 from envmanager import permissions
 from envmanager.forms.environment import LinksForm, OverrideForm
-from envmanager.forms.secrets import add_service_error
 from envmanager.kinds import Kind
 from envmanager.models import EnvObject, Link, Workspace
-from envmanager.permissions import deployment_for_user, workspace_for_user
+from envmanager.permissions import workspace_for_user
 from envmanager.selectors.env_objects import env_object_link_state
 from envmanager.services import link_sets as link_set_services
 from envmanager.services import links as link_services
 from envmanager.targets import Target
-from envmanager.views.base import ENV_CHANGED, KIND_NOUNS, action_done, render_page, safe_next, wants_fragment
+from envmanager.views.base import (
+    ENV_CHANGED,
+    KIND_NOUNS,
+    action_done,
+    render_page,
+    safe_next,
+    save_form,
+    wants_fragment,
+)
 
 
 def _workspace_object(workspace, object_id) -> EnvObject:
@@ -67,39 +74,43 @@ def env_object_links(request, workspace_id, object_id):
     back = safe_next(request, reverse("envmanager:workspace-environment", args=[workspace.pk, env_object.kind]))
     state = env_object_link_state(env_object=env_object)
     form = _links_form(workspace, env_object, state, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            link_set_services.env_object_links_set(env_object=env_object, actor=request.user, **form.links_kwargs())
-        except ValidationError as exc:
-            add_service_error(form, exc)
-        else:
-            return action_done(request, f"Saved the links of {_label(env_object)}.", redirect_to=back)
+    saved = save_form(
+        request, form,
+        lambda: link_set_services.env_object_links_set(env_object=env_object, actor=request.user, **form.links_kwargs()),
+        message=f"Saved the links of {_label(env_object)}.", redirect_to=back,
+    )
+    if saved:
+        return saved
     return _links_page(request, workspace, env_object, form, state, back=back)
 
 
-# Changes one Deployment's link; each action is one service.
-DEPLOYMENT_LINK_ACTIONS = {
-    "exclude": (link_services.link_exclude, "Excluded Deployment '{deployment}' from {label}."),
-    "include": (link_services.link_include, "Deployment '{deployment}' receives {label} again."),
-    "unlink": (link_services.link_delete, "Unlinked {label} from Deployment '{deployment}'."),
+# Changes one target's link; each action is one service (an IDE project has only "unlink").
+LINK_ACTIONS = {
+    "exclude": (link_services.link_exclude, "Excluded {target} from {label}."),
+    "include": (link_services.link_include, "{target} receives {label} again."),
+    "unlink": (link_services.link_delete, "Unlinked {label} from {target}."),
 }
 
 
 @require_POST
 @login_required
-def env_object_deployment_link(request, workspace_id, object_id, deployment_id, action):
-    """Exclude, include or unlink one Deployment, from the links dialog or a Deployment's tab."""
+def env_object_target_link(request, workspace_id, object_id, action, deployment_id=None, ide_project_id=None):
+    """Exclude, include or unlink one Deployment, or unlink one IDE project, from the links dialog or a
+    target's Environment tab."""
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
     env_object = _workspace_object(workspace, object_id)
-    deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
-    service, message = DEPLOYMENT_LINK_ACTIONS[action]
-    back = safe_next(request, reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, env_object.kind]))
+    target = permissions.target_for_user(
+        request.user, workspace, deployment_id=deployment_id, ide_project_id=ide_project_id,
+        deployment_perm=permissions.DEPLOYMENT_UPDATE,
+    )
+    service, message = LINK_ACTIONS[action]
+    back = safe_next(request, target.url("environment", env_object.kind))
     try:
-        service(env_object=env_object, actor=request.user, target=deployment)
+        service(env_object=env_object, actor=request.user, target=target)
     except ValidationError as exc:
         level, text = messages.ERROR, " ".join(exc.messages)
     else:
-        level, text = messages.SUCCESS, message.format(deployment=deployment.name, label=_label(env_object))
+        level, text = messages.SUCCESS, message.format(target=target.label, label=_label(env_object))
     if request.POST.get("from") == "links" and wants_fragment(request):
         # Pressed inside the links dialog: the dialog stays open and shows the new state.
         messages.add_message(request, level, text)
@@ -108,23 +119,6 @@ def env_object_deployment_link(request, workspace_id, object_id, deployment_id, 
         response = _links_page(request, workspace, env_object, _links_form(workspace, env_object, state), state, back=back)
         return trigger_client_event(response, ENV_CHANGED) if level == messages.SUCCESS else response
     return action_done(request, text, redirect_to=back, level=level)
-
-
-@require_POST
-@login_required
-def env_object_ide_project_unlink(request, workspace_id, object_id, ide_project_id):
-    """Stop giving a Workspace object to an IDE project."""
-    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
-    env_object = _workspace_object(workspace, object_id)
-    ide_project = permissions.ide_project_for_user(request.user, workspace, ide_project_id)
-    back = safe_next(request, reverse("envmanager:ide-project-environment", args=[workspace.pk, ide_project.pk, env_object.kind]))
-    try:
-        link_services.link_delete(env_object=env_object, actor=request.user, target=ide_project)
-    except ValidationError as exc:
-        return action_done(request, " ".join(exc.messages), redirect_to=back, level=messages.ERROR)
-    return action_done(
-        request, f"Unlinked {_label(env_object)} from IDE project '{ide_project.name}'.", redirect_to=back
-    )
 
 
 @dataclass(frozen=True)
@@ -175,18 +169,16 @@ def override_edit(request, workspace_id, object_id, deployment_id=None, ide_proj
     page = _override_page(request, workspace_id, object_id, deployment_id=deployment_id, ide_project_id=ide_project_id)
     env_object, target = page.env_object, page.target
     form = OverrideForm(request.POST or None, env_object=env_object, link=page.link, target_noun=target.noun)
-    if request.method == "POST" and form.is_valid():
-        try:
-            link_services.link_set_override(
-                env_object=env_object, actor=request.user, target=target, **form.override_kwargs()
-            )
-        except ValidationError as exc:
-            add_service_error(form, exc)
-        else:
-            return action_done(
-                request, f"Saved the override of {_label(env_object)} in {target.label}.", redirect_to=page.back_url,
-                notices=form.notices(),
-            )
+    saved = save_form(
+        request, form,
+        lambda: link_services.link_set_override(
+            env_object=env_object, actor=request.user, target=target, **form.override_kwargs()
+        ),
+        message=f"Saved the override of {_label(env_object)} in {target.label}.", redirect_to=page.back_url,
+        notices=form.notices,
+    )
+    if saved:
+        return saved
     context = {
         "workspace": page.workspace, "target": target, "env_object": env_object, "form": form,
         "kind": Kind(env_object.kind), "kind_noun": KIND_NOUNS[Kind(env_object.kind)], "back_url": page.back_url,

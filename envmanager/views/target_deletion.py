@@ -4,24 +4,16 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from envmanager import permissions
-from envmanager.models import IdeProject
-from envmanager.permissions import (
-    deployment_for_user,
-    workspace_access,
-    workspace_for_user,
-)
-from envmanager.selectors.target_deletion import (
-    deployment_deletion_plan,
-    ide_project_deletion_plan,
-)
+from envmanager.permissions import workspace_access
+from envmanager.selectors.target_deletion import target_deletion_plan
 from envmanager.services import target_deletion
-from envmanager.views.base import render_page, wants_fragment
+from envmanager.views.base import page_target, render_page, wants_fragment
 
 
 class TypedNameForm(forms.Form):
@@ -48,55 +40,29 @@ def _deleted(request, message: str, list_url: str):
     return redirect(list_url)
 
 
-def _confirm(request, *, workspace, plan, back_url: str, action_url: str, delete):
+@require_http_methods(["GET", "POST"])
+@login_required
+def target_delete(request, workspace_id, deployment_id=None, ide_project_id=None):
+    """Ask to confirm, listing what goes with the Deployment or IDE project; then delete it (Owners and Operators)."""
+    workspace, target = page_target(
+        request, workspace_id, deployment_id, ide_project_id,
+        deployment_perm=permissions.DEPLOYMENT_DELETE, ide_project_perm=permissions.IDE_PROJECT_DELETE,
+    )
+    plan = target_deletion_plan(target=target)
+    # A Deployment's delete button is on its settings page, an IDE project's on its overview.
+    back_url = target.url("settings" if target.is_deployment else "detail")
     form = TypedNameForm(request.POST or None, expected=plan.name, noun=plan.target_noun)
     error = None
     if request.method == "POST" and form.is_valid():
         try:
-            delete()
+            target_deletion.target_delete(target=target, actor=request.user)
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
-            return None
+            return _deleted(request, f"Deleted {plan.label}.", reverse(target.kind.list_url_name, args=[workspace.pk]))
     context = {
         "workspace": workspace, "access": workspace_access(request.user, workspace), "plan": plan, "form": form,
-        "error": error, "back_url": back_url, "action_url": action_url, "dialog": wants_fragment(request),
+        "error": error, "back_url": back_url, "action_url": target.url("delete"), "dialog": wants_fragment(request),
     }
     status = 400 if request.method == "POST" else 200
     return render_page(request, "envmanager/target_delete.html", context, fragment="confirm", status=status)
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def deployment_delete(request, workspace_id, deployment_id):
-    """Ask to confirm, listing what goes with the Deployment; then delete it (Owners and Operators)."""
-    workspace = workspace_for_user(request.user, workspace_id)
-    deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_DELETE)
-    plan = deployment_deletion_plan(deployment=deployment)
-    response = _confirm(
-        request, workspace=workspace, plan=plan,
-        back_url=reverse("envmanager:deployment-settings", args=[workspace.pk, deployment.pk]),
-        action_url=reverse("envmanager:deployment-delete", args=[workspace.pk, deployment.pk]),
-        delete=lambda: target_deletion.deployment_delete(deployment=deployment, actor=request.user),
-    )
-    if response is not None:
-        return response
-    return _deleted(request, f"Deleted {plan.label}.", reverse("envmanager:deployment-list", args=[workspace.pk]))
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def ide_project_delete(request, workspace_id, ide_project_id):
-    """Ask to confirm, listing what goes with the IDE project; then delete it (Owners and Operators)."""
-    workspace = workspace_for_user(request.user, workspace_id, perm=permissions.IDE_PROJECT_DELETE)
-    ide_project = get_object_or_404(IdeProject, pk=ide_project_id, workspace=workspace)
-    plan = ide_project_deletion_plan(ide_project=ide_project)
-    response = _confirm(
-        request, workspace=workspace, plan=plan,
-        back_url=reverse("envmanager:ide-project-detail", args=[workspace.pk, ide_project.pk]),
-        action_url=reverse("envmanager:ide-project-delete", args=[workspace.pk, ide_project.pk]),
-        delete=lambda: target_deletion.ide_project_delete(ide_project=ide_project, actor=request.user),
-    )
-    if response is not None:
-        return response
-    return _deleted(request, f"Deleted {plan.label}.", reverse("envmanager:ide-project-list", args=[workspace.pk]))

@@ -15,7 +15,7 @@ from envmanager.models import ApiToken, Workspace
 from envmanager.selectors.tokens import api_token_list
 from envmanager.services import tokens as token_services
 from envmanager.targets import Target
-from envmanager.views.base import no_store, render_page
+from envmanager.views.base import no_store, page_target, render_page
 
 TOKENS_TEMPLATE = "envmanager/delivery/tokens.html"
 
@@ -27,17 +27,10 @@ def _token_target(request, workspace_id, deployment_id, ide_project_id) -> tuple
     permissions of their own: the Workspace's export permission (Owner, Operator) guards their tokens,
     as both hand out secrets.
     """
-    if deployment_id is not None:
-        workspace = permissions.workspace_for_user(request.user, workspace_id)
-        deployment_perm = permissions.DEPLOYMENT_APITOKENS_MANAGE
-    else:
-        workspace = permissions.workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_EXPORT)
-        deployment_perm = None
-    target = permissions.target_for_user(
-        request.user, workspace, deployment_id=deployment_id, ide_project_id=ide_project_id,
-        deployment_perm=deployment_perm,
+    return page_target(
+        request, workspace_id, deployment_id, ide_project_id,
+        deployment_perm=permissions.DEPLOYMENT_APITOKENS_MANAGE, ide_project_perm=permissions.ENVOBJECTS_EXPORT,
     )
-    return workspace, target
 
 
 def _render_tokens(request, workspace, target: Target, *, issued=None, form_error=None, form_name="", status=200):

@@ -4,15 +4,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from envmanager import permissions
 from envmanager.forms.deployments import DeploymentSettingsForm
-from envmanager.forms.secrets import add_service_error
-from envmanager.models import IdeProject
 from envmanager.permissions import (
     deployment_for_user,
     workspace_access,
@@ -24,11 +21,15 @@ from envmanager.selectors.audit import workspace_audit_filters, workspace_audit_
 from envmanager.selectors.members import workspace_locked_out_members
 from envmanager.services import workspaces as deployment_services
 from envmanager.services.members import member_sign_in_unlock
+from envmanager.targets import TargetKind
 from envmanager.views.base import (
     KIND_MENU_LABELS,
     KIND_SLUGS,
     action_done,
+    page_target,
     render_page,
+    save_form,
+    target_context,
     wants_fragment,
 )
 
@@ -54,27 +55,30 @@ def workspace_detail(request, workspace_id):
 
 @require_GET
 @login_required
-def deployment_list(request, workspace_id):
-    """List the Workspace's Deployments."""
+def target_list(request, workspace_id, target_kind: TargetKind):
+    """List the Workspace's Deployments or its IDE projects (the route says which)."""
     workspace = workspace_for_user(request.user, workspace_id)
+    access = workspace_access(request.user, workspace)
     context = {
-        "workspace": workspace, "access": workspace_access(request.user, workspace),
-        "deployments": workspace_selectors.workspace_deployment_list(workspace=workspace),
+        "workspace": workspace, "access": access, "target_kind": target_kind,
+        "targets": workspace_selectors.workspace_target_list(workspace=workspace, target_kind=target_kind),
+        "can_create_target": access.can_create_deployments if target_kind.is_deployment else access.can_manage_ide_projects,
+        "create_url_name": f"envmanager:{target_kind.url_prefix}-create",
     }
-    return render_page(request, "envmanager/deployment_list.html", context)
+    return render_page(request, "envmanager/target_list.html", context)
 
 
 @require_GET
 @login_required
-def deployment_detail(request, workspace_id, deployment_id):
-    """Show a Deployment: its settings (secrets only as set / not set) and its delivery panel."""
-    workspace = workspace_for_user(request.user, workspace_id)
-    deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_GET)
+def target_detail(request, workspace_id, deployment_id=None, ide_project_id=None):
+    """Show a Deployment (its settings, secrets only as set / not set) or an IDE project, and its delivery panel."""
+    workspace, target = page_target(request, workspace_id, deployment_id, ide_project_id)
     context = {
-        "workspace": workspace, "deployment": deployment, "access": workspace_access(request.user, workspace),
-        "can_update_deployment": permissions.user_can(request.user, permissions.DEPLOYMENT_UPDATE, deployment),
+        **target_context(request, workspace, target),
+        "can_update_deployment": target.is_deployment
+        and permissions.user_can(request.user, permissions.DEPLOYMENT_UPDATE, target.deployment),
     }
-    return render_page(request, "envmanager/deployment_detail.html", context)
+    return render_page(request, "envmanager/target_detail.html", context)
 
 
 @sensitive_post_parameters("metadata_db_url", "fernet_keys")
@@ -88,42 +92,19 @@ def deployment_settings(request, workspace_id, deployment_id):
     initial = {"name": deployment.name, "execution_mode": deployment.execution_mode}
     can_set_metadata_db = permissions.user_can(request.user, permissions.DEPLOYMENT_METADATA_DB_UPDATE, deployment)
     form = DeploymentSettingsForm(request.POST or None, initial=initial, can_set_metadata_db=can_set_metadata_db)
-    if request.method == "POST" and form.is_valid():
-        try:
-            deployment_services.deployment_update(deployment=deployment, actor=request.user, **form.update_kwargs())
-        except ValidationError as exc:
-            add_service_error(form, exc)
-        else:
-            message = f"Saved the settings of Deployment '{form.cleaned_data['name']}'."
-            return action_done(request, message, redirect_to=back)
+    saved = save_form(
+        request, form,
+        lambda: deployment_services.deployment_update(deployment=deployment, actor=request.user, **form.update_kwargs()),
+        message=lambda _: f"Saved the settings of Deployment '{form.cleaned_data['name']}'.", redirect_to=back,
+    )
+    if saved:
+        return saved
     context = {
         "workspace": workspace, "deployment": deployment, "access": workspace_access(request.user, workspace),
         "form": form, "back_url": back, "dialog": wants_fragment(request),
         "can_delete_deployment": permissions.user_can(request.user, permissions.DEPLOYMENT_DELETE, deployment),
     }
     return render_page(request, "envmanager/deployment_settings.html", context, fragment="settings-form")
-
-
-@require_GET
-@login_required
-def ide_project_list(request, workspace_id):
-    """List the Workspace's IDE projects."""
-    workspace = workspace_for_user(request.user, workspace_id)
-    context = {
-        "workspace": workspace, "access": workspace_access(request.user, workspace),
-        "ide_projects": workspace_selectors.workspace_ide_project_list(workspace=workspace),
-    }
-    return render_page(request, "envmanager/ide_project_list.html", context)
-
-
-@require_GET
-@login_required
-def ide_project_detail(request, workspace_id, ide_project_id):
-    """Show an IDE project and its delivery panel."""
-    workspace = workspace_for_user(request.user, workspace_id)
-    ide_project = get_object_or_404(IdeProject, pk=ide_project_id, workspace=workspace)
-    context = {"workspace": workspace, "ide_project": ide_project, "access": workspace_access(request.user, workspace)}
-    return render_page(request, "envmanager/ide_project_detail.html", context)
 
 
 @require_GET

@@ -54,3 +54,13 @@ def sign_in(page, user):
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{re.sub(r'[^a-z0-9_-]+', '-', name.lower())}.png", full_page=True)
+
+
+def type_to_confirm(dialog, name: str, button) -> None:
+    """Type `name` into the dialog's "Type <name> to confirm" field: `button` stays disabled until it is exact."""
+    field = dialog.get_by_label(f"Type {name} to confirm")
+    expect(button).to_be_disabled()
+    field.fill(name[:-1])
+    expect(button).to_be_disabled()
+    field.fill(name)
+    expect(button).to_be_enabled()

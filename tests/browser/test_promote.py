@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import screenshot, sign_in, type_to_confirm
 from tests.browser.test_environment_pages import row
 from tests.factories import EnvVarFactory
 
@@ -20,11 +20,7 @@ def test_operator_promotes_an_environment_variable_after_typing_its_key(page, op
     page.get_by_role("link", name="Promote to Workspace Environment").click()
     dialog = page.get_by_role("dialog")
     confirm = dialog.get_by_role("button", name="Promote LOG_LEVEL")
-    expect(confirm).to_be_disabled()
-    dialog.get_by_label("Type LOG_LEVEL to confirm").fill("LOG_LEVE")
-    expect(confirm).to_be_disabled()
-    dialog.get_by_label("Type LOG_LEVEL to confirm").fill("LOG_LEVEL")
-    expect(confirm).to_be_enabled()
+    type_to_confirm(dialog, "LOG_LEVEL", confirm)
     screenshot(page, "20-promote-dialog")
     confirm.click()
 

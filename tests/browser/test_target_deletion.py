@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from envmanager.models import Deployment
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import screenshot, sign_in, type_to_confirm
 from tests.factories import VariableFactory
 
 pytestmark = pytest.mark.browser
@@ -20,11 +20,7 @@ def test_operator_deletes_a_deployment_after_typing_its_name(page, operator, wor
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("dev_only")
     confirm = dialog.get_by_role("button", name="Delete Deployment")
-    expect(confirm).to_be_disabled()
-    dialog.get_by_label("Type dev to confirm").fill("de")
-    expect(confirm).to_be_disabled()
-    dialog.get_by_label("Type dev to confirm").fill("dev")
-    expect(confirm).to_be_enabled()
+    type_to_confirm(dialog, "dev", confirm)
     screenshot(page, "30-delete-deployment-dialog")
     confirm.click()
 

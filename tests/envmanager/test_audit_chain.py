@@ -4,7 +4,7 @@ import hashlib
 import io
 import itertools
 import json
-import threading
+from functools import partial
 
 import pytest
 from django.apps import apps
@@ -22,6 +22,7 @@ from envmanager.services.audit_chain import (
     utc_iso,
     verify_chains,
 )
+from tests.concurrency import run_together
 from tests.factories import VariableFactory, WorkspaceFactory
 
 
@@ -213,32 +214,19 @@ def test_the_data_migration_chains_existing_entries_in_order(workspace, other_wo
 def test_concurrent_writers_to_one_workspace_keep_one_valid_chain():
     workspace = WorkspaceFactory(name="Busy")
     writers, per_writer = 6, 15
-    barrier = threading.Barrier(writers)
-    errors = []
 
     def write(n):
-        try:
-            barrier.wait()
-            for i in range(per_writer):
-                if i % 5 == 0:
-                    append_entries(
-                        audit_entry(actor=None, action="test.bulk", workspace=workspace, target_type="x",
-                                    target_id=None, target_label=f"w{n} bulk {i}.{j}")
-                        for j in range(3)
-                    )
-                else:
-                    _record(workspace, f"w{n} entry {i}")
-        except Exception as exc:  # noqa: BLE001 - asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
+        for i in range(per_writer):
+            if i % 5 == 0:
+                append_entries(
+                    audit_entry(actor=None, action="test.bulk", workspace=workspace, target_type="x",
+                                target_id=None, target_label=f"w{n} bulk {i}.{j}")
+                    for j in range(3)
+                )
+            else:
+                _record(workspace, f"w{n} entry {i}")
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
+    _, errors = run_together(*(partial(write, n) for n in range(writers)), timeout=120)
     assert errors == []
     entries = _chain(workspace)
     written = writers * (per_writer - 3) + writers * 3 * 3

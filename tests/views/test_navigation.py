@@ -71,7 +71,7 @@ def test_deployment_pages_lead_to_the_environment_tab_and_include_the_delivery_p
     listing = client.get(url("deployment-list", workspace.pk)).content.decode()
     assert url("deployment-detail", workspace.pk, dev.pk) in listing
     response = client.get(url("deployment-detail", workspace.pk, dev.pk))
-    assert "envmanager/delivery/_deployment_panel.html" in [t.name for t in response.templates]
+    assert "envmanager/delivery/_target_panel.html" in [t.name for t in response.templates]
     assert response.context["deployment"] == dev and response.context["access"].can_view_env_objects
     assert url("deployment-environment-home", workspace.pk, dev.pk) in response.content.decode()
 
@@ -85,7 +85,7 @@ def test_ide_project_pages_lead_to_their_environment_and_include_the_delivery_pa
     listing = client.get(url("ide-project-list", workspace.pk)).content.decode()
     assert url("ide-project-detail", workspace.pk, ide.pk) in listing
     response = client.get(url("ide-project-detail", workspace.pk, ide.pk))
-    assert "envmanager/delivery/_ide_project_panel.html" in [t.name for t in response.templates]
+    assert "envmanager/delivery/_target_panel.html" in [t.name for t in response.templates]
     assert response.context["ide_project"] == ide
     assert url("ide-project-environment-home", workspace.pk, ide.pk) in response.content.decode()
 

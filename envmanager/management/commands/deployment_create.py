@@ -41,8 +41,4 @@ class Command(cli.EnvManagerCommand):
                 metadata_db_url=secrets["--metadata-db-url"], fernet_keys=secrets["--fernet-key"],
             )
         summary = utils.deployment_summary(deployment)
-        if dry_run:
-            self.stdout.write(f"Would create {summary}")
-            self.dry_run_note()
-            return
-        self.success(f"Created {summary}")
+        self.report(dry_run=dry_run, would=f"Would create {summary}", done=f"Created {summary}")

@@ -1,10 +1,12 @@
 from envmanager.management import cli, utils
-from envmanager.selectors.target_deletion import deployment_deletion_plan
-from envmanager.selectors.workspaces import deployment_by_name, workspace_by_name
-from envmanager.services.target_deletion import deployment_delete
+from envmanager.selectors.target_deletion import target_deletion_plan
+from envmanager.selectors.workspaces import workspace_by_name
+from envmanager.services.target_deletion import target_delete
 
 
 class Command(cli.EnvManagerCommand):
+    """Also the base of `ide_project_delete`, which names its target with --ide-project."""
+
     help = (
         "Delete a Deployment with its own objects, its links and overrides, its API tokens and its\n"
         "migration runs; Workspace objects stay. Lists what goes and asks for confirmation (--yes skips it)."
@@ -13,35 +15,25 @@ class Command(cli.EnvManagerCommand):
         manage.py deployment_delete --workspace 'Data Platform' --deployment staging --dry-run
         manage.py deployment_delete --workspace 'Data Platform' --deployment staging --yes
     """
+    target_option, target_noun = "--deployment", "Deployment"
 
     def add_arguments(self, parser):
         cli.add_workspace_option(parser)
-        parser.add_argument("--deployment", required=True, metavar="NAME", help="The Deployment to delete.")
+        parser.add_argument(self.target_option, required=True, metavar="NAME", help=f"The {self.target_noun} to delete.")
         cli.add_yes_option(parser)
         cli.add_dry_run_option(parser)
 
-    def handle(self, *args, workspace, deployment, yes, dry_run, **options):
+    def handle(self, *args, workspace, yes, dry_run, **options):
         workspace = workspace_by_name(workspace)
-        deployment = deployment_by_name(workspace, deployment)
-        run_deletion(
-            self, workspace=workspace, plan=deployment_deletion_plan(deployment=deployment),
-            delete=lambda: deployment_delete(deployment=deployment, actor=None), yes=yes, dry_run=dry_run,
+        target = cli.target(workspace, options)
+        plan = target_deletion_plan(target=target)
+        for line in plan_lines(plan):
+            self.stdout.write(line)
+        self.change(
+            lambda: target_delete(target=target, actor=None), dry_run=dry_run, yes=yes,
+            ask=f"Delete {plan.label} of Workspace '{workspace.name}'?",
+            would=f"Would delete {plan.label}.", done=f"Deleted {plan.label} of Workspace '{workspace.name}'.",
         )
-
-
-def run_deletion(command: cli.EnvManagerCommand, *, workspace, plan, delete, yes: bool, dry_run: bool) -> None:
-    """List what goes, ask (unless --yes or --dry-run), delete in one transaction, say what happened."""
-    for line in plan_lines(plan):
-        command.stdout.write(line)
-    if not dry_run:
-        command.confirm(f"Delete {plan.label} of Workspace '{workspace.name}'?", yes=yes)
-    with utils.changes(dry_run=dry_run):
-        delete()
-    if dry_run:
-        command.stdout.write(f"Would delete {plan.label}.")
-        command.dry_run_note()
-        return
-    command.success(f"Deleted {plan.label} of Workspace '{workspace.name}'.")
 
 
 def plan_lines(plan) -> list[str]:

@@ -44,8 +44,4 @@ class Command(cli.EnvManagerCommand):
                 clear_metadata_db_url=clear_metadata_db_url, clear_fernet_keys=clear_fernet_key,
             )
         summary = utils.deployment_summary(deployment)
-        if dry_run:
-            self.stdout.write(f"Would update {summary}")
-            self.dry_run_note()
-            return
-        self.success(f"Updated {summary}")
+        self.report(dry_run=dry_run, would=f"Would update {summary}", done=f"Updated {summary}")

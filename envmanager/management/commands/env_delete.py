@@ -30,8 +30,4 @@ class Command(cli.EnvManagerCommand):
             self.confirm(f"Delete {label}, {links}?", yes=yes)
         with utils.changes(dry_run=dry_run):
             env_object_services.env_object_delete(env_object=env_object, actor=None)
-        if dry_run:
-            self.stdout.write(f"Would delete {label}, {links}.")
-            self.dry_run_note()
-            return
-        self.success(f"Deleted {label}; it was {links}.")
+        self.report(dry_run=dry_run, would=f"Would delete {label}, {links}.", done=f"Deleted {label}; it was {links}.")

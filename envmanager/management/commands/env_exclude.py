@@ -30,8 +30,4 @@ class Command(cli.EnvManagerCommand):
         with utils.changes(dry_run=dry_run):
             self.service(env_object=env_object, actor=None, target=deployment)
         names = {"deployment": deployment.name, "target": env_object_label(env_object)}
-        if dry_run:
-            self.stdout.write(self.would.format(**names))
-            self.dry_run_note()
-            return
-        self.success(self.done.format(**names))
+        self.report(dry_run=dry_run, would=self.would.format(**names), done=self.done.format(**names))

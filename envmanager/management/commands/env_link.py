@@ -32,8 +32,5 @@ class Command(cli.EnvManagerCommand):
             else:
                 link_services.link_create(env_object=env_object, actor=None, target=target)
         target = "all Deployments, present and future" if all_deployments else target.label
-        if dry_run:
-            self.stdout.write(f"Would link {env_object_label(env_object)} to {target}.")
-            self.dry_run_note()
-            return
-        self.success(f"{env_object_label(env_object)} is linked to {target}.")
+        label = env_object_label(env_object)
+        self.report(dry_run=dry_run, would=f"Would link {label} to {target}.", done=f"{label} is linked to {target}.")

@@ -1,4 +1,4 @@
-from envmanager.management import cli, utils
+from envmanager.management import cli
 from envmanager.selectors.workspaces import workspace_by_name
 from envmanager.services import workspaces as workspace_services
 
@@ -14,10 +14,8 @@ class Command(cli.EnvManagerCommand):
 
     def handle(self, *args, workspace, name, dry_run, **options):
         workspace = workspace_by_name(workspace)
-        with utils.changes(dry_run=dry_run):
-            project = workspace_services.ide_project_create(workspace=workspace, name=name, actor=None)
-        if dry_run:
-            self.stdout.write(f"Would create IDE project '{project.name}' in Workspace '{workspace.name}'.")
-            self.dry_run_note()
-            return
-        self.success(f"Created IDE project '{project.name}' in Workspace '{workspace.name}'.")
+        what = f"IDE project '{name}' in Workspace '{workspace.name}'"
+        self.change(
+            lambda: workspace_services.ide_project_create(workspace=workspace, name=name, actor=None),
+            dry_run=dry_run, would=f"Would create {what}.", done=f"Created {what}.",
+        )

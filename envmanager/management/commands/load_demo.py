@@ -196,11 +196,8 @@ class Command(cli.EnvManagerCommand):
             f"Workspace '{DEMO_WORKSPACE}': Deployments 'dev' and 'prod', IDE project '{places.ide.name}', "
             f"{utils.plural(count, 'environment object')} and {utils.plural(len(passwords), 'user')}."
         )
-        if dry_run:
-            self.stdout.write(f"Would create {summary}")
-            self.dry_run_note()
+        if not self.report(dry_run=dry_run, would=f"Would create {summary}", done=f"Created {summary}"):
             return
-        self.success(f"Created {summary}")
         self.stdout.write(
             "Deployment 'prod' has a demo Airflow metadata database to migrate from: "
             "open prod's Environment tab (Connections or Airflow Variables) and use Migrate from Airflow, "

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from envmanager.management import cli, utils
+from envmanager.management import cli
 from envmanager.models import Membership
 from envmanager.selectors.workspaces import workspace_by_name
 from envmanager.services import members as member_services
@@ -24,12 +24,7 @@ class Command(cli.EnvManagerCommand):
         if membership is None:
             raise CommandError(f"User '{username}' is not a member of Workspace '{workspace.name}'.")
         what = f"user '{username}' ({membership.get_role_display()}) from Workspace '{workspace.name}'"
-        if not dry_run:
-            self.confirm(f"Remove {what}?", yes=yes)
-        with utils.changes(dry_run=dry_run):
-            member_services.membership_remove(workspace=workspace, user=user, actor=None)
-        if dry_run:
-            self.stdout.write(f"Would remove {what}.")
-            self.dry_run_note()
-            return
-        self.success(f"Removed {what}.")
+        self.change(
+            lambda: member_services.membership_remove(workspace=workspace, user=user, actor=None),
+            dry_run=dry_run, yes=yes, ask=f"Remove {what}?", would=f"Would remove {what}.", done=f"Removed {what}.",
+        )

@@ -35,8 +35,4 @@ class Command(cli.EnvManagerCommand):
             f"{utils.plural(result.secrets_rotated, 'secret')} in {utils.plural(result.rows_changed, 'row')}; "
             f"{result.secrets_current} already current."
         )
-        if dry_run:
-            self.stdout.write(f"Would re-encrypt {counts}")
-            self.dry_run_note()
-            return
-        self.success(f"Re-encrypted {counts}")
+        self.report(dry_run=dry_run, would=f"Would re-encrypt {counts}", done=f"Re-encrypted {counts}")

@@ -1,4 +1,4 @@
-from envmanager.management import cli, utils
+from envmanager.management import cli
 from envmanager.selectors.workspaces import workspace_by_name
 from envmanager.services import tokens as token_services
 
@@ -26,12 +26,12 @@ class Command(cli.EnvManagerCommand):
     def handle(self, *args, workspace, name, dry_run, **options):
         workspace = workspace_by_name(workspace)
         target = cli.target(workspace, options)
-        with utils.changes(dry_run=dry_run):
-            issued = token_services.api_token_create(actor=None, name=name, target=target)
+        issued = self.change(
+            lambda: token_services.api_token_create(actor=None, name=name, target=target), dry_run=dry_run,
+            would=f"Would create API token '{name}' for {target.label}.",
+            done=f"Created API token '{name}' for {target.label} in Workspace '{workspace.name}'.",
+        )
         if dry_run:
-            self.stdout.write(f"Would create API token '{issued.api_token.name}' for {target.label}.")
-            self.dry_run_note()
             return
-        self.success(f"Created API token '{issued.api_token.name}' for {target.label} in Workspace '{workspace.name}'.")
         self.stdout.write("It is shown only now; store it where Airflow reads it (e.g. a token_file):")
         self.stdout.write(issued.plain)

@@ -23,16 +23,11 @@ class Command(cli.EnvManagerCommand):
 
     def handle(self, *args, workspace, name, dry_run, yes, **options):
         workspace = workspace_by_name(workspace)
-        named = cli.target(workspace, options)
-        target = named.label
-        api_token = api_token_get(name=name, target=named)
-        if dry_run:
-            self.stdout.write(f"Would revoke API token '{api_token.name}' ({api_token.prefix}…) of {target}.")
-            self.dry_run_note()
-            return
-        self.confirm(
-            f"Revoke API token '{api_token.name}' ({api_token.prefix}…) of {target}? Whatever uses it loses access.",
-            yes=yes,
+        target = cli.target(workspace, options)
+        api_token = api_token_get(name=name, target=target)
+        token = f"API token '{api_token.name}' ({api_token.prefix}…) of {target.label}"
+        self.change(
+            lambda: token_services.api_token_revoke(api_token=api_token, actor=None), dry_run=dry_run, yes=yes,
+            ask=f"Revoke {token}? Whatever uses it loses access.",
+            would=f"Would revoke {token}.", done=f"Revoked API token '{api_token.name}' of {target.label}.",
         )
-        token_services.api_token_revoke(api_token=api_token, actor=None)
-        self.success(f"Revoked API token '{api_token.name}' of {target}.")

@@ -1,4 +1,4 @@
-from envmanager.management import cli, utils
+from envmanager.management import cli
 from envmanager.services import workspaces as workspace_services
 
 
@@ -12,10 +12,7 @@ class Command(cli.EnvManagerCommand):
         cli.add_dry_run_option(parser)
 
     def handle(self, *args, name, description, dry_run, **options):
-        with utils.changes(dry_run=dry_run):
-            workspace = workspace_services.workspace_create(name=name, description=description, actor=None)
-        if dry_run:
-            self.stdout.write(f"Would create Workspace '{workspace.name}'.")
-            self.dry_run_note()
-            return
-        self.success(f"Created Workspace '{workspace.name}'.")
+        self.change(
+            lambda: workspace_services.workspace_create(name=name, description=description, actor=None),
+            dry_run=dry_run, would=f"Would create Workspace '{name}'.", done=f"Created Workspace '{name}'.",
+        )

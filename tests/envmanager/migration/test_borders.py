@@ -5,6 +5,7 @@ import os
 import socket
 import sqlite3
 import threading
+from functools import partial
 
 import psycopg
 import pytest
@@ -19,6 +20,7 @@ from envmanager.models import Deployment, EnvObject, Role
 from envmanager.selectors.migration import MigrationNotPossible, airflow_migration_plan
 from envmanager.services.migration import airflow_migration_apply
 from envmanager.services.workspaces import deployment_update
+from tests.concurrency import run_together
 from tests.factories import (
     DeploymentFactory,
     MembershipFactory,
@@ -379,26 +381,12 @@ def test_two_deployments_sharing_a_database_migrated_at_once_lose_nothing(airflo
     deployments = _share_behind_the_services(url, *[DeploymentFactory(workspace=w, name="prod") for w in workspaces])
     for workspace in workspaces:
         MembershipFactory(workspace=workspace, user=UserFactory(username=f"owner-{workspace.pk}"), role=Role.OWNER)
-    barrier, outcomes = threading.Barrier(2), []
-
-    def migrate(deployment):
-        try:
-            barrier.wait()
-            outcomes.append(airflow_migration_apply(deployment=deployment, kind=Kind.CONNECTION, source_ids=ids, actor=None))
-        except MetadataDatabaseError as exc:
-            outcomes.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=migrate, args=(d,)) for d in deployments]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
-    [result] = [o for o in outcomes if not isinstance(o, Exception)]
-    [refusal] = [o for o in outcomes if isinstance(o, Exception)]
-    assert CLAIMED in str(refusal)
+    [result], [refusal] = run_together(
+        *(partial(airflow_migration_apply, deployment=d, kind=Kind.CONNECTION, source_ids=ids, actor=None)
+          for d in deployments),
+        timeout=120,
+    )
+    assert isinstance(refusal, MetadataDatabaseError) and CLAIMED in str(refusal)
     winner = result.run.deployment
     assert len(result.migrated) == 200 and _keys(db, "connection") == set()
     assert EnvObject.objects.filter(workspace_id=winner.workspace_id).count() == 200

@@ -1,14 +1,12 @@
 """Two people promoting (or promoting and deleting) the same object at once leave one consistent result."""
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from envmanager.models import EnvObject, Link
 from envmanager.services.env_objects import env_object_delete
 from envmanager.services.promotion import env_object_promote
+from tests.concurrency import run_together
 from tests.factories import VariableFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
@@ -16,23 +14,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only
 
 def _run_together(*calls):
     """Run each call in its own thread, started at the same moment; return (results, errors)."""
-    barrier = threading.Barrier(len(calls))
-    results, errors = [], []
-
-    def run(call):
-        try:
-            barrier.wait()
-            results.append(call())
-        except Exception as exc:  # noqa: BLE001 - the test asserts which kind it was
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results, errors = run_together(*calls)
     assert all(isinstance(error, ValidationError) for error in errors), errors  # clear messages, not crashes
     return results, errors
 

@@ -1,3 +1,4 @@
+
 """The sign-in page and the two ends of single sign-on: the start (to the provider) and the return."""
 
 import logging
@@ -6,7 +7,8 @@ import jwt
 import requests
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import SuspiciousOperation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import render
@@ -21,10 +23,23 @@ logger = logging.getLogger(__name__)
 SSO_FAILED_TEMPLATE = "accounts/sso_failed.html"
 
 
+class BoundedAuthenticationForm(AuthenticationForm):
+    """Django's form sets the username's max_length after the field is built, so no validator enforces it;
+    an over-long name must not reach authenticate() (django-axes stores it in a varchar(255))."""
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username") or ""
+        if len(username) > self.fields["username"].max_length:
+            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login",
+                                  params={"username": self.username_field.verbose_name})
+        return username
+
+
 class LoginView(auth_views.LoginView):
     """Django's sign-in page, with "Sign in with SSO" when configured and no password form when it is off."""
 
     template_name = "accounts/login.html"
+    authentication_form = BoundedAuthenticationForm
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

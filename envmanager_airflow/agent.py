@@ -36,7 +36,7 @@ import time
 from envmanager_airflow import formats
 from envmanager_airflow.client import ApiClient, TokenSource, Unavailable
 from envmanager_airflow.otel import collector_config
-from envmanager_airflow.snapshot import Snapshot, SnapshotError, entry_values, write_atomically
+from envmanager_airflow.snapshot import Snapshot, SnapshotError, write_atomically
 
 log = logging.getLogger("envmanager_airflow.agent")
 
@@ -57,22 +57,22 @@ class AgentError(Exception):
 
 def environment_variables(snapshot: Snapshot, *, otel_host: str, otel_port: int) -> dict:
     """Return the variables a process of the target gets: its env vars, plus Airflow's metrics settings."""
-    variables = {entry["key"]: formats.variable_text(entry_values(entry)) for entry in snapshot.entries("env")}
-    if snapshot.entries("metrics"):
+    variables = {key: formats.variable_text(values) for key, values in snapshot.items("env")}
+    if snapshot.items("metrics"):
         variables.update(formats.airflow_metrics_settings(host=otel_host, port=otel_port))
     return variables
 
 
 def rendered_files(snapshot: Snapshot, *, otel_host: str, otel_port: int) -> dict:
     """Return {file name: content} for everything `sync` writes (the collector config only with metrics)."""
-    connections = {entry["key"]: entry_values(entry) for entry in snapshot.entries("connection")}
-    variables = {entry["key"]: entry_values(entry) for entry in snapshot.entries("variable")}
+    connections = dict(snapshot.items("connection"))
+    variables = dict(snapshot.items("variable"))
     files = {
         CONNECTIONS_FILE: formats.local_filesystem_connections(connections),
         VARIABLES_FILE: formats.local_filesystem_variables(variables),
         ENV_FILE: formats.dotenv(environment_variables(snapshot, otel_host=otel_host, otel_port=otel_port)),
     }
-    metrics = [(entry["key"], entry_values(entry)) for entry in snapshot.entries("metrics")]
+    metrics = snapshot.items("metrics")
     if metrics:
         files[COLLECTOR_FILE] = collector_config(metrics).to_yaml()
     return files
@@ -80,7 +80,7 @@ def rendered_files(snapshot: Snapshot, *, otel_host: str, otel_port: int) -> dic
 
 def _counts(snapshot: Snapshot) -> str:
     return ", ".join(
-        f"{len(snapshot.entries(kind))} {label}"
+        f"{len(snapshot.items(kind))} {label}"
         for kind, label in (("connection", "connections"), ("variable", "variables"), ("env", "env vars"),
                             ("metrics", "metrics exports"))
     )

@@ -33,13 +33,23 @@ def workspace_create_as_owner(*, name: str, actor, description: str = "") -> Wor
     return workspace
 
 
-def _save_name(instance, duplicate: ValidationError) -> None:
-    """Save a new name; a racing rename to the same name, caught by the unique constraint, is `duplicate`."""
+def _save_unique_name(instance, *, taken, duplicate: ValidationError) -> None:
+    """Save `instance` (new, or with a new name) unless the queryset `taken` holds another row of its name.
+
+    A racing save of the same name passes that check; the unique constraint catches it, and it is
+    `duplicate` too.
+    """
+    if taken.exclude(pk=instance.pk).exists():
+        raise duplicate
     try:
         with transaction.atomic():
-            instance.save(update_fields=["name"])
+            instance.save(update_fields=["name"] if instance.pk else None)
     except IntegrityError:
         raise duplicate from None
+
+
+def _workspace_name_taken(name: str) -> ValidationError:
+    return ValidationError({"name": f"A Workspace named '{name}' already exists."})
 
 
 @transaction.atomic
@@ -51,11 +61,8 @@ def workspace_rename(*, workspace: Workspace, name: str, actor) -> Workspace:
     except Workspace.DoesNotExist:
         raise ValidationError("This Workspace was deleted; nothing was saved.") from None
     before = {"name": workspace.name}
-    duplicate = ValidationError({"name": f"A Workspace named '{name}' already exists."})
-    if Workspace.objects.filter(name=name).exclude(pk=workspace.pk).exists():
-        raise duplicate
     workspace.name = name
-    _save_name(workspace, duplicate)
+    _save_unique_name(workspace, taken=Workspace.objects.filter(name=name), duplicate=_workspace_name_taken(name))
     audit_record(
         actor=actor, action=AuditEntry.Action.WORKSPACE_UPDATE, workspace=workspace,
         target_type=AuditEntry.TargetType.WORKSPACE, target_id=workspace.pk, target_label=f"Workspace '{name}'",
@@ -68,13 +75,8 @@ def workspace_rename(*, workspace: Workspace, name: str, actor) -> Workspace:
 def workspace_create(*, name: str, actor=None, description: str = "") -> Workspace:
     """Create a Workspace with its role groups."""
     name = _clean_name(name, "Workspace")
-    if Workspace.objects.filter(name=name).exists():
-        raise ValidationError({"name": f"A Workspace named '{name}' already exists."})
-    try:
-        with transaction.atomic():
-            workspace = Workspace.objects.create(name=name, description=description)
-    except IntegrityError:
-        raise ValidationError({"name": f"A Workspace named '{name}' already exists."}) from None
+    workspace = Workspace(name=name, description=description)
+    _save_unique_name(workspace, taken=Workspace.objects.filter(name=name), duplicate=_workspace_name_taken(name))
     permissions.role_groups_create(workspace=workspace)
     audit_record(
         actor=actor, action=AuditEntry.Action.WORKSPACE_CREATE, workspace=workspace, target_type=AuditEntry.TargetType.WORKSPACE,
@@ -237,13 +239,10 @@ def deployment_update(
 def ide_project_create(*, workspace: Workspace, name: str, actor=None) -> IdeProject:
     """Create an IDE project in `workspace`."""
     name = _clean_name(name, "IDE project")
-    if workspace.ide_projects.filter(name=name).exists():
-        raise ValidationError({"name": f"Workspace '{workspace.name}' already has an IDE project named '{name}'."})
-    try:
-        with transaction.atomic():
-            project = IdeProject.objects.create(workspace=workspace, name=name)
-    except IntegrityError:  # a racing create of the same name
-        raise ValidationError({"name": f"Workspace '{workspace.name}' already has an IDE project named '{name}'."}) from None
+    project = IdeProject(workspace=workspace, name=name)
+    _save_unique_name(project, taken=workspace.ide_projects.filter(name=name), duplicate=ValidationError(
+        {"name": f"Workspace '{workspace.name}' already has an IDE project named '{name}'."}
+    ))
     audit_record(
         actor=actor, action=AuditEntry.Action.IDE_PROJECT_CREATE, workspace=workspace,
         target_type=AuditEntry.TargetType.IDE_PROJECT,
@@ -260,12 +259,10 @@ def ide_project_rename(*, ide_project: IdeProject, name: str, actor) -> IdeProje
         project = IdeProject.objects.select_for_update().select_related("workspace").get(pk=ide_project.pk)
     except IdeProject.DoesNotExist:
         raise ValidationError(f"IDE project '{ide_project.name}' was deleted; nothing was saved.") from None
-    duplicate = ValidationError({"name": f"This Workspace already has an IDE project named '{name}'."})
-    if IdeProject.objects.filter(workspace_id=project.workspace_id, name=name).exclude(pk=project.pk).exists():
-        raise duplicate
     before = {"name": project.name}
     project.name = name
-    _save_name(project, duplicate)
+    _save_unique_name(project, taken=IdeProject.objects.filter(workspace_id=project.workspace_id, name=name),
+                      duplicate=ValidationError({"name": f"This Workspace already has an IDE project named '{name}'."}))
     audit_record(
         actor=actor, action=AuditEntry.Action.IDE_PROJECT_UPDATE, workspace=project.workspace,
         target_type=AuditEntry.TargetType.IDE_PROJECT, target_id=project.pk, target_label=f"IDE project '{name}'",

@@ -1,11 +1,10 @@
 """Migration 0013 gives the Operators of existing Deployments `deployment.delete`."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from envmanager import permissions as p
 from envmanager.models import DeploymentGroupObjectPermission
+from tests.migrations import migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,11 +20,8 @@ def test_existing_operators_get_deployment_delete(workspace, dev, operator, auth
     operator_again = type(operator).objects.get(pk=operator.pk)
     assert not p.user_can(operator_again, p.DEPLOYMENT_DELETE, dev)
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(AFTER)
+    migrate_to(BEFORE)
+    migrate_to(AFTER)
 
     operator_again = type(operator).objects.get(pk=operator.pk)
     author_again = type(author).objects.get(pk=author.pk)

@@ -1,11 +1,10 @@
 """Migration 0015 gives the Operators of existing Workspaces `workspace.deployments.create`."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from envmanager import permissions as p
 from envmanager.models import WorkspaceGroupObjectPermission
+from tests.migrations import migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,11 +19,8 @@ def test_existing_operators_get_deployments_create(workspace, other_workspace, o
     ).delete()
     assert not p.user_can(type(operator).objects.get(pk=operator.pk), p.DEPLOYMENTS_CREATE, workspace)
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(AFTER)
+    migrate_to(BEFORE)
+    migrate_to(AFTER)
 
     operator_again = type(operator).objects.get(pk=operator.pk)
     workspace = type(workspace).objects.get(pk=workspace.pk)  # permissions are cached on the instance

@@ -4,19 +4,14 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from tests.migrations import migrate_to
+
 BEFORE = [("accounts", "0002_initial"), ("envmanager", "0008_connection_extra_as_text")]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_database_of_the_old_layout_keeps_its_memberships():
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     try:
         User = old.get_model("auth", "User")
         Group = old.get_model("auth", "Group")
@@ -30,7 +25,7 @@ def test_a_database_of_the_old_layout_keeps_its_memberships():
         content_type = ContentType.objects.update_or_create(app_label="accounts", model="membership")[0]
     finally:
         leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
-        new = _migrate(leaves)
+        new = migrate_to(leaves)
 
     membership = new.get_model("envmanager", "Membership").objects.get()
     assert (membership.workspace.name, membership.user.username, membership.role) == ("moved", "kept", "owner")

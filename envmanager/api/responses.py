@@ -33,3 +33,8 @@ def api_not_modified(etag: str) -> HttpResponse:
     response = HttpResponse(status=304)
     response["ETag"] = etag
     return _no_store(response)
+
+
+def api_raw(content: bytes, *, status: int) -> HttpResponse:
+    """Return JSON already serialised (a stored answer replayed), with the same headers as `api_json`."""
+    return _no_store(HttpResponse(content, status=status, content_type="application/json"))

@@ -16,5 +16,7 @@ def personal_token_get(*, user, name: str) -> PersonalAccessToken:
     if token is None:
         names = list(personal_token_list(user=user).filter(revoked_at__isnull=True).values_list("name", flat=True)[:20])
         known = ", ".join(f"'{n}'" for n in names) or "none"
-        raise ValidationError(f"User '{user.get_username()}' has no active personal access token named '{name}'. Active: {known}.")
+        raise ValidationError(
+            f"User '{user.get_username()}' has no active personal access token named '{name}'. Active: {known}."
+        )
     return token

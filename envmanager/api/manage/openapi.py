@@ -49,7 +49,7 @@ def _operation(operation_id: str, summary: str, responses: dict, *, parameters=(
     return operation
 
 
-def _object(*required: str, fields=_FIELDS, **properties) -> dict:
+def _object(*required: str, **properties) -> dict:
     return {"type": "object", "additionalProperties": False, "required": list(required), "properties": properties}
 
 

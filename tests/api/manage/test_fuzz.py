@@ -6,6 +6,8 @@ Bounded (a few examples per operation, no shrinking) so it runs in CI in well un
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 
 from envmanager.services import links as link_services
@@ -17,7 +19,12 @@ EXAMPLES_PER_OPERATION = 12
 
 @pytest.fixture
 def fuzz_settings(settings):
+    """Serve schemathesis's WSGI requests inside the test's transaction, as Django's test client does:
+    without `close_old_connections` at each request start (it would close the connection mid-test)."""
     settings.ALLOWED_HOSTS = ["*"]
+    request_started.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
 
 
 def test_no_operation_answers_5xx(fuzz_settings, pat, owner, workspace, dev, warehouse):

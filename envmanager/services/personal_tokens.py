@@ -5,7 +5,6 @@ write are the read API tokens' own (`services/tokens.py`). A token acts as its u
 the user holds at the moment of each request: nothing about roles is stored on it.
 """
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -15,23 +14,19 @@ from django.views.decorators.debug import sensitive_variables
 
 from envmanager.models import AuditEntry, PersonalAccessToken
 from envmanager.services.audit import audit_record
-from envmanager.services.tokens import api_token_mark_used, clean_token_name, new_token, token_hash, token_shape
+from envmanager.services.tokens import (
+    IssuedToken,
+    api_token_mark_used,
+    clean_token_name,
+    new_token,
+    token_hash,
+    token_shape,
+)
 
 PAT_PREFIX = "emp_"
 PAT_SHAPE = token_shape(PAT_PREFIX)
 DEFAULT_EXPIRY_DAYS = 90
 MAX_EXPIRY_DAYS = 366
-
-
-@dataclass(frozen=True)
-class IssuedPersonalToken:
-    """A token just created: the row, and the plain token to show exactly once."""
-
-    token: PersonalAccessToken
-    plain: str
-
-    def __repr__(self):  # keep the plain token out of tracebacks and debug output
-        return f"IssuedPersonalToken({self.token!r})"
 
 
 def _duplicate_name(name: str) -> ValidationError:
@@ -48,7 +43,7 @@ def _expiry_days(expires_days) -> int:
 
 @sensitive_variables("plain")
 @transaction.atomic
-def personal_token_create(*, user, name: str, expires_days: int = DEFAULT_EXPIRY_DAYS, now=None) -> IssuedPersonalToken:
+def personal_token_create(*, user, name: str, expires_days: int = DEFAULT_EXPIRY_DAYS, now=None) -> IssuedToken:
     """Create a token for `user`; return it with its plain value."""
     name = clean_token_name(name, example="the CI pipeline that uses it")
     days = _expiry_days(expires_days)
@@ -69,7 +64,7 @@ def personal_token_create(*, user, name: str, expires_days: int = DEFAULT_EXPIRY
         target_type=AuditEntry.TargetType.PERSONAL_TOKEN, target_id=token.pk, target_label=token.label,
         after={"name": name, "expires_at": token.expires_at.isoformat()},
     )
-    return IssuedPersonalToken(token=token, plain=plain)
+    return IssuedToken(api_token=token, plain=plain)
 
 
 @transaction.atomic

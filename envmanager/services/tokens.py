@@ -40,7 +40,8 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class IssuedToken:
-    """A token just created: the row, and the plain token to show exactly once."""
+    """A token just created: the row (an `ApiToken` or a `PersonalAccessToken`), and the plain token to show
+    exactly once."""
 
     api_token: ApiToken
     plain: str

@@ -11,7 +11,8 @@ from envmanager.models import AuditEntry, EnvObject, Link
 from envmanager.selectors.env_objects import plaintext_values
 from envmanager.services import declarative
 from envmanager.services import links as link_services
-from tests.api.manage.conftest import api, pat, ws  # noqa: F401  (api, pat: fixtures)
+from envmanager.services.personal_tokens import personal_token_create
+from tests.api.manage.conftest import ManageClient, ws
 from tests.commands.conftest import MARKER, db_state
 from tests.factories import ConnectionFactory, EnvVarFactory, MetricsExportFactory, VariableFactory
 
@@ -217,27 +218,31 @@ def test_dry_run_prints_the_plan_and_changes_nothing(run, full, tmp_path):
     assert db_state() == before
 
 
-def test_the_api_applies_the_same_document(api, owner, author, full):
+def _api(user) -> ManageClient:
+    return ManageClient(personal_token_create(user=user, name=f"ci-{user.personal_tokens.count()}").plain)
+
+
+def test_the_api_applies_the_same_document(owner, author, full):
     from envmanager.selectors.declarative import workspace_document
 
     document = workspace_document(workspace=full)
     document["objects"].append({"type": "env", "key": "NEW", "fields": {"value": "1"}})
     url = ws(full.name) + "/apply"
-    dry = api(owner).post(url, {"document": document, "dry_run": True}).json()
+    dry = _api(owner).post(url, {"document": document, "dry_run": True}).json()
     assert dry["summary"] == "Plan: 1 to create, 0 to update, 0 to delete." and not dry["applied"]
     assert not EnvObject.objects.filter(key="NEW").exists()
-    assert api(author).post(url, {"document": document}).status_code == 403
-    done = api(owner).post(url, {"document": document}).json()
+    assert _api(author).post(url, {"document": document}).status_code == 403
+    done = _api(owner).post(url, {"document": document}).json()
     assert done["applied"] and EnvObject.objects.filter(key="NEW").exists()
     entry = AuditEntry.objects.get(action=AuditEntry.Action.ENV_OBJECT_CREATE, target_label__contains="NEW")
     assert entry.changes["via"].startswith("personal access token")
 
 
 @pytest.mark.parametrize("reference", [{"from_file": "/etc/passwd"}, {"from_env": "PATH"}])
-def test_the_api_resolves_no_reference_on_the_server(api, owner, full, reference):
+def test_the_api_resolves_no_reference_on_the_server(owner, full, reference):
     document = {"version": 1, "objects": [
         {"type": "variable", "key": "leak", "is_secret": True, "fields": {"value": reference}}]}
-    response = api(owner).post(ws(full.name) + "/apply", {"document": document})
+    response = _api(owner).post(ws(full.name) + "/apply", {"document": document})
     assert response.status_code == 400
     assert response.json()["extra"]["errors"][0]["path"] == "objects[0].fields.value"
     assert not EnvObject.objects.filter(key="leak").exists()

@@ -40,7 +40,7 @@ def test_revoke_is_confirmed_and_works_with_htmx(client, owner):
     page = client.get(url("personal-tokens")).content.decode()
     assert 'hx-confirm="Revoke the personal access token' in page
 
-    response = client.post(url("personal-token-revoke", issued.token.pk), headers=htmx_headers())
+    response = client.post(url("personal-token-revoke", issued.api_token.pk), headers=htmx_headers())
     assert response.status_code == 200 and b'id="pat-section"' in response.content and b"<html" not in response.content
     assert pat_services.personal_token_authenticate(plain=issued.plain) is None
 
@@ -48,7 +48,7 @@ def test_revoke_is_confirmed_and_works_with_htmx(client, owner):
 def test_another_users_token_is_404(client, owner, operator):
     issued = pat_services.personal_token_create(user=operator, name="theirs")
     sign_in(client, owner)
-    assert client.post(url("personal-token-revoke", issued.token.pk)).status_code == 404
+    assert client.post(url("personal-token-revoke", issued.api_token.pk)).status_code == 404
     assert "theirs" not in client.get(url("personal-tokens")).content.decode()
     assert pat_services.personal_token_authenticate(plain=issued.plain) is not None
 

@@ -5,16 +5,15 @@ Every write inside a request is audited as made through the token (`services.aud
 
 from functools import wraps
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
-from accounts.signin import api_client_throttled, api_failure_record
-from envmanager.api.auth import bearer_token
+from accounts.signin import api_failure_record
+from envmanager.api.auth import bearer_token, throttled
 from envmanager.api.manage.shapes import BadRequest
-from envmanager.api.responses import api_error, api_raw, api_unauthorized
+from envmanager.api.responses import api_error, api_raw, api_unauthorized, method_not_allowed
 from envmanager.crypto import SecretDecryptionError
 from envmanager.services.audit import audit_via
 from envmanager.services.idempotency import MAX_KEY_LENGTH, KeyReused, idempotent
@@ -80,14 +79,9 @@ def manage_view(*methods: str):
         @wraps(view)
         @sensitive_variables("plain")
         def wrapper(request, *args, **kwargs):
-            if request.method not in methods:
-                response = api_error(f"Method {request.method} is not allowed here; use {', '.join(methods)}.", status=405)
-                response["Allow"] = ", ".join(methods)
-                return response
-            if api_client_throttled(request):
-                response = api_error("Too many requests with invalid tokens from this address; try again later.", status=429)
-                response["Retry-After"] = str(settings.ENVMANAGER_API_FAILURE_WINDOW_SECONDS)
-                return response
+            refused = method_not_allowed(request, methods, use=", ".join(methods)) or throttled(request)
+            if refused is not None:
+                return refused
             plain = bearer_token(request)
             if plain is None:
                 return api_unauthorized("Missing token: send 'Authorization: Bearer <personal access token>'.")

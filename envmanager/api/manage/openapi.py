@@ -9,7 +9,7 @@ from functools import lru_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from envmanager.api.openapi import API_VERSION, UNAUTHORIZED, error_response, openapi_document, schema_ref
-from envmanager.api.responses import api_error, api_json
+from envmanager.api.responses import api_json, method_not_allowed
 from envmanager.kinds import Kind
 
 _VALUE = {"type": ["string", "integer", "object", "null"]}
@@ -156,8 +156,4 @@ def manage_openapi_document() -> dict:
 @csrf_exempt
 def openapi(request):
     """The document (public: it describes shapes, holds no data)."""
-    if request.method not in ("GET", "HEAD"):
-        response = api_error(f"Method {request.method} is not allowed here; use GET.", status=405)
-        response["Allow"] = "GET, HEAD"
-        return response
-    return api_json(manage_openapi_document())
+    return method_not_allowed(request, ("GET", "HEAD"), use="GET") or api_json(manage_openapi_document())

@@ -44,5 +44,5 @@ class Command(cli.EnvManagerCommand):
         )
         if dry_run:
             return
-        self.stdout.write(f"It expires at {issued.token.expires_at:%Y-%m-%d %H:%M} UTC and is shown only now:")
+        self.stdout.write(f"It expires at {issued.api_token.expires_at:%Y-%m-%d %H:%M} UTC and is shown only now:")
         self.stdout.write(issued.plain)

@@ -66,12 +66,12 @@ def test_a_revoked_or_expired_token_answers_401(owner, workspace):
     client = ManageClient(issued.plain)
     assert client.get("/workspaces").status_code == 200
 
-    pat_services.personal_token_revoke(token=issued.token, actor=owner)
+    pat_services.personal_token_revoke(token=issued.api_token, actor=owner)
     response = client.get("/workspaces")
     assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Bearer")
     assert set(response.json()) == {"message", "extra"}
     with pytest.raises(ValidationError, match="already revoked"):
-        pat_services.personal_token_revoke(token=issued.token, actor=owner)
+        pat_services.personal_token_revoke(token=issued.api_token, actor=owner)
 
     expired = pat_services.personal_token_create(user=owner, name="old", now=timezone.now() - timedelta(days=91))
     assert ManageClient(expired.plain).get("/workspaces").status_code == 401

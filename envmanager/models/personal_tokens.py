@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from envmanager.models.tokens import TOKEN_NAME_MAX_LENGTH
 
@@ -36,6 +37,13 @@ class PersonalAccessToken(models.Model):
 
     def __repr__(self):
         return f"<PersonalAccessToken {self.pk} {self.name!r} {self.prefix}…>"
+
+    @property
+    def state(self) -> str:
+        """"revoked", "expired" or "active", as the API tokens page shows it."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= timezone.now() else "active"
 
     @property
     def label(self) -> str:

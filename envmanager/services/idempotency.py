@@ -9,12 +9,16 @@ rolled back.
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from envmanager.models import IdempotentRequest
 
 MAX_KEY_LENGTH = 200
+# A key is remembered this long: long enough for any retry, short enough that the table stays small.
+KEY_LIFETIME = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ def idempotent(*, user, key: str, method: str, path: str, body: bytes, run: Call
     rows = IdempotentRequest.objects.filter(user=user, key=key)
     try:
         with transaction.atomic():
+            IdempotentRequest.objects.filter(user=user, created_at__lt=timezone.now() - KEY_LIFETIME).delete()
             row = rows.first()
             if row is not None:
                 return _answer(row, method, path, body_hash)

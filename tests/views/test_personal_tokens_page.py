@@ -55,3 +55,14 @@ def test_another_users_token_is_404(client, owner, operator):
 
 def test_the_page_needs_sign_in(client):
     assert client.get(url("personal-tokens")).status_code == 302
+
+
+def test_an_expired_token_is_shown_as_expired_without_a_revoke_button(client, owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    pat_services.personal_token_create(user=owner, name="old", now=timezone.now() - timedelta(days=100))
+    sign_in(client, owner)
+    page = client.get(url("personal-tokens")).content.decode()
+    assert "expired" in page and "Revoke personal access token old" not in page

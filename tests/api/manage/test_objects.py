@@ -175,3 +175,18 @@ def test_unknown_paths_and_methods_answer_json(owner_api, workspace):
     assert owner_api.get("/nothing-here").status_code == 404
     response = owner_api.call("PUT", "/workspaces")
     assert response.status_code == 405 and response["Allow"] == "GET"
+
+
+def test_an_idempotency_key_is_forgotten_after_a_day(owner_api, workspace):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    body = {"type": "variable", "key": "daily", "fields": {"value": "1"}}
+    owner_api.post(W + "/objects", body, headers={"Idempotency-Key": "nightly"})
+    IdempotentRequest.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    EnvObject.objects.filter(key="daily").delete()
+
+    response = owner_api.post(W + "/objects", body, headers={"Idempotency-Key": "nightly"})
+    assert response.status_code == 201 and not response.has_header("Idempotent-Replayed")
+    assert EnvObject.objects.filter(key="daily").exists() and IdempotentRequest.objects.count() == 1

@@ -246,3 +246,16 @@ def test_the_api_resolves_no_reference_on_the_server(owner, full, reference):
     assert response.status_code == 400
     assert response.json()["extra"]["errors"][0]["path"] == "objects[0].fields.value"
     assert not EnvObject.objects.filter(key="leak").exists()
+
+
+def test_a_file_for_another_workspace_or_version_is_refused(run, full, tmp_path):
+    path = _dump(run, tmp_path)
+    text = path.read_text()
+    with pytest.raises(Exception, match="nothing was applied"):
+        run("env_apply", "--workspace", "Data Platform", "-f", "-", stdin=text.replace("version: 1", "version: 2"))
+    _edit(path, lambda d: d.update(workspace="Other Team"))
+    before = db_state()
+    with pytest.raises(Exception, match="nothing was applied"):
+        _apply(run, path)
+    assert db_state() == before
+    assert run("env_apply", "--workspace", "Data Platform", "-f", "-", stdin=text).out.strip() == NO_OP

@@ -118,6 +118,24 @@ def workspace_for_user(user, workspace_id, *, perm: str | None = None) -> Worksp
     return workspace
 
 
+def workspace_by_name_for_user(user, name: str, *, perm: str | None = None) -> Workspace:
+    """`workspace_for_user` by name (the management API's URLs): 404 if not a member, 403 without `perm`."""
+    workspace = visible_workspaces(user).filter(name=name).first()
+    if workspace is None:
+        raise Http404(f"No Workspace named '{name}'.")
+    if perm:
+        require(user, perm, workspace)
+    return workspace
+
+
+def deployment_by_name_for_user(user, workspace: Workspace, name: str, *, perm: str | None = None) -> Deployment:
+    """`deployment_for_user` by name: 404 outside `workspace`, 403 without `perm`."""
+    deployment = Deployment.objects.filter(workspace=workspace, name=name).first()
+    if deployment is None:
+        raise Http404(f"No Deployment named '{name}' in Workspace '{workspace.name}'.")
+    return deployment_for_user(user, workspace, deployment.pk, perm=perm)
+
+
 def deployment_for_user(user, workspace: Workspace, deployment_id, *, perm: str | None = None) -> Deployment:
     """Return the Deployment of `workspace` (already checked visible); 404 outside it, 403 without `perm`."""
     try:

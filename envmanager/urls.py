@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 
 from envmanager import views
 from envmanager.targets import DEPLOYMENTS, IDE_PROJECTS
-from envmanager.views import invitations, members, target_admin, workspace_admin
+from envmanager.views import invitations, members, personal_tokens, target_admin, workspace_admin
 from envmanager.views.base import ExportFormatConverter, KindConverter
 
 app_name = "envmanager"
@@ -36,6 +36,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("workspaces/new/", workspace_admin.workspace_create, name="workspace-create"),
     path("invitations/<str:token>/", invitations.invitation_accept, name="invitation-accept"),
+    path("account/api-tokens/", personal_tokens.personal_tokens, name="personal-tokens"),
+    path("account/api-tokens/<int:token_id>/revoke/", personal_tokens.personal_token_revoke, name="personal-token-revoke"),
     path(W, views.workspace_detail, name="workspace-detail"),
     path(W + "rename/", workspace_admin.workspace_rename, name="workspace-rename"),
     path(W + "audit/", views.audit_list, name="audit-list"),

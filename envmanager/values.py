@@ -58,3 +58,20 @@ def unstorable_text(value) -> bool:
     if isinstance(value, list):
         return any(unstorable_text(item) for item in value)
     return False
+
+
+# The JSON (or YAML) types a structured document (the management API, env_apply files) may give a
+# field of each `FieldSpec.type`: forms send text for everything, structured input says what it means,
+# so a number where text is expected is an error there, never silently turned into text.
+_STRUCTURED_TYPES = {
+    "str": (str,), "url": (str,), "json_or_text": (str,), "json_text": (str, dict), "int": (int,), "json_object": (dict,),
+}
+_TYPE_NAMES = {str: "text", int: "a whole number", dict: "an object"}
+
+
+def structured_type_error(field_type: str, value) -> str | None:
+    """Return what is wrong with the type of `value` for a field of `field_type`, or None (null is always allowed)."""
+    allowed = _STRUCTURED_TYPES[field_type]
+    if value is None or (isinstance(value, allowed) and not isinstance(value, bool)):
+        return None
+    return f"must be {' or '.join(_TYPE_NAMES[t] for t in allowed)} (or null), not {type(value).__name__}."

@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.signin import api_client_throttled, api_failure_record
-from envmanager.api.responses import api_error, api_unauthorized
+from envmanager.api.responses import api_error, api_unauthorized, method_not_allowed
 from envmanager.crypto import SecretDecryptionError
 from envmanager.services import tokens as token_services
 from envmanager.services.readers import READER_HEADER, InvalidReader, reader_from_header
@@ -44,6 +44,15 @@ def _first_read(read):
         return read()
 
 
+def throttled(request):
+    """Return a 429 while this address is locked out for sending invalid tokens, else None."""
+    if not api_client_throttled(request):
+        return None
+    response = api_error("Too many requests with invalid API tokens from this address; try again later.", status=429)
+    response["Retry-After"] = str(settings.ENVMANAGER_API_FAILURE_WINDOW_SECONDS)
+    return response
+
+
 def api_view(view):
     """Make `view` a read-API endpoint: GET only, token required, JSON errors.
 
@@ -53,14 +62,9 @@ def api_view(view):
     @wraps(view)
     @sensitive_variables("plain")
     def wrapper(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD"):
-            response = api_error(f"Method {request.method} is not allowed here; use GET.", status=405)
-            response["Allow"] = "GET, HEAD"
-            return response
-        if api_client_throttled(request):
-            response = api_error("Too many requests with invalid API tokens from this address; try again later.", status=429)
-            response["Retry-After"] = str(settings.ENVMANAGER_API_FAILURE_WINDOW_SECONDS)
-            return response
+        refused = method_not_allowed(request, ("GET", "HEAD"), use="GET") or throttled(request)
+        if refused is not None:
+            return refused
         plain = bearer_token(request)
         if plain is None:
             return api_unauthorized("Missing API token: send the header 'Authorization: Bearer <token>'.")

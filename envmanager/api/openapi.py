@@ -14,7 +14,7 @@ from envmanager.services.readers import READER_HEADER, READER_SHAPE
 API_VERSION = "1.1.0"
 _KINDS = "|".join(KIND_PARAMETER_NAMES)
 
-_FIELD_VALUE_TYPES = {
+FIELD_VALUE_TYPES = {
     "str": {"type": ["string", "null"]},
     "url": {"type": ["string", "null"], "format": "uri"},
     "int": {"type": ["integer", "null"]},
@@ -32,7 +32,7 @@ _SCHEMA_NAMES = {
 }
 
 
-def _ref(name: str) -> dict:
+def schema_ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
@@ -70,18 +70,18 @@ def _entry_schema(kind: Kind) -> dict:
                 "type": "object",
                 "required": list(spec.field_names),
                 "additionalProperties": False,
-                "properties": {f.name: _field_schema(_FIELD_VALUE_TYPES[f.type]) for f in spec.fields},
+                "properties": {f.name: _field_schema(FIELD_VALUE_TYPES[f.type]) for f in spec.fields},
             },
         },
     }
 
 
-def _error_response(description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+def error_response(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema_ref("Error")}}}
 
 
-_UNAUTHORIZED = {
-    **_error_response("Missing, invalid or revoked token."),
+UNAUTHORIZED = {
+    **error_response("Missing, invalid or revoked token."),
     "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
 }
 
@@ -109,10 +109,10 @@ def _lookup_path(kind: Kind, parameter: str, summary: str) -> dict:
             "responses": {
                 "200": {
                     "description": f"The effective {kind.label.lower()}, secrets in clear.",
-                    "content": {"application/json": {"schema": _ref(_SCHEMA_NAMES[kind])}},
+                    "content": {"application/json": {"schema": schema_ref(_SCHEMA_NAMES[kind])}},
                 },
-                "401": _UNAUTHORIZED,
-                "404": _error_response(f"The token's target has no {kind.label.lower()} with this key."),
+                "401": UNAUTHORIZED,
+                "404": error_response(f"The token's target has no {kind.label.lower()} with this key."),
             },
         }
     }
@@ -122,7 +122,7 @@ def _lookup_path(kind: Kind, parameter: str, summary: str) -> dict:
 def openapi_document() -> dict:
     """Return the OpenAPI document (built once per process)."""
     schemas = {_SCHEMA_NAMES[kind]: _entry_schema(kind) for kind in Kind}
-    schemas["Entry"] = {"oneOf": [_ref(_SCHEMA_NAMES[kind]) for kind in Kind]}
+    schemas["Entry"] = {"oneOf": [schema_ref(_SCHEMA_NAMES[kind]) for kind in Kind]}
     schemas["Target"] = {
         "type": "object",
         "required": ["type", "name", "workspace"],
@@ -138,8 +138,8 @@ def openapi_document() -> dict:
         "required": ["target", "entries", "airflow_metrics_settings"],
         "additionalProperties": False,
         "properties": {
-            "target": _ref("Target"),
-            "entries": {"type": "array", "items": _ref("Entry"), "description": "Ordered by type, then key."},
+            "target": schema_ref("Target"),
+            "entries": {"type": "array", "items": schema_ref("Entry"), "description": "Ordered by type, then key."},
             "airflow_metrics_settings": {
                 "type": "object",
                 "additionalProperties": {"type": "string"},
@@ -205,14 +205,14 @@ def openapi_document() -> dict:
                         "200": {
                             "description": "The effective environment.",
                             "headers": {"ETag": {"schema": {"type": "string"}}},
-                            "content": {"application/json": {"schema": _ref("Environment")}},
+                            "content": {"application/json": {"schema": schema_ref("Environment")}},
                         },
                         "304": {
                             "description": "Unchanged since the ETag given in If-None-Match.",
                             "headers": {"ETag": {"schema": {"type": "string"}}},
                         },
-                        "400": _error_response(f"Unknown type in 'kinds', or a malformed {READER_HEADER} header."),
-                        "401": _UNAUTHORIZED,
+                        "400": error_response(f"Unknown type in 'kinds', or a malformed {READER_HEADER} header."),
+                        "401": UNAUTHORIZED,
                     },
                 }
             },

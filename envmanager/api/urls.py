@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from envmanager.api import views
 from envmanager.kinds import Kind
@@ -14,5 +14,6 @@ urlpatterns = [
     path("env/<path:key>", views.entry_detail, {"kind": Kind.ENV}, name="env"),
     path("metrics/<path:key>", views.entry_detail, {"kind": Kind.METRICS}, name="metrics"),
     path("openapi.json", views.openapi, name="openapi"),
+    path("manage/", include("envmanager.api.manage.urls")),
     re_path(r"^(?P<path>.*)$", views.not_found),
 ]

@@ -5,7 +5,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from envmanager.api.auth import api_view
 from envmanager.api.openapi import openapi_document
-from envmanager.api.responses import api_error, api_json, api_not_modified
+from envmanager.api.responses import api_error, api_json, api_not_modified, method_not_allowed
 from envmanager.kinds import Kind
 from envmanager.models import ApiToken
 from envmanager.selectors.environment import entry_as_dict, target_effective_environment
@@ -71,11 +71,7 @@ def entry_detail(request, kind: Kind, key: str):
 @csrf_exempt
 def openapi(request):
     """The OpenAPI document of this API (public: it describes shapes, holds no data)."""
-    if request.method not in ("GET", "HEAD"):
-        response = api_error(f"Method {request.method} is not allowed here; use GET.", status=405)
-        response["Allow"] = "GET, HEAD"
-        return response
-    return api_json(openapi_document())
+    return method_not_allowed(request, ("GET", "HEAD"), use="GET") or api_json(openapi_document())
 
 
 @csrf_exempt

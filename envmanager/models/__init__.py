@@ -8,6 +8,7 @@ from envmanager.models.permissions import (
     WorkspaceGroupObjectPermission,
     WorkspaceUserObjectPermission,
 )
+from envmanager.models.personal_tokens import IdempotentRequest, PersonalAccessToken
 from envmanager.models.readers import ApiTokenReader
 from envmanager.models.sso import SSORoleGrant
 from envmanager.models.tokens import ApiToken
@@ -24,10 +25,12 @@ __all__ = [
     "EnvObject",
     "ExecutionMode",
     "IdeProject",
+    "IdempotentRequest",
     "Invitation",
     "Link",
     "Membership",
     "MigrationRun",
+    "PersonalAccessToken",
     "Role",
     "SSORoleGrant",
     "Workspace",

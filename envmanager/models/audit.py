@@ -39,6 +39,8 @@ class AuditEntry(models.Model):
         LINK_OVERRIDE = "link.override", "Override set"
         API_TOKEN_CREATE = "api_token.create", "API token created"
         API_TOKEN_REVOKE = "api_token.revoke", "API token revoked"
+        PERSONAL_TOKEN_CREATE = "personal_token.create", "Personal access token created"
+        PERSONAL_TOKEN_REVOKE = "personal_token.revoke", "Personal access token revoked"
         ENVIRONMENT_EXPORT = "environment.export", "Environment exported"
         ENCRYPTION_KEYS_ROTATE = "encryption_keys.rotate", "Encryption keys rotated"
 
@@ -50,6 +52,7 @@ class AuditEntry(models.Model):
         IDE_PROJECT = "ide_project", "IDE project"
         ENV_OBJECT = "env_object", "Environment object"
         API_TOKEN = "api_token", "API token"
+        PERSONAL_TOKEN = "personal_token", "Personal access token"
         USER = "user", "User"
         ENCRYPTION_KEYS = "encryption_keys", "Encryption keys"
 

@@ -1,5 +1,9 @@
 """Audit entries: written inside the same transaction as the change they describe."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.contrib.auth.models import AbstractBaseUser
 
 from envmanager.models import AuditEntry, EnvObject, Link, Workspace
@@ -8,6 +12,20 @@ from envmanager.services.audit_chain import append_entries
 from envmanager.services.environment_versions import ACTIONS_WITHOUT_ENVIRONMENT_CHANGE, environment_versions_bump
 
 SECRET_SET = "[secret: set]"
+
+# What a change was made through, when not the pages (e.g. "personal access token 'ci' (emp_abc123…)"):
+# set around a request by the management API, so every service's entry names it without an argument.
+_via: ContextVar[str] = ContextVar("audit_via", default="")
+
+
+@contextmanager
+def audit_via(label: str) -> Iterator[None]:
+    """Record `label` as `changes["via"]` in every audit entry written inside the block."""
+    reset = _via.set(label)
+    try:
+        yield
+    finally:
+        _via.reset(reset)
 
 
 def actor_label(actor: AbstractBaseUser | None) -> str:
@@ -31,6 +49,8 @@ def audit_entry(
     changes = {"before": before, "after": after}
     if extra:
         changes.update(extra)
+    if _via.get():
+        changes["via"] = _via.get()
     return AuditEntry(
         workspace=workspace,
         workspace_name=workspace.name if workspace else "",

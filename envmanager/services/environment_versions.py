@@ -22,6 +22,8 @@ ACTIONS_WITHOUT_ENVIRONMENT_CHANGE = frozenset({
     AuditEntry.Action.ENVIRONMENT_EXPORT,
     AuditEntry.Action.API_TOKEN_CREATE,
     AuditEntry.Action.API_TOKEN_REVOKE,
+    AuditEntry.Action.PERSONAL_TOKEN_CREATE,
+    AuditEntry.Action.PERSONAL_TOKEN_REVOKE,
     AuditEntry.Action.MEMBERSHIP_SET,
     AuditEntry.Action.MEMBERSHIP_REMOVE,
     AuditEntry.Action.WORKSPACE_CREATE,

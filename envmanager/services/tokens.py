@@ -23,9 +23,16 @@ from envmanager.services.audit import audit_record
 from envmanager.targets import Target
 
 TOKEN_PREFIX = "emt_"
-TOKEN_LENGTH = len(TOKEN_PREFIX) + 43  # token_urlsafe(32) is 43 characters
-TOKEN_SHAPE = re.compile(rf"{TOKEN_PREFIX}[A-Za-z0-9_-]{{{TOKEN_LENGTH - len(TOKEN_PREFIX)}}}")  # url-safe base64
-SHOWN_PREFIX_LENGTH = len(TOKEN_PREFIX) + 6
+RANDOM_LENGTH = 43  # token_urlsafe(32) is 43 characters
+
+
+def token_shape(prefix: str) -> re.Pattern:
+    """The shape of a token with `prefix`: the prefix, then url-safe base64 of 256 random bits."""
+    return re.compile(rf"{prefix}[A-Za-z0-9_-]{{{RANDOM_LENGTH}}}")
+
+
+TOKEN_LENGTH = len(TOKEN_PREFIX) + RANDOM_LENGTH
+TOKEN_SHAPE = token_shape(TOKEN_PREFIX)
 # last_used_at is a hint for people ("is this token still in use?"), not an access log: writing it
 # on every request would turn each read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -33,7 +40,8 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class IssuedToken:
-    """A token just created: the row, and the plain token to show exactly once."""
+    """A token just created: the row (an `ApiToken` or a `PersonalAccessToken`), and the plain token to show
+    exactly once."""
 
     api_token: ApiToken
     plain: str
@@ -47,12 +55,19 @@ def token_hash(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
 
 
-def _clean_token_name(name: str) -> str:
+@sensitive_variables("plain")
+def new_token(prefix: str) -> tuple[str, str, str]:
+    """Return a new token: (plain value, the prefix shown in lists, its hash to store)."""
+    plain = prefix + secrets.token_urlsafe(32)
+    return plain, plain[:len(prefix) + 6], token_hash(plain)
+
+
+def clean_token_name(name: str, *, example: str = "the Airflow Deployment that uses it") -> str:
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": "The API token needs a name, e.g. the Airflow Deployment that uses it."})
+        raise ValidationError({"name": f"The token needs a name, e.g. {example}."})
     if len(name) > TOKEN_NAME_MAX_LENGTH:
-        raise ValidationError({"name": f"The API token name is longer than {TOKEN_NAME_MAX_LENGTH} characters."})
+        raise ValidationError({"name": f"The token name is longer than {TOKEN_NAME_MAX_LENGTH} characters."})
     return name
 
 
@@ -69,13 +84,13 @@ def _duplicate_name(name: str, target: Target) -> ValidationError:
 def api_token_create(*, actor, name: str, target: Target | Deployment | IdeProject | None = None) -> IssuedToken:
     """Create a token for one Deployment or one IDE project; return it with its plain value."""
     target = Target.of(target)
-    name = _clean_token_name(name)
+    name = clean_token_name(name)
     if ApiToken.objects.filter(revoked_at__isnull=True, name=name, **target.row_filter).exists():
         raise _duplicate_name(name, target)
-    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    plain, shown_prefix, hashed = new_token(TOKEN_PREFIX)
     api_token = ApiToken(
         workspace_id=target.workspace_id, **target.row_filter, name=name,
-        prefix=plain[:SHOWN_PREFIX_LENGTH], token_hash=token_hash(plain),
+        prefix=shown_prefix, token_hash=hashed,
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
     try:
@@ -131,8 +146,9 @@ def api_token_authenticate(*, plain: str, reader: str = "") -> ApiToken | None:
     return api_token
 
 
-def api_token_mark_used(*, api_token: ApiToken, now=None) -> bool:
-    """Record that the token was used, unless that was recorded less than a minute ago.
+def api_token_mark_used(*, api_token, now=None) -> bool:
+    """Record that the token (an `ApiToken` or a `PersonalAccessToken`) was used, unless that was
+    recorded less than a minute ago.
 
     The condition is in the UPDATE, so concurrent requests on several workers write once.
     Returns whether a write happened.
@@ -141,7 +157,7 @@ def api_token_mark_used(*, api_token: ApiToken, now=None) -> bool:
     cutoff = now - LAST_USED_RESOLUTION
     if api_token.last_used_at is not None and api_token.last_used_at > cutoff:
         return False
-    written = ApiToken.objects.filter(
+    written = type(api_token)._default_manager.filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=cutoff), pk=api_token.pk
     ).update(last_used_at=now)
     if written:

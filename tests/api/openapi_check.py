@@ -7,9 +7,12 @@ from jsonschema import Draft202012Validator
 from envmanager.api.openapi import openapi_document
 
 
-def assert_matches_openapi(response, path: str, method: str = "get") -> None:
-    """Fail unless `response` is a documented response of `method path`, with a body of the documented schema."""
-    document = openapi_document()
+def assert_matches_openapi(response, path: str, method: str = "get", *, document: dict | None = None) -> None:
+    """Fail unless `response` is a documented response of `method path`, with a body of the documented schema.
+
+    `document`: the OpenAPI document to check against (the read API's by default).
+    """
+    document = document or openapi_document()
     operation = document["paths"][path][method]
     documented = operation["responses"]
     assert str(response.status_code) in documented, (

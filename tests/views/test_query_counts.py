@@ -37,6 +37,8 @@ def _pages(workspace, dev, ide, conn, token):
         "override removal confirmation": url("deployment-override-remove", workspace.pk, dev.pk, conn.pk),
         "revoke confirmation": url("deployment-token-revoke", workspace.pk, dev.pk, token.pk),
         "export confirmation": url("deployment-export", workspace.pk, dev.pk, "dotenv"),
+        "import page": url("workspace-import", workspace.pk),
+        "Deployment import page": url("deployment-import", workspace.pk, dev.pk),
         "export confirmation, k8s": url("deployment-export", workspace.pk, dev.pk, "k8s-secret") + "?include_airflow_objects=on",
         "home": url("home"),
         "workspace": url("workspace-detail", workspace.pk),

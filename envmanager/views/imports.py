@@ -88,9 +88,10 @@ def env_import_page(request, workspace_id, deployment_id=None):
             done = env_import(workspace=workspace, deployment=deployment, rows=parse_import(text, import_format),
                               actor=request.user)
             counts = done.counts
+            left_out = f", {plural(counts['invalid'], 'invalid row')} left out" if counts["invalid"] else ""
             messages.success(request, (
-                f"Imported into {done.scope_label}: {plural(counts['new'], 'new object')}, {counts['exists']} updated"
-                + (f", {counts['invalid']} invalid row{'s' if counts['invalid'] != 1 else ''} left out." if counts["invalid"] else ".")
+                f"Imported into {done.scope_label}: {plural(counts['new'], 'new object')}, "
+                f"{counts['exists']} updated{left_out}."
             ))
             return redirect(_list_url(workspace, deployment, import_format))
         if request.method == "POST" and form.is_valid():

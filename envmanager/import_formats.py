@@ -95,9 +95,10 @@ def _dotenv_rows(text: str) -> list[ImportRow]:
     for binding in parse_stream(io.StringIO(text)):
         position = f"line {binding.original.line}"
         if binding.error:
-            line = binding.original.string.split("\n", 1)[0]
-            shown = line if len(line) <= 40 else line[:40] + "…"
-            rows.append(ImportRow(position, Kind.ENV, "", {}, problem=f"cannot be read as KEY=value: {shown!r}"))
+            # The line itself is not shown: it may hold a secret value.
+            rows.append(ImportRow(position, Kind.ENV, "", {}, problem=(
+                "cannot be read as KEY=value (an unclosed quote, or text that is not an entry)"
+            )))
             continue
         if binding.key is None:  # a blank line or a comment
             continue

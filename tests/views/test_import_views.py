@@ -10,7 +10,7 @@ from envmanager.selectors.env_objects import plaintext_values
 from tests.factories import DeploymentFactory, EnvVarFactory
 from tests.views.conftest import sign_in, url
 
-DOTENV = 'REGION="eu west"\nDB_PASSWORD=\'s3cret canary\'\nEXISTING=new\nSAME=same\nbroken line\n'
+DOTENV = 'REGION="eu west"\nDB_PASSWORD=\'s3cret canary\'\nEXISTING=new\nSAME=same\nTOKEN "broken-canary"\n'
 
 
 @pytest.fixture
@@ -32,6 +32,7 @@ def test_preview_then_import(client, operator, workspace, stored):
     assert "2 new, 1 to update, 1 unchanged, 1 invalid" in html
     assert "Differs: Value" in html and "cannot be read as KEY=value" in html
     assert "s3cret canary" not in html and "eu west" not in html  # nothing pasted is echoed
+    assert "broken-canary" not in html  # not even a line that cannot be read
     assert not EnvObject.objects.filter(key="REGION").exists()  # a preview changes nothing
 
     response = client.post(address, {"sealed": _sealed(html)})

@@ -58,3 +58,15 @@ def test_two_imports_at_once_make_one_object_per_key(workspace):
     assert len(results) + len(errors) == 2 and len(results) >= 1
     assert all(isinstance(error, ValidationError) for error in errors), errors
     assert sorted(EnvObject.objects.values_list("key", flat=True)) == ["A", "B", "C"]
+
+
+def test_an_empty_value_in_the_file_empties_the_stored_one(workspace):
+    """`A=` in a .env is the empty string, which envmanager stores as "no value" (values.py)."""
+    from envmanager.selectors.imports import import_preview
+
+    EnvVarFactory(workspace=workspace, key="A", fields={"value": "x"})
+    rows = parse_import("A=\n", "dotenv")
+    [item] = import_preview(workspace=workspace, deployment=None, rows=rows).rows
+    assert (item.status, item.differing) == ("exists", ("value",))
+    env_import(workspace=workspace, deployment=None, rows=rows, actor=None)
+    assert plaintext_values(EnvObject.objects.get(key="A"))["value"] is None

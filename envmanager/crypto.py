@@ -49,10 +49,11 @@ def encrypt(plaintext: str) -> str:
     return _keys()[0].encrypt(plaintext.encode()).decode()
 
 
-def decrypt(token: str) -> str:
-    """Return the plaintext of `token`; raise SecretDecryptionError if no key opens it."""
+def decrypt(token: str, *, ttl: int | None = None) -> str:
+    """Return the plaintext of `token`; raise SecretDecryptionError if no key opens it (or, with `ttl`,
+    it is older than `ttl` seconds)."""
     with _refused("A stored secret cannot be decrypted with the configured ENVMANAGER_ENCRYPTION_KEYS."):
-        return _keys()[0].decrypt(token.encode()).decode()
+        return _keys()[0].decrypt(token.encode(), ttl=ttl).decode()
 
 
 def is_current(token: str) -> bool:

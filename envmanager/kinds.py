@@ -89,6 +89,9 @@ class FieldSpec:
     key_value_labels: tuple[str, str] | None = None
     used_when: UsedWhen | None = None
     option: str = ""  # the command-line option when it is not `--<name>` (e.g. `--exporter`)
+    # A secret JSON object (a connection's extra) that pages edit key by key: keys Airflow treats as
+    # sensitive stay write-only, the others are shown (forms/extra.py). Stored encrypted as a whole.
+    key_rows: bool = False
 
     @property
     def may_be_secret(self) -> bool:
@@ -175,7 +178,7 @@ KIND_SPECS: dict[Kind, KindSpec] = {
             FieldSpec("password", "Password", secret=True),
             FieldSpec("port", "Port", type="int", min_value=0, max_value=65535),
             FieldSpec(
-                "extra", "Extra", type="json_text", secret=True,
+                "extra", "Extra", type="json_text", secret=True, key_rows=True,
                 help_text='A JSON object, like {"region_name": "eu-west-1"}.',
             ),
         ),

@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 
 from envmanager import views
 from envmanager.targets import DEPLOYMENTS, IDE_PROJECTS
-from envmanager.views import invitations, members, personal_tokens, target_admin, workspace_admin
+from envmanager.views import imports, invitations, members, personal_tokens, target_admin, workspace_admin
 from envmanager.views.base import ExportFormatConverter, KindConverter
 
 app_name = "envmanager"
@@ -55,6 +55,7 @@ urlpatterns = [
     path(W + "environment/", views.workspace_environment, name="workspace-environment-home"),
     path(W + "environment/<kind:kind>/", views.workspace_environment, name="workspace-environment"),
     path(W + "environment/<kind:kind>/new/", views.env_object_create, name="env-object-create"),
+    path(W + "environment/import/", imports.env_import_page, name="workspace-import"),
     path(OBJ + "edit/", views.env_object_edit, name="env-object-edit"),
     path(OBJ + "delete/", views.env_object_delete, name="env-object-delete"),
     path(OBJ + "links/", views.env_object_links, name="env-object-links"),
@@ -78,7 +79,9 @@ urlpatterns = [
     path(W + "deployments/new/", target_admin.deployment_create, name="deployment-create"),
     *_target_routes(DEPLOYMENTS.url_prefix, D),
     path(D + "settings/", views.deployment_settings, name="deployment-settings"),
+    path(D + "settings/test-connection/", views.deployment_metadata_db_test, name="deployment-metadata-db-test"),
     path(D + "environment/<kind:kind>/new/", views.env_object_create, name="deployment-env-object-create"),
+    path(D + "environment/import/", imports.env_import_page, name="deployment-import"),
     path(D + "objects/<int:object_id>/promote/", views.env_object_promote_view, name="env-object-promote"),
     # Migrate from Airflow
     path(D + "migrate/<kind:kind>/", views.migration_plan, name="migration-plan"),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django import forms
 from django.core.exceptions import ValidationError
 
+from envmanager.forms.extra import UNCHANGED, ExtraRowsField, parse_stored
 from envmanager.forms.fields import IdMultipleChoiceField, KeyValueWidget, suggestions_id
 from envmanager.forms.secrets import check_secret_or_clear
 from envmanager.kinds import (
@@ -94,6 +95,13 @@ class EnvObjectForm(forms.Form):
                 field.initial = env_object.data.get(spec.name)
             if env_object is not None and secret and self._stored_is_set(spec.name):
                 field.help_text = "Set. Leave empty to keep the stored value."
+            if spec.key_rows:
+                stored = env_object.reveal(spec.name) if self._stored_is_set(spec.name) else None
+                self.fields[f"{spec.name}_rows"] = ExtraRowsField(stored=parse_stored(stored), label=f"{spec.label} keys")
+                field.help_text = (
+                    f"Or the whole {spec.label} as JSON text: replaces the keys above, kept exactly as typed."
+                    " Keys Airflow treats as sensitive (password, token, api_key, …) are write-only above."
+                )
             self.fields[spec.name] = field
             if env_object is not None and secret and self._stored_is_set(spec.name):
                 self.fields[f"clear_{spec.name}"] = forms.BooleanField(
@@ -122,6 +130,8 @@ class EnvObjectForm(forms.Form):
         for spec in self.spec.fields:
             secret = self._is_secret(spec.name)
             clear_name = f"clear_{spec.name}"
+            if spec.key_rows:
+                rows.append(FieldRow(field=self[f"{spec.name}_rows"], wide=True))
             rows.append(
                 FieldRow(
                     field=self[spec.name],
@@ -165,6 +175,10 @@ class EnvObjectForm(forms.Form):
             except ValidationError as exc:
                 for message in exc.message_dict.get(spec.name, exc.messages):
                     self.add_error(spec.name, message)
+        for spec in self.spec.fields:
+            edited = cleaned.get(f"{spec.name}_rows", UNCHANGED)
+            if spec.key_rows and edited is not UNCHANGED and not _is_empty(cleaned.get(spec.name)):
+                self.add_error(spec.name, f"Either edit the {spec.label} keys or paste the whole {spec.label}, not both.")
         secrets = [f.name for f in self.spec.fields if self._is_secret(f.name) and f"clear_{f.name}" in self.fields]
         check_secret_or_clear(self, secrets, message="Either enter a new {label} or clear it, not both.")
         return cleaned
@@ -174,10 +188,15 @@ class EnvObjectForm(forms.Form):
         for spec in self.spec.fields:
             value = self.cleaned_data.get(spec.name)
             if self._is_secret(spec.name):
+                edited = self.cleaned_data.get(f"{spec.name}_rows", UNCHANGED)
                 if self.cleaned_data.get(f"clear_{spec.name}"):
                     clear.append(spec.name)
                 elif not _is_empty(value):
                     fields[spec.name] = value
+                elif edited is None:  # every key removed: no Extra
+                    clear.append(spec.name)
+                elif edited is not UNCHANGED:  # keys edited one by one
+                    fields[spec.name] = edited
                 # An empty secret keeps what is stored.
                 continue
             fields[spec.name] = None if _is_empty(value) else value

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from envmanager.kinds import Kind, is_env_name
+from envmanager.kinds import KIND_SPECS, Kind, is_env_name
 from envmanager.models import Deployment, IdeProject
 from envmanager.selectors.environment import EffectiveEntry, target_effective_environment
 from envmanager.targets import Target
@@ -256,6 +256,34 @@ def _otel_collector(entries: list[EffectiveEntry]) -> Rendered:
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "target"
+
+
+@dataclass(frozen=True)
+class ExportReveal:
+    """What an export would hand out, for its confirmation: counts and keys, never a value."""
+
+    objects: int
+    secret_keys: tuple[str, ...]  # "connection 'db'" for each object with a secret value set
+
+    @property
+    def secrets(self) -> int:
+        return len(self.secret_keys)
+
+
+def export_reveal(
+    *, export_format: str, target: Target | Deployment | IdeProject | None = None, options: ExportOptions | None = None
+) -> ExportReveal:
+    """Return what an export of `target` in `export_format` reveals (two queries; nothing is decrypted)."""
+    options = options or ExportOptions()
+    kinds = _FORMAT_KINDS[export_format]
+    if export_format == ExportFormat.K8S_SECRET and not options.include_airflow_objects:
+        kinds = (Kind.ENV, Kind.METRICS)
+    entries = target_effective_environment(target=target, kinds=kinds)
+    secret_keys = tuple(
+        f"{KIND_SPECS[entry.kind].noun} '{entry.key}'"
+        for entry in entries if any(f.secret and f.is_set for f in entry.fields.values())
+    )
+    return ExportReveal(objects=len(entries), secret_keys=secret_keys)
 
 
 def environment_export(

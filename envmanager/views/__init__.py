@@ -21,6 +21,7 @@ from envmanager.views.tokens import api_token_revoke, api_tokens
 from envmanager.views.workspaces import (
     audit_export,
     audit_list,
+    deployment_metadata_db_test,
     deployment_settings,
     member_lockouts,
     target_detail,
@@ -34,6 +35,7 @@ __all__ = [
     "audit_export",
     "audit_list",
     "compare",
+    "deployment_metadata_db_test",
     "deployment_settings",
     "env_object_create",
     "env_object_delete",

@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
 from envmanager import permissions
@@ -29,6 +30,7 @@ from envmanager.views.base import (
     save_form,
     wants_fragment,
 )
+from envmanager.views.confirmations import Confirmation, override_fields_lost, render_confirmation
 
 
 def _workspace_object(workspace, object_id) -> EnvObject:
@@ -92,11 +94,26 @@ LINK_ACTIONS = {
 }
 
 
-@require_POST
+def _unlink_confirmation(env_object, target, *, action_url: str, back: str) -> Confirmation:
+    link = Link.objects.filter(env_object=env_object, excluded=False, **target.row_filter).first()
+    lost = override_fields_lost(link, env_object.kind)
+    items = [f"{target.label} no longer receives it (the Workspace object stays)."]
+    if lost:
+        items.append(f"The override in {target.label} is dropped: {', '.join(lost)}.")
+    return Confirmation(
+        verb=f"Unlink {KIND_NOUNS[Kind(env_object.kind)]}", subject=env_object.key, tail=f" from {target.label}",
+        action_url=action_url, back_url=back, submit_label="Unlink", items=tuple(items),
+        note="Linking it again does not bring an override back.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @login_required
 def env_object_target_link(request, workspace_id, object_id, action, deployment_id=None, ide_project_id=None):
     """Exclude, include or unlink one Deployment, or unlink one IDE project, from the links dialog or a
-    target's Environment tab."""
+    target's Environment tab. Unlink asks first (GET): it drops the target's override."""
+    if request.method == "GET" and action != "unlink":
+        return HttpResponseNotAllowed(["POST"])
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
     env_object = _workspace_object(workspace, object_id)
     target = permissions.target_for_user(
@@ -105,6 +122,9 @@ def env_object_target_link(request, workspace_id, object_id, action, deployment_
     )
     service, message = LINK_ACTIONS[action]
     back = safe_next(request, target.url("environment", env_object.kind))
+    if request.method == "GET":
+        confirmation = _unlink_confirmation(env_object, target, action_url=request.path, back=back)
+        return render_confirmation(request, workspace, confirmation)
     try:
         service(env_object=env_object, actor=request.user, target=target)
     except ValidationError as exc:
@@ -188,16 +208,25 @@ def override_edit(request, workspace_id, object_id, deployment_id=None, ide_proj
     return render_page(request, "envmanager/override_form.html", context, fragment="override-form")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def override_remove(request, workspace_id, object_id, deployment_id=None, ide_project_id=None):
-    """Remove every override of a Workspace object in one Deployment or IDE project."""
+    """Remove every override of a Workspace object in one Deployment or IDE project, after a confirmation (GET)
+    that names the fields whose values are lost."""
     page = _override_page(request, workspace_id, object_id, deployment_id=deployment_id, ide_project_id=ide_project_id)
     env_object, back, target = page.env_object, page.back_url, page.target
     if not page.has_override:
         return action_done(
             request, f"{target.label} has no override of {_label(env_object)}.", redirect_to=back, level=messages.ERROR
         )
+    if request.method == "GET":
+        lost = override_fields_lost(page.link, env_object.kind)
+        return render_confirmation(request, page.workspace, Confirmation(
+            verb=f"Remove the override of {KIND_NOUNS[Kind(env_object.kind)]}", subject=env_object.key,
+            tail=f" in {target.label}", action_url=page.remove_url, back_url=back, submit_label="Remove override",
+            lead=f"{target.label} gets the Workspace values again. These overridden values are lost:",
+            items=lost, note="This cannot be undone; a secret override cannot be read back to re-enter it.",
+        ))
     try:
         link_services.link_clear_override(env_object=env_object, actor=request.user, target=target)
     except ValidationError as exc:

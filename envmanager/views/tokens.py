@@ -8,7 +8,7 @@ JavaScript.
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from envmanager import permissions
 from envmanager.models import ApiToken, Workspace
@@ -16,6 +16,7 @@ from envmanager.selectors.tokens import api_token_list
 from envmanager.services import tokens as token_services
 from envmanager.targets import Target
 from envmanager.views.base import no_store, page_target, render_page
+from envmanager.views.confirmations import CLOSE_DIALOG, Confirmation, render_confirmation
 
 TOKENS_TEMPLATE = "envmanager/delivery/tokens.html"
 
@@ -68,14 +69,29 @@ def api_tokens(request, workspace_id, deployment_id=None, ide_project_id=None):
     return _render_tokens(request, workspace, target, issued=issued)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def api_token_revoke(request, workspace_id, token_id, deployment_id=None, ide_project_id=None):
-    """Revoke one API token of a Deployment or IDE project."""
+    """Revoke one API token of a Deployment or IDE project, after a confirmation (GET) saying who loses access."""
     workspace, target = _token_target(request, workspace_id, deployment_id, ide_project_id)
     api_token = get_object_or_404(ApiToken, pk=token_id, **target.row_filter)
+    if request.method == "GET":
+        reader = "Airflow or the secrets backend" if target.is_deployment else "the development setup"
+        return no_store(render_confirmation(request, workspace, Confirmation(
+            verb="Revoke API token", subject=api_token.name, tail=f" of {target.label}",
+            action_url=request.path, back_url=target.url("tokens"), submit_label="Revoke token",
+            items=(
+                f"Whatever uses the token {api_token.prefix}… ({reader}) gets 401 from its next request on.",
+                "A revoked token cannot be restored; issue a new one and put it where this one was.",
+            ),
+            hx_target="#token-section",
+        )))
     try:
         token_services.api_token_revoke(api_token=api_token, actor=request.user)
     except ValidationError as exc:
-        return _render_tokens(request, workspace, target, form_error=" ".join(exc.messages))
-    return _render_tokens(request, workspace, target)
+        response = _render_tokens(request, workspace, target, form_error=" ".join(exc.messages))
+    else:
+        response = _render_tokens(request, workspace, target)
+    if request.htmx:
+        response.content += CLOSE_DIALOG
+    return response

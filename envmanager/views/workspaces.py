@@ -4,9 +4,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from envmanager import permissions
 from envmanager.forms.deployments import DeploymentSettingsForm
@@ -19,6 +20,7 @@ from envmanager.selectors import audit_readable
 from envmanager.selectors import workspaces as workspace_selectors
 from envmanager.selectors.audit import workspace_audit_filters, workspace_audit_page
 from envmanager.selectors.members import workspace_locked_out_members
+from envmanager.selectors.migration import metadata_database_check
 from envmanager.services import workspaces as deployment_services
 from envmanager.services.members import member_sign_in_unlock
 from envmanager.targets import TargetKind
@@ -26,6 +28,7 @@ from envmanager.views.base import (
     KIND_MENU_LABELS,
     KIND_SLUGS,
     action_done,
+    no_store,
     page_target,
     render_page,
     save_form,
@@ -103,8 +106,24 @@ def deployment_settings(request, workspace_id, deployment_id):
         "workspace": workspace, "deployment": deployment, "access": workspace_access(request.user, workspace),
         "form": form, "back_url": back, "dialog": wants_fragment(request),
         "can_delete_deployment": permissions.user_can(request.user, permissions.DEPLOYMENT_DELETE, deployment),
+        "test_url": reverse("envmanager:deployment-metadata-db-test", args=[workspace.pk, deployment.pk]),
     }
     return render_page(request, "envmanager/deployment_settings.html", context, fragment="settings-form")
+
+
+@sensitive_post_parameters("metadata_db_url", "fernet_keys")
+@require_POST
+@login_required
+def deployment_metadata_db_test(request, workspace_id, deployment_id):
+    """*Test connection*: open the URL typed in the settings form (or the stored one) read-only and say what
+    it holds, or why it cannot be read. Owners only, as they alone set the URL; nothing is stored."""
+    workspace = workspace_for_user(request.user, workspace_id)
+    deployment = deployment_for_user(
+        request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_METADATA_DB_UPDATE
+    )
+    check = metadata_database_check(deployment=deployment, url=request.POST.get("metadata_db_url") or None)
+    response = render(request, "envmanager/deployment_settings.html#metadata-db-test", {"check": check})
+    return no_store(response)
 
 
 @require_GET

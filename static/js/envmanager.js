@@ -126,6 +126,14 @@
     }
   });
 
+  // A confirmed download (form[data-download], views/confirmations.py) leaves the page as it is: close the
+  // dialog once the form is sent (the browser keeps the submission going).
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches("form[data-download]") && modal() && modal().open) {
+      setTimeout(function () { modal().close(); }, 0);
+    }
+  });
+
   // Typed confirmation: the submit button stays disabled until the key is typed exactly.
   document.addEventListener("input", function (event) {
     var input = event.target.closest("[data-confirm-key]");

@@ -424,6 +424,14 @@ def test_token_never_appears_in_logs_or_audit(client, dev_token, revoked_token, 
         assert issued.api_token.token_hash not in audit_text
 
 
+def test_reads_write_no_audit_entry_per_request(client, dev_token):
+    """Airflow reads constantly: the read API is not audited per request (exports are; docs/audit.md)."""
+    before = AuditEntry.objects.count()
+    for _, url, _ in ENDPOINTS * 3:
+        assert _get(client, url, dev_token).status_code == 200
+    assert AuditEntry.objects.count() == before
+
+
 # --- The OpenAPI document ------------------------------------------------------------------------
 
 

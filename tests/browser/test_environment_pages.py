@@ -45,7 +45,7 @@ def test_operator_creates_links_and_overrides_a_connection(page, operator, works
     dialog.get_by_label("Host").fill("db.example.com")
     dialog.get_by_label("Port").fill("5432")
     dialog.get_by_label("Password").fill("workspace-password")
-    dialog.get_by_label("Extra").fill('{"sslmode": "require"}')
+    dialog.get_by_label("Extra", exact=True).fill('{"sslmode": "require"}')
     screenshot(page, "04-create-connection-dialog")
     dialog.get_by_role("button", name="Create connection").click()
     expect(dialog).to_be_hidden()

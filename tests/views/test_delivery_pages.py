@@ -78,7 +78,8 @@ def test_revoke_from_the_page(client, operator, workspace, dev):
     issued.api_token.refresh_from_db()
     assert issued.api_token.revoked_at is not None and issued.api_token.revoked_by == operator
     assert "revoked" in response.content.decode()
-    assert client.get(url).status_code == 405
+    # The dialog closes: the answer empties it out of band.
+    assert 'id="modal-body" hx-swap-oob="innerHTML"' in response.content.decode()
 
 
 def test_a_token_of_another_deployment_cannot_be_revoked_through_this_one(client, owner, workspace, dev, prod):
@@ -159,10 +160,13 @@ def test_authors_and_members_may_not_export(client, request, workspace, dev, rol
     assert not AuditEntry.objects.filter(action="environment.export").exists()
 
 
-def test_export_is_post_only_and_unknown_formats_do_not_route(client, owner, workspace, dev):
+def test_export_downloads_only_by_post_and_unknown_formats_do_not_route(client, owner, workspace, dev):
     sign_in(client, owner)
 
-    assert client.get(_export_url(workspace, dev, "dotenv")).status_code == 405
+    # A GET is the confirmation (tests/views/test_confirmations.py): no file, no audit entry.
+    response = client.get(_export_url(workspace, dev, "dotenv"))
+    assert "Content-Disposition" not in response.headers
+    assert not AuditEntry.objects.filter(action="environment.export").exists()
     assert client.post(f"/workspaces/{workspace.pk}/deployments/{dev.pk}/export/yaml/").status_code == 404
 
 

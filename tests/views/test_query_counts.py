@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from envmanager.services import links as link_services
+from envmanager.services import tokens as token_services
 from tests.factories import ConnectionFactory, DeploymentFactory, IdeProjectFactory
 from tests.views.conftest import htmx_headers, sign_in, url
 
@@ -28,8 +29,17 @@ def _add_objects(workspace, dev, prod, ide, start, stop):
             ConnectionFactory(workspace=workspace, deployment=dev, key=f"conn_{n:04d}_own", fields={"conn_type": "http"})
 
 
-def _pages(workspace, dev, ide, conn):
+def _pages(workspace, dev, ide, conn, token):
     return {
+        # The confirmations (views/confirmations.py): what an unlink, an override removal, a revocation loses,
+        # what an export reveals.
+        "unlink confirmation": url("env-object-ide-project-unlink", workspace.pk, conn.pk, ide.pk),
+        "override removal confirmation": url("deployment-override-remove", workspace.pk, dev.pk, conn.pk),
+        "revoke confirmation": url("deployment-token-revoke", workspace.pk, dev.pk, token.pk),
+        "export confirmation": url("deployment-export", workspace.pk, dev.pk, "dotenv"),
+        "import page": url("workspace-import", workspace.pk),
+        "Deployment import page": url("deployment-import", workspace.pk, dev.pk),
+        "export confirmation, k8s": url("deployment-export", workspace.pk, dev.pk, "k8s-secret") + "?include_airflow_objects=on",
         "home": url("home"),
         "workspace": url("workspace-detail", workspace.pk),
         "environment": url("workspace-environment", workspace.pk, "connections"),
@@ -67,9 +77,12 @@ def test_query_counts_do_not_grow_with_the_number_of_objects(
     ide = IdeProjectFactory(workspace=workspace, name="notebooks")
     _add_objects(workspace, dev, prod, ide, 0, 10)
     conn = ConnectionFactory(workspace=workspace, key="target", linked_to_all=True)
+    link_services.link_set_override(env_object=conn, actor=None, target=dev, fields={"host": "here"})
+    link_services.link_create(env_object=conn, actor=None, target=ide)
+    token = token_services.api_token_create(actor=None, name="ci", target=dev).api_token
     sign_in(client, owner)
     client.get(url("home"))  # the first request after signing in also updates the session
-    pages = _pages(workspace, dev, ide, conn)
+    pages = _pages(workspace, dev, ide, conn, token)
     small = {name: _count(client, address, htmx) for name, address in pages.items()}
 
     _add_objects(workspace, dev, prod, ide, 10, 500)

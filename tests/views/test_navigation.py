@@ -61,7 +61,7 @@ def test_workspace_overview_links_to_its_sections_by_role(client, owner, member,
     assert url("deployment-list", workspace.pk) in page
     assert url("workspace-environment-home", workspace.pk) not in page
     assert url("audit-list", workspace.pk) not in page
-    assert "not its environment objects" in page
+    assert "You cannot see environment objects" in page
 
 
 def test_deployment_pages_lead_to_the_environment_tab_and_include_the_delivery_panel(

@@ -10,7 +10,6 @@ import re
 from urllib.parse import quote
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +26,7 @@ from tests.factories import (
     MetricsExportFactory,
     VariableFactory,
 )
+from tests.routes import concrete_path, url_patterns
 
 HUGE_IDS = ("9223372036854775808", "18446744073709551616", "99999999999999999999999999999")
 NASTY = [
@@ -70,34 +70,7 @@ def world(workspace, dev, prod, owner, tmp_path):
     return {"ids": ids, "token": token.plain, "other": DeploymentFactory(workspace=workspace, name="stage")}
 
 
-def _patterns(resolver=None, prefix=""):
-    for entry in (resolver or get_resolver()).url_patterns:
-        if isinstance(entry, URLResolver):
-            yield from _patterns(entry, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), entry
-
-
-def _concrete(route: str, ids: dict, bad_id: str | None = None) -> str | None:
-    """Turn a route into a path with real ids (or `bad_id` for every id); None when it cannot be filled."""
-    route = route.lstrip("^").rstrip("$").replace("\\Z", "")
-    if "(?P<" in route:  # regex routes: the API catch-all, admin's; only the simple ones
-        route = re.sub(r"\(\?P<path>\.\*\)", "no/such/path", route)
-        route = re.sub(r"\(\?P<app_label>[^)]*\)", "envmanager", route)
-        if "(?P<" in route or "(" in route:
-            return None
-    values = {"kind": "connections", "export_format": "dotenv", "conn_id": "warehouse", "key": "region"}
-
-    def fill(match):
-        name = match.group(2)
-        if name.endswith("_id"):
-            return bad_id or str(ids.get(name, ids["object_id"]))
-        return values.get(name, "warehouse")
-
-    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", fill, route)
-
-
-ROUTES = [(route, entry.name) for route, entry in _patterns()]
+ROUTES = [(route, entry.name) for route, entry in url_patterns()]
 
 
 def _field_names(html: str) -> list[str]:
@@ -128,7 +101,7 @@ def test_no_input_answers_500(staff_client, world, route, name, data):
         return
     if route.startswith("admin/") and ("delete" in route or "history" in route):
         return
-    path = _concrete(route, world["ids"])
+    path = concrete_path(route, world["ids"])
     if path is None:
         return
     headers = {"Authorization": f"Bearer {world['token']}"} if path.startswith("/api/") else {}
@@ -150,7 +123,7 @@ def test_no_input_answers_500(staff_client, world, route, name, data):
 @pytest.mark.parametrize("route, name", [r for r in ROUTES if "_id>" in r[0]], ids=[r for r, _ in ROUTES if "_id>" in r])
 @pytest.mark.parametrize("bad_id", HUGE_IDS)
 def test_out_of_range_ids_in_paths_are_404(staff_client, world, route, name, bad_id):
-    path = _concrete(route, world["ids"], bad_id=bad_id)
+    path = concrete_path(route, world["ids"], bad_id=bad_id)
     if path is None:
         return
     for response in (staff_client.get(path), staff_client.post(path, {"step": "apply"})):

@@ -39,3 +39,26 @@ def concrete_path(route: str, ids: dict, bad_id: str | None = None, values: dict
         return values.get(name, "warehouse")
 
     return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", fill, route)
+
+
+def objects_for_every_route(workspace, dev, conn, *, actor=None) -> tuple[dict, str]:
+    """Give every route something to show: beside the Workspace connection `conn`, a secret variable,
+    an environment variable of `dev`, a metrics export, an IDE project linked to `conn`, an API token of
+    `dev` and a finished migration run. Return the ids by route parameter, and the token."""
+    from envmanager.kinds import Kind
+    from envmanager.models import MigrationRun
+    from envmanager.services import links as link_services
+    from envmanager.services import tokens as token_services
+    from tests.factories import EnvVarFactory, IdeProjectFactory, MetricsExportFactory, VariableFactory
+
+    VariableFactory(workspace=workspace, key="region", is_secret=True, fields={"value": "eu"})
+    EnvVarFactory(workspace=workspace, deployment=dev, key="TZ")
+    MetricsExportFactory(workspace=workspace, key="prom")
+    ide = IdeProjectFactory(workspace=workspace, name="notebooks")
+    link_services.link_create(env_object=conn, actor=None, target=ide)
+    token = token_services.api_token_create(actor=actor, name="airflow", target=dev)
+    run = MigrationRun.objects.create(deployment=dev, kind=Kind.CONNECTION, started_by_name="x", state="finished",
+                                      finished_at="2026-01-01T00:00:00Z")
+    ids = {"workspace_id": workspace.pk, "deployment_id": dev.pk, "object_id": conn.pk, "ide_project_id": ide.pk,
+           "token_id": token.api_token.pk, "run_id": run.pk}
+    return ids, token.plain

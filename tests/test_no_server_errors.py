@@ -16,17 +16,12 @@ from hypothesis import strategies as st
 from envmanager.kinds import Kind
 from envmanager.models import MigrationRun
 from envmanager.services import links as link_services
-from envmanager.services import tokens as token_services
 from tests.conftest import airflow_url
 from tests.factories import (
     ConnectionFactory,
     DeploymentFactory,
-    EnvVarFactory,
-    IdeProjectFactory,
-    MetricsExportFactory,
-    VariableFactory,
 )
-from tests.routes import concrete_path, url_patterns
+from tests.routes import concrete_path, objects_for_every_route, url_patterns
 
 HUGE_IDS = ("9223372036854775808", "18446744073709551616", "99999999999999999999999999999")
 NASTY = [
@@ -57,17 +52,9 @@ def world(workspace, dev, prod, owner, tmp_path):
     deployment_update(deployment=dev, metadata_db_url=airflow_url("fuzz"))
     conn = ConnectionFactory(workspace=workspace, key="warehouse", fields={"conn_type": "postgres", "password": "pw"})
     link_services.link_create(env_object=conn, actor=None, target=dev)
-    VariableFactory(workspace=workspace, key="region", is_secret=True, fields={"value": "eu"})
-    EnvVarFactory(workspace=workspace, deployment=dev, key="TZ")
-    MetricsExportFactory(workspace=workspace, key="prom")
-    ide = IdeProjectFactory(workspace=workspace, name="notebooks")
-    link_services.link_create(env_object=conn, actor=None, target=ide)
-    token = token_services.api_token_create(actor=None, name="airflow", target=dev)
-    run = MigrationRun.objects.create(deployment=dev, kind=Kind.CONNECTION, started_by_name="x", state="finished",
-                                      finished_at="2026-01-01T00:00:00Z")
-    ids = {"workspace_id": workspace.pk, "deployment_id": dev.pk, "object_id": conn.pk, "ide_project_id": ide.pk,
-           "token_id": token.api_token.pk, "run_id": run.pk, "object_id_admin": conn.pk}
-    return {"ids": ids, "token": token.plain, "other": DeploymentFactory(workspace=workspace, name="stage")}
+    ids, token = objects_for_every_route(workspace, dev, conn)
+    ids["object_id_admin"] = conn.pk
+    return {"ids": ids, "token": token, "other": DeploymentFactory(workspace=workspace, name="stage")}
 
 
 ROUTES = [(route, entry.name) for route, entry in url_patterns()]

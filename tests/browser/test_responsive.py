@@ -8,22 +8,16 @@ route gets an object of its kind from `site`. Routes that are not pages say why 
 import pytest
 from playwright.sync_api import expect
 
-from envmanager.kinds import Kind
-from envmanager.models import MigrationRun
 from envmanager.services import invitations as invitation_services
 from envmanager.services import links as link_services
-from envmanager.services import tokens as token_services
 from envmanager.services.workspaces import deployment_update
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import airflow_url
 from tests.factories import (
     ConnectionFactory,
-    EnvVarFactory,
-    IdeProjectFactory,
-    MetricsExportFactory,
     VariableFactory,
 )
-from tests.routes import concrete_path, url_patterns
+from tests.routes import concrete_path, objects_for_every_route, url_patterns
 
 pytestmark = pytest.mark.browser
 
@@ -68,21 +62,13 @@ def site(workspace, dev, prod, owner, member, settings):
                 "extra": {"sslmode": "require", "application_name": "envmanager-airflow-deployment"}},
     )
     link_services.link_set_override(env_object=conn, actor=owner, target=dev, fields={"host": "db-dev.internal"})
-    VariableFactory(workspace=workspace, key="region", is_secret=True, fields={"value": "eu"})
     own = VariableFactory(workspace=workspace, deployment=dev, key="a_rather_long_variable_key_name_that_wraps",
-                    fields={"value": "https://example.com/" + "x" * 120})
-    EnvVarFactory(workspace=workspace, deployment=dev, key="TZ")
-    MetricsExportFactory(workspace=workspace, key="prom")
-    ide = IdeProjectFactory(workspace=workspace, name="notebooks")
-    link_services.link_create(env_object=conn, actor=None, target=ide)
-    token = token_services.api_token_create(actor=owner, name="airflow-dev-scheduler", target=dev)
-    run = MigrationRun.objects.create(deployment=dev, kind=Kind.CONNECTION, started_by_name="owner", state="finished",
-                                      finished_at="2026-01-01T00:00:00Z")
+                          fields={"value": "https://example.com/" + "x" * 120})
+    ids, _token = objects_for_every_route(workspace, dev, conn, actor=owner)
     _membership, invitation = invitation_services.member_invite(
         workspace=workspace, username="invited", role="author", actor=owner
     )
-    ids = {"workspace_id": workspace.pk, "deployment_id": dev.pk, "object_id": conn.pk, "ide_project_id": ide.pk,
-           "token_id": token.api_token.pk, "run_id": run.pk, "user_id": member.pk}
+    ids["user_id"] = member.pk
     return _pages(ids, {"token": invitation}, {"env-object-promote": {"object_id": own.pk}})
 
 

@@ -8,11 +8,12 @@ route gets an object of its kind from `site`. Routes that are not pages say why 
 import pytest
 from playwright.sync_api import expect
 
+from envmanager.airflow_db.sample import create_sample_database
 from envmanager.services import invitations as invitation_services
 from envmanager.services import links as link_services
 from envmanager.services.workspaces import deployment_update
 from tests.browser.conftest import screenshot, sign_in
-from tests.conftest import airflow_url
+from tests.conftest import AIRFLOW_DB_FERNET_KEY
 from tests.factories import (
     ConnectionFactory,
     VariableFactory,
@@ -55,7 +56,12 @@ def _pages(ids: dict, values: dict, ids_by_name: dict) -> list[tuple[str, str]]:
 def site(workspace, dev, prod, owner, member, settings):
     """Something of everything, with long keys and values, so every page has rows, forms and ids."""
     settings.ENVMANAGER_ALLOW_WORKSPACE_CREATE = True  # the New Workspace page
-    deployment_update(deployment=dev, metadata_db_url=airflow_url("crawl"))
+    url = f"sqlite:///{settings.VAR_DIR}/airflow/airflow.db"  # dev's Airflow database: rows for the migrate page
+    db = create_sample_database(url, fernet_keys=[AIRFLOW_DB_FERNET_KEY])
+    db.add_connection("airflow_side_connection_with_quite_a_long_connection_id", "postgres", host="db", password="x")
+    db.add_connection("bad key", "http")
+    db.close()
+    deployment_update(deployment=dev, metadata_db_url=url, fernet_keys=AIRFLOW_DB_FERNET_KEY)
     conn = ConnectionFactory(
         workspace=workspace, key="warehouse_primary_analytics_connection_with_a_long_id", linked_to_all=True,
         fields={"conn_type": "postgres", "host": "warehouse-primary.analytics.internal.example.com", "password": "pw",

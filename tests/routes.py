@@ -5,6 +5,12 @@ import re
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from envmanager.kinds import Kind
+from envmanager.models import MigrationRun
+from envmanager.services import links as link_services
+from envmanager.services import tokens as token_services
+from tests.factories import EnvVarFactory, IdeProjectFactory, MetricsExportFactory, VariableFactory
+
 # What a route's non-id parameters become (an id parameter takes the id given for its name).
 PARAMETER_VALUES = {"kind": "connections", "export_format": "dotenv", "conn_id": "warehouse", "key": "region"}
 
@@ -45,12 +51,6 @@ def objects_for_every_route(workspace, dev, conn, *, actor=None) -> tuple[dict, 
     """Give every route something to show: beside the Workspace connection `conn`, a secret variable,
     an environment variable of `dev`, a metrics export, an IDE project linked to `conn`, an API token of
     `dev` and a finished migration run. Return the ids by route parameter, and the token."""
-    from envmanager.kinds import Kind
-    from envmanager.models import MigrationRun
-    from envmanager.services import links as link_services
-    from envmanager.services import tokens as token_services
-    from tests.factories import EnvVarFactory, IdeProjectFactory, MetricsExportFactory, VariableFactory
-
     VariableFactory(workspace=workspace, key="region", is_secret=True, fields={"value": "eu"})
     EnvVarFactory(workspace=workspace, deployment=dev, key="TZ")
     MetricsExportFactory(workspace=workspace, key="prom")

@@ -212,6 +212,19 @@ class WorkspaceAccess:
     can_update_members = _holds(WORKSPACE_MEMBERS_UPDATE)
     can_view_audit = _holds(AUDITLOGS_GET)
 
+    @property
+    def role(self) -> Role | None:
+        """The user's role, read from the permissions it grants (a membership gives exactly one role's set;
+        a superuser holds every permission and counts as Owner): no query of its own."""
+        return next((role for role in Role if ROLE_WORKSPACE_PERMISSIONS[role] <= self.permissions), None)
+
+    @property
+    def is_read_only(self) -> bool:
+        """Whether the user sees environment objects but may change none of them (Authors)."""
+        return self.can_view_env_objects and not (
+            self.can_create_env_objects or self.can_update_env_objects or self.can_delete_env_objects
+        )
+
 
 def workspace_access(user, workspace: Workspace) -> WorkspaceAccess:
     """Return the user's permissions on `workspace`, looked up once per Workspace instance and user.

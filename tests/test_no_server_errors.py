@@ -10,23 +10,18 @@ import re
 from urllib.parse import quote
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from envmanager.kinds import Kind
 from envmanager.models import MigrationRun
 from envmanager.services import links as link_services
-from envmanager.services import tokens as token_services
 from tests.conftest import airflow_url
 from tests.factories import (
     ConnectionFactory,
     DeploymentFactory,
-    EnvVarFactory,
-    IdeProjectFactory,
-    MetricsExportFactory,
-    VariableFactory,
 )
+from tests.routes import concrete_path, objects_for_every_route, url_patterns
 
 HUGE_IDS = ("9223372036854775808", "18446744073709551616", "99999999999999999999999999999")
 NASTY = [
@@ -57,47 +52,12 @@ def world(workspace, dev, prod, owner, tmp_path):
     deployment_update(deployment=dev, metadata_db_url=airflow_url("fuzz"))
     conn = ConnectionFactory(workspace=workspace, key="warehouse", fields={"conn_type": "postgres", "password": "pw"})
     link_services.link_create(env_object=conn, actor=None, target=dev)
-    VariableFactory(workspace=workspace, key="region", is_secret=True, fields={"value": "eu"})
-    EnvVarFactory(workspace=workspace, deployment=dev, key="TZ")
-    MetricsExportFactory(workspace=workspace, key="prom")
-    ide = IdeProjectFactory(workspace=workspace, name="notebooks")
-    link_services.link_create(env_object=conn, actor=None, target=ide)
-    token = token_services.api_token_create(actor=None, name="airflow", target=dev)
-    run = MigrationRun.objects.create(deployment=dev, kind=Kind.CONNECTION, started_by_name="x", state="finished",
-                                      finished_at="2026-01-01T00:00:00Z")
-    ids = {"workspace_id": workspace.pk, "deployment_id": dev.pk, "object_id": conn.pk, "ide_project_id": ide.pk,
-           "token_id": token.api_token.pk, "run_id": run.pk, "object_id_admin": conn.pk}
-    return {"ids": ids, "token": token.plain, "other": DeploymentFactory(workspace=workspace, name="stage")}
+    ids, token = objects_for_every_route(workspace, dev, conn)
+    ids["object_id_admin"] = conn.pk
+    return {"ids": ids, "token": token, "other": DeploymentFactory(workspace=workspace, name="stage")}
 
 
-def _patterns(resolver=None, prefix=""):
-    for entry in (resolver or get_resolver()).url_patterns:
-        if isinstance(entry, URLResolver):
-            yield from _patterns(entry, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), entry
-
-
-def _concrete(route: str, ids: dict, bad_id: str | None = None) -> str | None:
-    """Turn a route into a path with real ids (or `bad_id` for every id); None when it cannot be filled."""
-    route = route.lstrip("^").rstrip("$").replace("\\Z", "")
-    if "(?P<" in route:  # regex routes: the API catch-all, admin's; only the simple ones
-        route = re.sub(r"\(\?P<path>\.\*\)", "no/such/path", route)
-        route = re.sub(r"\(\?P<app_label>[^)]*\)", "envmanager", route)
-        if "(?P<" in route or "(" in route:
-            return None
-    values = {"kind": "connections", "export_format": "dotenv", "conn_id": "warehouse", "key": "region"}
-
-    def fill(match):
-        name = match.group(2)
-        if name.endswith("_id"):
-            return bad_id or str(ids.get(name, ids["object_id"]))
-        return values.get(name, "warehouse")
-
-    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", fill, route)
-
-
-ROUTES = [(route, entry.name) for route, entry in _patterns()]
+ROUTES = [(route, entry.name) for route, entry in url_patterns()]
 
 
 def _field_names(html: str) -> list[str]:
@@ -128,7 +88,7 @@ def test_no_input_answers_500(staff_client, world, route, name, data):
         return
     if route.startswith("admin/") and ("delete" in route or "history" in route):
         return
-    path = _concrete(route, world["ids"])
+    path = concrete_path(route, world["ids"])
     if path is None:
         return
     headers = {"Authorization": f"Bearer {world['token']}"} if path.startswith("/api/") else {}
@@ -150,7 +110,7 @@ def test_no_input_answers_500(staff_client, world, route, name, data):
 @pytest.mark.parametrize("route, name", [r for r in ROUTES if "_id>" in r[0]], ids=[r for r, _ in ROUTES if "_id>" in r])
 @pytest.mark.parametrize("bad_id", HUGE_IDS)
 def test_out_of_range_ids_in_paths_are_404(staff_client, world, route, name, bad_id):
-    path = _concrete(route, world["ids"], bad_id=bad_id)
+    path = concrete_path(route, world["ids"], bad_id=bad_id)
     if path is None:
         return
     for response in (staff_client.get(path), staff_client.post(path, {"step": "apply"})):

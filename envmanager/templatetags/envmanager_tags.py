@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import format_html
 
 from envmanager.forms.secrets import SECRET_NOT_SET, SECRET_SET, secret_status
-from envmanager.permissions import visible_workspaces
+from envmanager.permissions import visible_workspaces, workspace_access
 from envmanager.targets import Target
 
 register = template.Library()
@@ -19,6 +19,13 @@ def workspace_switcher(context):
     current = context.get("workspace")
     workspaces = list(visible_workspaces(request.user).only("id", "name").order_by("name"))
     return {"workspaces": workspaces, "current": current}
+
+
+@register.simple_tag(takes_context=True)
+def access_in(context, workspace):
+    """The user's `WorkspaceAccess` in `workspace`: the view's `access`, else looked up (once per request,
+    `workspace_access` keeps it on the instance), so every page inside a Workspace has its navigation and role."""
+    return context.get("access") or workspace_access(context["request"].user, workspace)
 
 
 @register.filter

@@ -101,7 +101,8 @@ def _result_rows_html(comparison) -> str:
         *(("differs", item, f"Differs: {', '.join(item.fields)}") for item in comparison.differs),
     ]
     return format_html_join(
-        "\n", '<tr class="diff-{}" data-bucket="{}"><td>{}</td><td><code>{}</code></td><td>{}</td></tr>',
+        "\n", '<tr class="diff-{}" data-bucket="{}"><td data-label="Type">{}</td><td data-label="Key"><code>{}</code></td>'
+        '<td data-label="Difference">{}</td></tr>',
         ((bucket, bucket, Kind(ref.kind).label, ref.key, text) for bucket, ref, text in rows),
     )
 

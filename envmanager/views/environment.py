@@ -109,7 +109,8 @@ def target_environment(request, workspace_id, deployment_id=None, ide_project_id
             can_create_here=access.can_create_env_objects and can_update_deployment,
             # Promote to Workspace needs workspace.envObjects.create and deployment.update (docs/style.md, Roles).
             can_promote=access.can_create_env_objects and can_update_deployment,
-            migratable=access.can_migrate and kind in MIGRATABLE_KINDS,
+            # Shown to every role, dimmed "Owners only" for those who may not run it.
+            migratable=kind in MIGRATABLE_KINDS,
             create_url=target.url("env-object-create", kind),
         )
     else:

@@ -15,7 +15,7 @@ from envmanager.models import ApiToken, Workspace
 from envmanager.selectors.tokens import api_token_list
 from envmanager.services import tokens as token_services
 from envmanager.targets import Target
-from envmanager.views.base import no_store, page_target, render_page
+from envmanager.views.base import no_store, page_target, render_page, target_context
 from envmanager.views.confirmations import CLOSE_DIALOG, Confirmation, render_confirmation
 
 TOKENS_TEMPLATE = "envmanager/delivery/tokens.html"
@@ -37,10 +37,7 @@ def _token_target(request, workspace_id, deployment_id, ide_project_id) -> tuple
 def _render_tokens(request, workspace, target: Target, *, issued=None, form_error=None, form_name="", status=200):
     rows = [{"token": token, "revoke_url": target.url("token-revoke", token.pk)} for token in api_token_list(target=target)]
     context = {
-        "workspace": workspace,
-        "deployment": target.deployment,
-        "ide_project": target.ide_project,
-        "target": target.instance,
+        **target_context(request, workspace, target),
         "rows": rows,
         "issued": issued,
         "form_error": form_error,

@@ -20,11 +20,27 @@
       dialog.close();
     }
     if (hasContent) { applyUsedWhen(body); applyLinkMode(body); }
+    liftMessages();
   }
+
+  // Messages (toasts) over an open dialog: a modal <dialog> sits in the browser's top layer, above any
+  // z-index, and makes the rest of the page inert (unseen by screen readers, not clickable). So while it
+  // is open the messages move into it, at its top, and go back above the page when it closes.
+  function liftMessages() {
+    var messages = document.getElementById("messages"), dialog = modal(), main = document.getElementById("main");
+    if (!messages || !dialog || !main) { return; }
+    if (dialog.open && messages.parentNode !== dialog) {
+      dialog.prepend(messages);
+    } else if (!dialog.open && messages.parentNode === dialog) {
+      main.before(messages);
+    }
+  }
+  document.addEventListener("htmx:afterSettle", liftMessages);
+  document.addEventListener("htmx:oobAfterSwap", liftMessages);
 
 
   document.addEventListener("close", function (event) {
-    if (event.target === modal()) { modalBody().replaceChildren(); }
+    if (event.target === modal()) { modalBody().replaceChildren(); liftMessages(); }
   }, true);
 
   document.addEventListener("click", function (event) {
@@ -161,6 +177,7 @@
     p.className = "message error";
     p.textContent = text;
     messages.replaceChildren(p);
+    liftMessages();
   });
   document.addEventListener("htmx:sendError", function () {
     var messages = document.getElementById("messages");
@@ -169,6 +186,7 @@
     p.className = "message error";
     p.textContent = "The server cannot be reached. Nothing was changed.";
     messages.replaceChildren(p);
+    liftMessages();
   });
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -9,7 +9,7 @@ from tests.views.conftest import htmx_headers, sign_in, url
 
 
 def labels(html):
-    return re.findall(r"<td>((?:Airflow|Connection|Environment|Metrics)[^<]*)</td>", html)
+    return re.findall(r"<td data-label=\"Object\">((?:Airflow|Connection|Environment|Metrics)[^<]*)</td>", html)
 
 
 def test_entries_newest_first_with_details(client, operator, workspace, conn):

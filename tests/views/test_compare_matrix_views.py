@@ -43,10 +43,13 @@ def test_compare_page_shows_every_bucket_and_no_secret(client, author, workspace
     sign_in(client, author)
     html = client.get(_compare_url(workspace, f"deployment-{dev.pk}", f"deployment-{prod.pk}")).content.decode()
 
-    assert '<tr class="diff-only-from" data-bucket="only-from"><td>Airflow variable</td><td><code>everywhere</code>' in html
-    assert "<code>only_dev</code></td><td>Only in dev</td>" in html
-    assert "<code>token</code></td><td>Only in dev</td>" in html
-    assert "<code>region</code></td><td>Differs: value</td>" in html
+    assert (
+        '<tr class="diff-only-from" data-bucket="only-from"><td data-label="Type">Airflow variable</td>'
+        '<td data-label="Key"><code>everywhere</code>'
+    ) in html
+    assert '<code>only_dev</code></td><td data-label="Difference">Only in dev</td>' in html
+    assert '<code>token</code></td><td data-label="Difference">Only in dev</td>' in html
+    assert '<code>region</code></td><td data-label="Difference">Differs: value</td>' in html
     assert "0 only in prod" in html and "0 the same" in html
     assert f'<option value="deployment-{dev.pk}" selected>dev</option>' in html
     assert CANARY not in html and "gAAAAA" not in html

@@ -24,6 +24,17 @@ def _export_url(workspace, dev, export_format):
 # --- Tokens --------------------------------------------------------------------------------------
 
 
+def test_the_token_page_sits_in_the_workspace_layout_with_a_table_like_the_others(client, operator, workspace, dev):
+    token_services.api_token_create(actor=None, name="airflow-dev", target=dev)
+    sign_in(client, operator)
+    page = client.get(_tokens_url(workspace, dev)).content.decode()
+    assert '<nav class="sections" aria-label="Workspace">' in page and "You are <strong" in page
+    assert '<table class="objects tokens">' in page
+    for label in ("Token", "Created", "Last used", "Status"):  # the column names cards show on a phone
+        assert f'<td data-label="{label}">' in page
+    assert '<button type="submit" class="button small danger" aria-label="Revoke API token airflow-dev">' in page
+
+
 @pytest.mark.parametrize("role", ["owner", "operator"])
 def test_owner_and_operator_create_a_token_shown_exactly_once(client, request, workspace, dev, role):
     user = request.getfixturevalue(role)

@@ -11,15 +11,25 @@ from tests.factories import VariableFactory
 from .conftest import htmx_headers, url
 
 
-def test_owners_see_the_action_on_connections_and_variables_only(client, workspace, dev, owner, operator, airflow_db):
+def test_owners_see_the_action_on_connections_and_variables_only(client, workspace, dev, owner, airflow_db):
     client.force_login(owner)
-    assert "Migrate from Airflow" in client.get(url("deployment-environment", workspace.pk, dev.pk, "connections")).text
+    page = client.get(url("deployment-environment", workspace.pk, dev.pk, "connections")).text
+    assert "Migrate from Airflow" in page and "Owners only" not in page
+    assert url("migration-action", workspace.pk, dev.pk, "connections") in page  # the live state is loaded
     assert "Migrate from Airflow" in client.get(url("deployment-environment", workspace.pk, dev.pk, "variables")).text
     assert "Migrate from Airflow" not in client.get(
         url("deployment-environment", workspace.pk, dev.pk, "environment-variables")
     ).text
-    client.force_login(operator)
-    assert "Migrate from Airflow" not in client.get(url("deployment-environment", workspace.pk, dev.pk, "connections")).text
+
+
+@pytest.mark.parametrize("role", ["operator", "author"])
+def test_other_roles_see_the_action_dimmed_owners_only(client, workspace, dev, airflow_db, role, request):
+    client.force_login(request.getfixturevalue(role))
+    page = client.get(url("deployment-environment", workspace.pk, dev.pk, "connections")).text
+    assert '<button type="button" class="button" disabled aria-describedby="migrate-reason">Migrate from Airflow' in page
+    assert '<span class="hint" id="migrate-reason">Owners only</span>' in page
+    assert url("migration-action", workspace.pk, dev.pk, "connections") not in page
+    assert url("migration-plan", workspace.pk, dev.pk, "connections") not in page
 
 
 def test_action_is_enabled_when_there_is_something_to_migrate(client, workspace, dev, owner, airflow_db):

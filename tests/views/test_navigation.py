@@ -61,7 +61,7 @@ def test_workspace_overview_links_to_its_sections_by_role(client, owner, member,
     assert url("deployment-list", workspace.pk) in page
     assert url("workspace-environment-home", workspace.pk) not in page
     assert url("audit-list", workspace.pk) not in page
-    assert "not its environment objects" in page
+    assert "You cannot see environment objects" in page
 
 
 def test_deployment_pages_lead_to_the_environment_tab_and_include_the_delivery_panel(
@@ -98,3 +98,11 @@ def test_pages_load_htmx_and_css_from_the_site_and_send_csrf_with_htmx(client, o
     assert "hx-headers='{\"X-CSRFToken\": \"" in page
     assert "<script>" not in page and " onclick=" not in page  # no inline scripts or handlers (CSP)
     assert "https://" not in page.split("<main", 1)[0]  # nothing from a CDN
+
+
+def test_the_favicon_is_served_at_the_sites_root(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert body[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert response["Content-Type"] in {"image/x-icon", "image/vnd.microsoft.icon"}

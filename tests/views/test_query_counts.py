@@ -60,6 +60,10 @@ def _pages(workspace, dev, ide, conn, token):
         "delete dialog": url("env-object-delete", workspace.pk, conn.pk),
         "override dialog": url("deployment-override-edit", workspace.pk, dev.pk, conn.pk),
         "IDE project override dialog": url("ide-project-override-edit", workspace.pk, ide.pk, conn.pk),
+        "deployment API tokens": url("deployment-tokens", workspace.pk, dev.pk),
+        "IDE project API tokens": url("ide-project-tokens", workspace.pk, ide.pk),
+        "members": url("member-list", workspace.pk),
+        "matrix": url("matrix", workspace.pk, "connections"),
     }
 
 

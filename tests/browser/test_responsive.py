@@ -9,8 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from envmanager.airflow_db.sample import create_sample_database
+from envmanager.models import IdeProject
 from envmanager.services import invitations as invitation_services
 from envmanager.services import links as link_services
+from envmanager.services import tokens as token_services
 from envmanager.services.workspaces import deployment_update
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import AIRFLOW_DB_FERNET_KEY
@@ -29,11 +31,8 @@ DESKTOP = {"width": 1360, "height": 900}
 NOT_PAGES = {
     "logout": "POST only",
     "member-add": "POST only", "member-invite": "POST only", "member-role": "POST only",
-    "env-object-exclude": "POST only", "env-object-include": "POST only", "env-object-unlink": "POST only",
-    "env-object-ide-project-unlink": "POST only",
-    "deployment-override-remove": "POST only", "ide-project-override-remove": "POST only",
-    "deployment-token-revoke": "POST only", "ide-project-token-revoke": "POST only",
-    "deployment-export": "POST only, a download", "ide-project-export": "POST only, a download",
+    "env-object-exclude": "POST only", "env-object-include": "POST only",
+    "personal-token-revoke": "POST only", "deployment-metadata-db-test": "POST only, a fragment of the settings",
     "audit-export": "a download",
     "migration-action": "a fragment the migrate page loads into itself",
     "sso-start": "needs an identity provider", "sso-callback": "needs an identity provider",
@@ -75,7 +74,11 @@ def site(workspace, dev, prod, owner, member, settings):
         workspace=workspace, username="invited", role="author", actor=owner
     )
     ids["user_id"] = member.pk
-    return _pages(ids, {"token": invitation}, {"env-object-promote": {"object_id": own.pk}})
+    notebooks = IdeProject.objects.get(pk=ids["ide_project_id"])
+    ide_token = token_services.api_token_create(actor=owner, name="notebook", target=notebooks)
+    return _pages(ids, {"token": invitation}, {
+        "env-object-promote": {"object_id": own.pk}, "ide-project-token-revoke": {"token_id": ide_token.api_token.pk},
+    })
 
 
 def _fits(page) -> tuple[int, int]:

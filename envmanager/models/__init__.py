@@ -11,6 +11,7 @@ from envmanager.models.permissions import (
 from envmanager.models.readers import ApiTokenReader
 from envmanager.models.sso import SSORoleGrant
 from envmanager.models.tokens import ApiToken
+from envmanager.models.versions import ObjectVersion
 from envmanager.models.workspace import Deployment, ExecutionMode, IdeProject, Workspace
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "Link",
     "Membership",
     "MigrationRun",
+    "ObjectVersion",
     "Role",
     "SSORoleGrant",
     "Workspace",

@@ -180,6 +180,7 @@ def secret_flag_set(env_object: EnvObject, *, actor, is_secret: bool, fields: di
     """Tick or untick the secret flag of a locked object, in place, sealing (or refusing) its overrides too."""
     if not env_object.spec.has_secret_flag:
         raise ValidationError({"is_secret": f"{env_object.get_kind_display()}s have no secret flag."})
+    env_object.is_secret = is_secret  # first: the overrides' versions record the new flag
     if is_secret:
         _seal_value(env_object.data, env_object.secrets)
         for link in env_object.links.select_for_update():
@@ -190,7 +191,6 @@ def secret_flag_set(env_object: EnvObject, *, actor, is_secret: bool, fields: di
             version_record(env_object=env_object, actor=actor, change=Change.CHANGED, link=link)
     else:
         _make_value_plain(env_object, actor=actor, fields=fields, clear=clear)
-    env_object.is_secret = is_secret
 
 
 @sensitive_variables("fields")

@@ -61,8 +61,8 @@ from envmanager.services.audit import (
 from envmanager.services.env_objects import apply_field_values
 from envmanager.services.environment_versions import environment_version
 from envmanager.services.overrides import link_showing_values
-from envmanager.services.versions import Change, versions_record_created
 from envmanager.services.readers import readers_wait
+from envmanager.services.versions import Change, versions_record_created
 
 BATCH_SIZE = 200
 # First key of the PostgreSQL advisory locks envmanager takes ("envm"); the second is the Deployment id.

@@ -170,7 +170,7 @@ def _deletion(*, workspace_id: int, kind: Kind, key: str, deployment: Deployment
     )
     if version is None:
         raise ValidationError(
-            f"No deleted {kind.label.lower()} '{key}' in {scope_label(deployment)} can be restored "
+            f"No deleted {kind.label} '{key}' in {scope_label(deployment)} can be restored "
             f"(deletions are kept {RESTORE_DAYS} days)."
         )
     return version

@@ -7,6 +7,8 @@ from envmanager.kinds import KEY_MAX_LENGTH, Kind
 
 # How long a deleted object can be restored; older deletions are purged (`env_purge_deleted`).
 RESTORE_DAYS = 30
+# What a version's `changed_fields` names besides field names: the flags that are part of a version.
+SECRET_FLAG, LINKED_TO_ALL, EXCLUDED = "secret flag", "linked to all Deployments", "excluded"
 
 
 class ObjectVersion(models.Model):
@@ -86,6 +88,14 @@ class ObjectVersion(models.Model):
 
     def __str__(self):
         return f"{self.kind}:{self.key} v{self.number}"
+
+    @staticmethod
+    def history_of(object_id: int, *, link_deployment_id=None, link_ide_project_id=None) -> dict:
+        """The filter of one history: the object's own, or its override for one Deployment or IDE project."""
+        return {
+            "object_id": object_id, "link_deployment_id": link_deployment_id,
+            "link_ide_project_id": link_ide_project_id,
+        }
 
     @property
     def is_override(self) -> bool:

@@ -6,17 +6,16 @@ rules would refuse (the key exists again, the link is gone, the secret flag chan
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
 from envmanager.kinds import Kind
 from envmanager.models import AuditEntry, Deployment, EnvObject, IdeProject, Link, ObjectVersion
 from envmanager.models.versions import RESTORE_DAYS
 from envmanager.selectors.env_objects import scope_label
+from envmanager.selectors.versions import last_deletions, restorable_deletions, restore_cutoff
 from envmanager.services.audit import audit_record, env_object_label, env_object_snapshot, link_snapshot
 from envmanager.services.env_objects import check_complete, env_object_lock, secret_flag_set, target_lock
 from envmanager.services.versions import Change, version_record
@@ -106,27 +105,6 @@ def _override_revert(env_object: EnvObject, version: ObjectVersion, *, actor) ->
     return new
 
 
-def restore_cutoff(now: datetime | None = None) -> datetime:
-    """Deletions at or after this moment can still be restored."""
-    return (now or timezone.now()) - timedelta(days=RESTORE_DAYS)
-
-
-def _last_deletions():
-    """Deletion versions that are still their object's last version, the object gone."""
-    later = ObjectVersion.objects.filter(
-        object_id=OuterRef("object_id"), link_deployment__isnull=True, link_ide_project__isnull=True,
-        number__gt=OuterRef("number"),
-    )
-    return ObjectVersion.objects.filter(
-        change=Change.DELETED, link_deployment__isnull=True, link_ide_project__isnull=True,
-    ).exclude(Exists(later)).exclude(Exists(EnvObject.objects.filter(pk=OuterRef("object_id"))))
-
-
-def deletions(*, workspace_id: int, now: datetime | None = None):
-    """The deletions still restorable in a Workspace (within `RESTORE_DAYS`)."""
-    return _last_deletions().filter(workspace_id=workspace_id, created_at__gte=restore_cutoff(now))
-
-
 @dataclass
 class Restored:
     env_object: EnvObject
@@ -165,7 +143,7 @@ def _restore_links(env_object: EnvObject, version: ObjectVersion, *, actor, resu
 
 def _deletion(*, workspace_id: int, kind: Kind, key: str, deployment: Deployment | None, now) -> ObjectVersion:
     version = (
-        deletions(workspace_id=workspace_id, now=now).filter(kind=kind, key=key, deployment=deployment)
+        restorable_deletions(workspace_id=workspace_id, now=now).filter(kind=kind, key=key, deployment=deployment)
         .order_by("-created_at", "-pk").first()
     )
     if version is None:
@@ -215,7 +193,7 @@ def env_object_restore(
 @transaction.atomic
 def deleted_objects_purge(*, now: datetime | None = None, dry_run: bool = False) -> int:
     """Delete every version of objects deleted more than `RESTORE_DAYS` ago; return how many objects."""
-    expired = set(_last_deletions().filter(created_at__lt=restore_cutoff(now)).values_list("object_id", flat=True))
+    expired = set(last_deletions().filter(created_at__lt=restore_cutoff(now)).values_list("object_id", flat=True))
     if expired and not dry_run:
         ObjectVersion.objects.filter(object_id__in=expired).delete()
     return len(expired)

@@ -9,23 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from envmanager.models import EnvObject, Link, ObjectVersion
+from envmanager.models.versions import EXCLUDED, LINKED_TO_ALL, SECRET_FLAG
 from envmanager.services.audit import actor_label
 
 Change = ObjectVersion.Change
 
-# Pseudo-field names for what is not a field value but is part of a version.
-SECRET_FLAG, LINKED_TO_ALL, EXCLUDED = "secret flag", "linked to all Deployments", "excluded"
-
-
-def stream_filter(object_id: int, *, link_deployment_id=None, link_ide_project_id=None) -> dict:
-    """The filter of one history: the object's own, or its override for one target."""
-    return {
-        "object_id": object_id, "link_deployment_id": link_deployment_id, "link_ide_project_id": link_ide_project_id,
-    }
-
 
 def link_stream(link: Link) -> dict:
-    return stream_filter(
+    return ObjectVersion.history_of(
         link.env_object_id, link_deployment_id=link.deployment_id, link_ide_project_id=link.ide_project_id
     )
 
@@ -74,7 +65,7 @@ def version_record(
     """
     if not connection.in_atomic_block:
         raise RuntimeError("version_record must run inside the transaction of the change it records.")
-    stream = link_stream(link) if link is not None else stream_filter(env_object.pk)
+    stream = link_stream(link) if link is not None else ObjectVersion.history_of(env_object.pk)
     previous = ObjectVersion.objects.filter(**stream).order_by("-number").first()
     version = _unsaved(env_object, actor=actor, change=change, link=link, number=previous.number + 1 if previous else 1)
     version.changed_fields = [] if change == Change.DELETED else changed_fields(previous, version)

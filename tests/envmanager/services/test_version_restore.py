@@ -6,7 +6,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from envmanager import crypto
 from envmanager.models import AuditEntry, EnvObject, Link, ObjectVersion
 from envmanager.services import env_objects as env_object_services
 from envmanager.services import links as link_services

@@ -1,14 +1,16 @@
 """Every change to an object (all four types) and to a link's override records a version (issue #14)."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from envmanager import crypto
 from envmanager.models import EnvObject, ObjectVersion
+from envmanager.models.versions import LINKED_TO_ALL, SECRET_FLAG
 from envmanager.services import env_objects as env_object_services
 from envmanager.services import links as link_services
 from envmanager.services.promotion import env_object_promote
-from envmanager.services.versions import LINKED_TO_ALL, SECRET_FLAG, Change
+from envmanager.services.versions import Change
 from tests.factories import ConnectionFactory, EnvVarFactory, MetricsExportFactory, VariableFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +105,7 @@ def test_promotion_records_versions_for_both_ways(workspace, owner, dev, prod):
 
 def test_a_failed_change_records_no_version(workspace, owner):
     connection = ConnectionFactory(workspace=workspace)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         env_object_services.env_object_update(env_object=connection, actor=owner, fields={"port": "not a port"})
     assert len(_history(connection)) == 1
 

@@ -58,6 +58,16 @@ def version_lines(version: ObjectVersion, previous: ObjectVersion | None) -> lis
     return lines
 
 
+def version_state_lines(version: ObjectVersion) -> list[str]:
+    """What a version holds, field by field: plain values, secrets only as set / not set."""
+    names = sorted({*version.data, *version.secrets})
+    return [
+        f"{name}: {'set (secret)' if version.secrets.get(name) is not None else 'not set (secret)'}"
+        if name in version.secrets else f"{name}: {_shown(version.data[name])}"
+        for name in names
+    ]
+
+
 @dataclass(slots=True)
 class VersionRow:
     version: ObjectVersion
@@ -65,6 +75,7 @@ class VersionRow:
     is_current: bool
     # Revert offers itself for any version but the current one and deletions.
     can_revert: bool
+    revert_url: str = ""
 
 
 @dataclass(slots=True)
@@ -94,8 +105,8 @@ def history_page(queryset, *, page=1, exists: bool = True) -> HistoryPage | None
     if not versions:
         return None
     before = queryset.filter(number__lt=versions[-1].number).first()
-    latest_number = page_obj.paginator.object_list.values_list("number", flat=True).first() if page_obj.number > 1 \
-        else versions[0].number
+    # Numbers run 1..N without gaps (each is the last + 1; versions are only ever purged all together).
+    latest_number = page_obj.paginator.count
     rows = []
     for index, version in enumerate(versions):
         previous = versions[index + 1] if index + 1 < len(versions) else before
@@ -123,7 +134,7 @@ def deleted_page(*, workspace_id: int, deployment_id: int | None, page=1, now: d
     found = restorable_deletions(workspace_id=workspace_id, now=now)
     found = found.filter(deployment_id=deployment_id) if deployment_id else found.filter(deployment__isnull=True)
     return paginate(
-        found.defer("data", "secrets", "links").order_by("-created_at", "-pk"), page, DELETED_PAGE_SIZE
+        found.defer("data", "secrets").order_by("-created_at", "-pk"), page, DELETED_PAGE_SIZE
     )
 
 

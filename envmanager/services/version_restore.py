@@ -141,11 +141,11 @@ def _restore_links(env_object: EnvObject, version: ObjectVersion, *, actor, resu
     result.links = len(links)
 
 
-def _deletion(*, workspace_id: int, kind: Kind, key: str, deployment: Deployment | None, now) -> ObjectVersion:
-    version = (
-        restorable_deletions(workspace_id=workspace_id, now=now).filter(kind=kind, key=key, deployment=deployment)
-        .order_by("-created_at", "-pk").first()
-    )
+def _deletion(*, workspace_id: int, kind: Kind, key: str, deployment: Deployment | None, now, deletion_id) -> ObjectVersion:
+    found = restorable_deletions(workspace_id=workspace_id, now=now).filter(kind=kind, key=key, deployment=deployment)
+    if deletion_id is not None:
+        found = found.filter(pk=deletion_id)
+    version = found.order_by("-created_at", "-pk").first()
     if version is None:
         raise ValidationError(
             f"No deleted {kind.label} '{key}' in {scope_label(deployment)} can be restored "
@@ -156,12 +156,16 @@ def _deletion(*, workspace_id: int, kind: Kind, key: str, deployment: Deployment
 
 @transaction.atomic
 def env_object_restore(
-    *, workspace, kind: Kind | str, key: str, deployment: Deployment | None = None, actor, now: datetime | None = None
+    *, workspace, kind: Kind | str, key: str, deployment: Deployment | None = None, actor, now: datetime | None = None,
+    deletion_id: int | None = None,
 ) -> Restored:
-    """Bring back the last deletion of (`kind`, `key`) in its scope, with the links whose targets still exist."""
+    """Bring back the last deletion of (`kind`, `key`) in its scope (or the deletion version `deletion_id`),
+    with the links whose targets still exist."""
     kind = Kind(kind)
     target_lock(deployment)
-    version = _deletion(workspace_id=workspace.pk, kind=kind, key=key, deployment=deployment, now=now)
+    version = _deletion(
+        workspace_id=workspace.pk, kind=kind, key=key, deployment=deployment, now=now, deletion_id=deletion_id
+    )
     scope = EnvObject.objects.filter(workspace=workspace, kind=kind, key=key, deployment=deployment)
     duplicate = ValidationError(
         f"{kind.label} '{key}' exists again in {scope_label(deployment)}; delete or rename it before restoring."

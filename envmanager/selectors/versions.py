@@ -157,3 +157,18 @@ def last_deletions():
 def restorable_deletions(*, workspace_id: int, now: datetime | None = None):
     """The deletions still restorable in a Workspace (within `RESTORE_DAYS`)."""
     return last_deletions().filter(workspace_id=workspace_id, created_at__gte=restore_cutoff(now))
+
+
+def object_history_by_key(*, workspace_id: int, kind: Kind, key: str, deployment_id: int | None):
+    """The history (newest first) of the object with this key in this scope: the one that exists, else the
+    last one deleted. ValidationError if there never was one."""
+    scope = {"workspace_id": workspace_id, "kind": kind, "key": key, "deployment_id": deployment_id}
+    object_id = EnvObject.objects.filter(**scope).values_list("pk", flat=True).first()
+    if object_id is None:
+        object_id = (
+            ObjectVersion.objects.filter(**scope, link_deployment__isnull=True, link_ide_project__isnull=True)
+            .order_by("-created_at", "-pk").values_list("object_id", flat=True).first()
+        )
+    if object_id is None:
+        raise ValidationError(f"{kind.label} '{key}' has no history here: it never existed or was purged.")
+    return history_queryset(object_id, workspace_id=workspace_id)

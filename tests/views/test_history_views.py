@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 def _edit(env_object, times: int, actor=None):
     for i in range(times):
-        env_object_services.env_object_update(env_object=env_object, actor=actor, fields={"password": f"pw-{i}", "port": 1000 + i})
+        env_object_services.env_object_update(
+            env_object=env_object, actor=actor, fields={"password": f"pw-{i}", "port": 1000 + i}
+        )
 
 
 def test_history_is_reached_from_the_row_and_shows_changes_in_words(client, workspace, owner, conn):

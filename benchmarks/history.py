@@ -145,9 +145,9 @@ def worker() -> int:
 
     from envmanager import crypto, kinds
     from envmanager.models import AuditEntry, EnvObject, Link, ObjectVersion, Role
+    from envmanager.selectors.compare import compare_targets
     from envmanager.selectors.versions import HISTORY_PAGE_SIZE
     from envmanager.services import env_objects as env_object_services
-    from envmanager.selectors.compare import compare_targets
     from envmanager.services import workspaces as workspace_services
     from envmanager.services.audit import audit_entry
     from envmanager.services.audit_chain import append_entries, verify_chains

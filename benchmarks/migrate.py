@@ -5,8 +5,8 @@
 Prints, for SQLite and PostgreSQL (the Airflow metadata database on the same engine as envmanager's):
 time to list (the plan), time to migrate everything, peak RSS, and SQL statements per object.
 Targets: list < 2 s, migrate all < 20 s, peak RSS < 300 MB. Then the cost of the version rows every
-migrated object gets (issue #14): the same migration into a second Deployment with version recording
-switched off, and the ratio. Target: versions add < 20%.
+migrated object gets (issue #14): the same migration into fresh Deployments with version recording
+switched off and on again (with, without, without, with), and the ratio. Target: versions add < 20%.
 """
 
 import os
@@ -111,12 +111,16 @@ def worker() -> int:
         print(line)
     print(f"{label:<10} peak RSS {peak_mb:.0f} MB  [{'OK' if peak_mb < TARGET_RSS_MB else 'MISSED'}: < {TARGET_RSS_MB} MB]"
           f"  (setup {setup_s:.1f} s)")
-    # The same run with the two version writers of the migration made no-ops.
+    # The same migration with the two version writers of the migration made no-ops, in the order
+    # with, without, without, with: a database that grows run by run then favours neither side.
+    without_s = 0.0
     with mock.patch("envmanager.services.migration.versions_record_created"), \
             mock.patch("envmanager.services.overrides.version_record"):
-        _, _, without_s = migrate_everything("bench without versions", "airflow_no_versions")
+        for run in (1, 2):
+            without_s += migrate_everything(f"bench without versions {run}", f"airflow_no_versions_{run}")[2]
+    with_versions_s += migrate_everything("bench with versions 2", "airflow_versions_2")[2]
     ratio = with_versions_s / without_s
-    print(f"{label:<10} version rows: migrate all {with_versions_s:.1f} s with, {without_s:.1f} s without, ratio "
+    print(f"{label:<10} version rows: migrate all twice {with_versions_s:.1f} s with, {without_s:.1f} s without, ratio "
           f"{ratio:.2f}  [{'OK' if ratio < TARGET_VERSIONS_RATIO else 'MISSED'}: < {TARGET_VERSIONS_RATIO:.2f}]")
     return 0
 

@@ -3,7 +3,6 @@
 Secret fields are described only as set / changed / cleared / unchanged: their tokens never leave here.
 """
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,6 +14,7 @@ from django.utils import timezone
 from envmanager.kinds import Kind
 from envmanager.models import EnvObject, ObjectVersion
 from envmanager.models.versions import EXCLUDED, LINKED_TO_ALL, RESTORE_DAYS, SECRET_FLAG
+from envmanager.selectors.audit_readable import shown_value
 from envmanager.selectors.env_objects import paginate
 
 HISTORY_PAGE_SIZE = 25
@@ -24,13 +24,8 @@ Change = ObjectVersion.Change
 
 
 def _shown(value) -> str:
-    if value is None or value == "":
-        return "(empty)"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return repr(value) if isinstance(value, str) else str(value)
+    """A value as the audit log words it; text quoted, so '' and ' ' read as what they are."""
+    return repr(value) if isinstance(value, str) and value else shown_value(value)
 
 
 def version_lines(version: ObjectVersion, previous: ObjectVersion | None) -> list[str]:

@@ -4,7 +4,7 @@ from envmanager.models import EnvObject, ObjectVersion
 from tests.envmanager.migration.test_apply import _apply, seeded  # noqa: F401 - fixture
 
 
-def test_migration_records_a_version_per_object_and_override(source_deployment, seeded, owner):
+def test_migration_records_a_version_per_object_and_override(source_deployment, seeded, owner):  # noqa: F811
     _, _, ids = seeded
     shared = EnvObject.objects.get(key="shared_api")
     before = ObjectVersion.objects.filter(object_id=shared.pk).count()

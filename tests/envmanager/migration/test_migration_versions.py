@@ -1,5 +1,7 @@
 """Migrate from Airflow records versions: version 1 of each new object, an override version on existing ones."""
 
+from django.utils import timezone
+
 from envmanager.models import EnvObject, ObjectVersion
 from tests.envmanager.migration.test_apply import _apply, seeded  # noqa: F401 - fixture
 
@@ -16,8 +18,14 @@ def test_migration_records_a_version_per_object_and_override(source_deployment, 
     assert (created.number, created.change, created.actor, created.workspace_id) == (
         1, "migrated", owner, new_object.workspace_id
     )
+    # The bulk statement writes what `version_record` writes for a new object.
     assert created.secrets == new_object.secrets and created.data == new_object.data
-    assert "password" in created.changed_fields
+    assert created.changed_fields == sorted({*new_object.data, *new_object.secrets}) and "password" in created.changed_fields
+    assert (created.actor_name, created.kind, created.key, created.deployment_id, created.is_secret) == (
+        owner.username, "connection", "new_db", None, False
+    )
+    assert (created.link_deployment_id, created.link_ide_project_id, created.excluded, created.links) == (None, None, False, [])
+    assert abs((timezone.now() - created.created_at).total_seconds()) < 60
     override = ObjectVersion.objects.get(object_id=shared.pk, link_deployment=source_deployment)
     assert (override.number, override.change) == (1, "migrated")
     assert override.changed_fields == ["host", "password"]

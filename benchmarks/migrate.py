@@ -50,7 +50,9 @@ def _batched(db):
 def _metadata_url(label: str, name: str) -> str:
     if label == "SQLite":
         return f"sqlite:///{os.environ['ENVMANAGER_VAR_DIR']}/airflow/{name}.db"
-    return postgres_database(f"envmanager_bench_{name}").replace("postgres://", "postgresql://")
+    # Named after envmanager's own benchmark database, so two runs on one server never share one.
+    own = os.environ["DATABASE_URL"].rsplit("/", 1)[1]
+    return postgres_database(f"{own}_{name}").replace("postgres://", "postgresql://")
 
 
 def worker() -> int:

@@ -5,6 +5,46 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+BATCH = 1000
+
+
+def _first_fields(data: dict, secrets: dict, *flags: tuple[str, bool]) -> list[str]:
+    return sorted({*data, *secrets}) + [label for label, on in flags if on]
+
+
+def record_existing(apps, schema_editor):
+    """Version 1 of every object and override that exists before histories did: its state as stored now
+    (secrets as their ciphertext), so the first change after the upgrade can be taken back too."""
+    EnvObject = apps.get_model("envmanager", "EnvObject")
+    Link = apps.get_model("envmanager", "Link")
+    ObjectVersion = apps.get_model("envmanager", "ObjectVersion")
+    batch = []
+    for o in EnvObject.objects.order_by("pk").iterator(chunk_size=BATCH):
+        batch.append(ObjectVersion(
+            workspace_id=o.workspace_id, deployment_id=o.deployment_id, object_id=o.pk, kind=o.kind, key=o.key,
+            number=1, change="created", actor_name="system", created_at=o.updated_at, is_secret=o.is_secret,
+            linked_to_all=o.linked_to_all, data=o.data, secrets=o.secrets,
+            changed_fields=_first_fields(o.data, o.secrets, ("secret flag", o.is_secret),
+                                         ("linked to all Deployments", o.linked_to_all)),
+        ))
+        if len(batch) >= BATCH:
+            ObjectVersion.objects.bulk_create(batch)
+            batch = []
+    links = Link.objects.exclude(override_data={}, override_secrets={}).select_related("env_object").order_by("pk")
+    for link in links.iterator(chunk_size=BATCH):
+        o = link.env_object
+        batch.append(ObjectVersion(
+            workspace_id=o.workspace_id, deployment_id=o.deployment_id, object_id=o.pk, kind=o.kind, key=o.key,
+            link_deployment_id=link.deployment_id, link_ide_project_id=link.ide_project_id, number=1,
+            change="changed", actor_name="system", created_at=link.updated_at, is_secret=o.is_secret,
+            linked_to_all=o.linked_to_all, data=link.override_data, secrets=link.override_secrets,
+            changed_fields=_first_fields(link.override_data, link.override_secrets),
+        ))
+        if len(batch) >= BATCH:
+            ObjectVersion.objects.bulk_create(batch)
+            batch = []
+    ObjectVersion.objects.bulk_create(batch)
+
 
 class Migration(migrations.Migration):
 
@@ -49,4 +89,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(condition=models.Q(('link_deployment__isnull', True), ('link_ide_project__isnull', True)), fields=('object_id', 'number'), name='objectversion_unique_object_number'), models.UniqueConstraint(condition=models.Q(('link_deployment__isnull', False)), fields=('object_id', 'link_deployment', 'number'), name='objectversion_unique_deployment_override_number'), models.UniqueConstraint(condition=models.Q(('link_ide_project__isnull', False)), fields=('object_id', 'link_ide_project', 'number'), name='objectversion_unique_ide_project_override_number'), models.CheckConstraint(condition=models.Q(('link_deployment__isnull', True), ('link_ide_project__isnull', True), _connector='OR'), name='objectversion_at_most_one_link_target')],
             },
         ),
+        migrations.RunPython(record_existing, migrations.RunPython.noop),
     ]

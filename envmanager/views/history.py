@@ -66,11 +66,11 @@ def _subject(request, workspace_id, object_id, deployment_id, ide_project_id, *,
     return HistorySubject(workspace, object_id, versions, target)
 
 
-def _check_object_scope(request, subject: HistorySubject, version: ObjectVersion, *, change: bool) -> None:
+def _check_object_scope(request, subject: HistorySubject, deployment_id: int | None, *, change: bool) -> None:
     """A Deployment object's history also needs that Deployment's permission (update, to revert)."""
-    if subject.target is None and version.deployment_id is not None:
+    if subject.target is None and deployment_id is not None:
         deployment_for_user(
-            request.user, subject.workspace, version.deployment_id,
+            request.user, subject.workspace, deployment_id,
             perm=permissions.DEPLOYMENT_UPDATE if change else permissions.DEPLOYMENT_GET,
         )
 
@@ -85,17 +85,22 @@ def _title(subject: HistorySubject, kind: str, key: str) -> str:
 def history(request, workspace_id, object_id, deployment_id=None, ide_project_id=None):
     """The versions of an object (or of its override in one target), newest first, each change in words."""
     subject = _subject(request, workspace_id, object_id, deployment_id, ide_project_id, change=False)
-    exists = EnvObject.objects.filter(pk=object_id, workspace=subject.workspace).exists()
+    env_object = EnvObject.objects.filter(pk=object_id, workspace=subject.workspace).only("kind", "key", "deployment").first()
+    exists = env_object is not None
     page = version_selectors.history_page(subject.versions, page=request.GET.get("page", 1), exists=exists)
-    if page is None:
+    if page is None and not exists:
         raise Http404("No such object.")
-    _check_object_scope(request, subject, page.latest, change=False)
-    for row in page.rows:
+    # An object written around the services (a bulk load) may have no version yet: an empty history.
+    kind, key, scope = (page.kind, page.key, page.latest.deployment_id) if page else (
+        env_object.kind, env_object.key, env_object.deployment_id
+    )
+    _check_object_scope(request, subject, scope, change=False)
+    for row in page.rows if page else ():
         row.revert_url = subject.url("revert", row.version.number) if row.can_revert else ""
     context = {
         "workspace": subject.workspace, "history": page, "subject": subject, "exists": exists,
-        "title": _title(subject, page.kind, page.key), "list_url": subject.url("history"),
-        "back_url": subject.environment_url(page.kind, page.latest.deployment_id),
+        "title": _title(subject, kind, key), "key": key, "list_url": subject.url("history"),
+        "back_url": subject.environment_url(kind, scope),
         "deleted_url": reverse("envmanager:workspace-deleted", args=[subject.workspace.pk]),
     }
     return render_page(request, "envmanager/history.html", context, fragment="history-table")
@@ -107,7 +112,7 @@ def revert(request, workspace_id, object_id, number, deployment_id=None, ide_pro
     """Confirm, then make the object (or override) hold what version `number` holds, as a new version."""
     subject = _subject(request, workspace_id, object_id, deployment_id, ide_project_id, change=True)
     version = get_object_or_404(subject.versions, number=number)
-    _check_object_scope(request, subject, version, change=True)
+    _check_object_scope(request, subject, version.deployment_id, change=True)
     history_url = subject.url("history")
     error = None
     if request.method == "POST":

@@ -131,3 +131,11 @@ def test_history_queries_do_not_grow_with_versions(client, workspace, owner, con
             in response.content.decode()
         counts.append(len(queries))
     assert counts[0] == counts[1] and counts[1] <= 12, counts
+
+
+def test_an_object_without_versions_has_an_empty_history(client, workspace, owner, conn):
+    sign_in(client, owner)
+    ObjectVersion.objects.filter(object_id=conn.pk).delete()  # as written around the services (a bulk load)
+    response = client.get(url("env-object-history", workspace.pk, conn.pk))
+    assert response.status_code == 200 and "No versions yet." in response.content.decode()
+    assert client.get(url("env-object-history", workspace.pk, conn.pk + 999)).status_code == 404

@@ -3,12 +3,16 @@
     .venv/bin/python benchmarks/history.py
 
 Prints, for SQLite and PostgreSQL:
+- The History page of an object with 1,000 versions (a connection whose password and port change each
+  time): first and last page, time and queries. Target: < 300 ms, <= 10 queries.
 - Compare of two Deployments with 10,000 objects each (8,000 shared Workspace objects, 1,000 of them
   overridden on one side; 2,000 objects of each Deployment's own, half of them secrets compared by value):
   the selector's time and queries, and the whole page's (signed in, rendered). Target: < 300 ms, <= 10 queries
   for the comparison.
 - The Matrix page for 300 Deployments × 3,000 keys (a page of keys): time and queries. Target: < 300 ms.
 - `audit_verify` over 100,000 entries. Target: < 10 s.
+
+`ENVMANAGER_BENCH_ONLY=history` runs the History figures alone (the others take minutes to set up).
 """
 
 import io
@@ -25,8 +29,10 @@ from benchmarks._django import main, setup_django
 COMPARE_SHARED, COMPARE_OWN, COMPARE_OVERRIDES = 8_000, 2_000, 1_000
 MATRIX_DEPLOYMENTS, MATRIX_KEYS = 300, 3_000
 AUDIT_ENTRIES = 100_000
+HISTORY_VERSIONS = 1_000
 RUNS = 5
 TARGET_MS, TARGET_COMPARE_QUERIES, TARGET_VERIFY_S = 300, 10, 10
+TARGET_HISTORY_QUERIES = 10
 
 
 def _timed(call, runs=RUNS):
@@ -97,6 +103,28 @@ def build_matrix(workspace_services, workspace, models, kinds):
     return deployments
 
 
+def build_history(workspace, env_object_services, ObjectVersion):
+    """A connection with HISTORY_VERSIONS versions: created through the service, the rest written as the
+    service writes them (one row each, secret tokens and changed fields), in bulk."""
+    from envmanager import crypto
+
+    connection = env_object_services.env_object_create(
+        workspace=workspace, actor=None, kind="connection", key="warehouse",
+        fields={"conn_type": "postgres", "host": "db", "port": 5432, "password": "pw-0"},
+    )
+    first = ObjectVersion.objects.get(object_id=connection.pk)
+    rows = []
+    for number in range(2, HISTORY_VERSIONS + 1):
+        row = ObjectVersion(
+            workspace=workspace, object_id=connection.pk, kind=first.kind, key=first.key, number=number,
+            change=ObjectVersion.Change.CHANGED, actor_name="bench", changed_fields=["password", "port"],
+            data={**first.data, "port": 5432 + number}, secrets={"password": crypto.seal_value(f"pw-{number}")},
+        )
+        rows.append(row)
+    ObjectVersion.objects.bulk_create(rows, batch_size=500)
+    return connection
+
+
 def build_audit(workspace, audit_entry, append_entries):
     for start in range(0, AUDIT_ENTRIES, 2000):
         append_entries(
@@ -116,8 +144,10 @@ def worker() -> int:
     from django.urls import reverse
 
     from envmanager import crypto, kinds
-    from envmanager.models import AuditEntry, EnvObject, Link, Role
+    from envmanager.models import AuditEntry, EnvObject, Link, ObjectVersion, Role
     from envmanager.selectors.compare import compare_targets
+    from envmanager.selectors.versions import HISTORY_PAGE_SIZE
+    from envmanager.services import env_objects as env_object_services
     from envmanager.services import workspaces as workspace_services
     from envmanager.services.audit import audit_entry
     from envmanager.services.audit_chain import append_entries, verify_chains
@@ -130,6 +160,27 @@ def worker() -> int:
     user = get_user_model().objects.create_user("bench", password="bench-password-1")
     client = Client()
     client.force_login(user)
+
+    # --- History ---
+    started = time.perf_counter()
+    workspace = workspace_services.workspace_create(name="history")
+    membership_set(workspace=workspace, user=user, role=Role.OWNER, actor=None)
+    connection = build_history(workspace, env_object_services, ObjectVersion)
+    setup_s = time.perf_counter() - started
+    last_page = -(-HISTORY_VERSIONS // HISTORY_PAGE_SIZE)
+    for page in (1, last_page):
+        address = reverse("envmanager:env-object-history", args=[workspace.pk, connection.pk]) + f"?page={page}"
+        client.get(address)
+        median, worst, queries, response = _timed(lambda address=address: client.get(address))
+        assert response.status_code == 200 and response.content.count(b"data-version=") == (
+            HISTORY_PAGE_SIZE if page == 1 else HISTORY_VERSIONS - HISTORY_PAGE_SIZE * (last_page - 1)
+        )
+        ok = median < TARGET_MS and queries <= TARGET_HISTORY_QUERIES
+        print(f"{label:<10} History of an object with {HISTORY_VERSIONS} versions, page {page}: median {median:.0f} ms, "
+              f"worst {worst:.0f} ms, {queries} queries (session, user and Workspace included)  [{_verdict(ok)}: target "
+              f"< {TARGET_MS} ms, <= {TARGET_HISTORY_QUERIES} queries]  (setup {setup_s:.1f} s)")
+    if os.environ.get("ENVMANAGER_BENCH_ONLY") == "history":
+        return 0
 
     # --- Compare ---
     started = time.perf_counter()

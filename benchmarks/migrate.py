@@ -4,7 +4,9 @@
 
 Prints, for SQLite and PostgreSQL (the Airflow metadata database on the same engine as envmanager's):
 time to list (the plan), time to migrate everything, peak RSS, and SQL statements per object.
-Targets: list < 2 s, migrate all < 20 s, peak RSS < 300 MB.
+Targets: list < 2 s, migrate all < 20 s, peak RSS < 300 MB. Then the cost of the version rows every
+migrated object gets (issue #14): the same migration into fresh Deployments with version recording
+switched off and on again (with, without, without, with), and the ratio. Target: versions add < 20%.
 """
 
 import os
@@ -19,6 +21,7 @@ from benchmarks._django import main, postgres_database, setup_django  # noqa: E4
 
 PER_KIND = 10_000
 TARGET_LIST_S, TARGET_MIGRATE_S, TARGET_RSS_MB = 2, 20, 300
+TARGET_VERSIONS_RATIO = 1.20
 
 
 def build_metadata_database(url: str, fernet_key: str):
@@ -44,8 +47,18 @@ def _batched(db):
     return execute
 
 
+def _metadata_url(label: str, name: str) -> str:
+    if label == "SQLite":
+        return f"sqlite:///{os.environ['ENVMANAGER_VAR_DIR']}/airflow/{name}.db"
+    # Named after envmanager's own benchmark database, so two runs on one server never share one.
+    own = os.environ["DATABASE_URL"].rsplit("/", 1)[1]
+    return postgres_database(f"{own}_{name}").replace("postgres://", "postgresql://")
+
+
 def worker() -> int:
     setup_django()
+    from unittest import mock
+
     from cryptography.fernet import Fernet
     from django.db import connection
 
@@ -56,48 +69,61 @@ def worker() -> int:
 
     label = os.environ["ENVMANAGER_BENCH_LABEL"]
     key = Fernet.generate_key().decode()
-    if label == "SQLite":
-        url = f"sqlite:///{os.environ['ENVMANAGER_VAR_DIR']}/airflow/airflow.db"
-    else:
-        url = postgres_database("envmanager_bench_airflow_meta").replace("postgres://", "postgresql://")
-    started = time.perf_counter()
-    build_metadata_database(url, key).close()
-    setup_s = time.perf_counter() - started
-
-    workspace = workspace_services.workspace_create(name="bench")
-    deployment = workspace_services.deployment_create(
-        workspace=workspace, name="prod", metadata_db_url=url, fernet_keys=key
-    )
     statements = [0]
 
     def count(execute, sql, params, many, context):
         statements[0] += 1
         return execute(sql, params, many, context)
 
-    lines = []
-    for kind in (Kind.CONNECTION, Kind.VARIABLE):
+    def migrate_everything(workspace_name: str, metadata_name: str) -> tuple[list[str], float, float]:
+        """Migrate both kinds from a fresh metadata database; return the report lines, setup and migrate time."""
+        url = _metadata_url(label, metadata_name)
         started = time.perf_counter()
-        plan = airflow_migration_plan(deployment=deployment, kind=kind)
-        list_s = time.perf_counter() - started
-        ids = [item.source_id for item in plan.items if item.selectable]
-        statements[0] = 0
-        with connection.execute_wrapper(count):
-            started = time.perf_counter()
-            result = airflow_migration_apply(deployment=deployment, kind=kind, source_ids=ids, actor=None)
-            migrate_s = time.perf_counter() - started
-        assert len(result.migrated) == PER_KIND and not result.failed, (len(result.migrated), result.failed[:3])
-        per_object = statements[0] / PER_KIND  # envmanager's; plus one DELETE each in the metadata database
-        verdict = "OK" if list_s < TARGET_LIST_S and migrate_s < TARGET_MIGRATE_S else "MISSED"
-        lines.append(
-            f"{label:<10} {PER_KIND} {kind.label.lower()}s: list {list_s:.2f} s, migrate all {migrate_s:.1f} s, "
-            f"SQL per object: {per_object:.2f} in envmanager + 1 DELETE in Airflow's database  "
-            f"[{verdict}: list < {TARGET_LIST_S} s, migrate < {TARGET_MIGRATE_S} s]"
+        build_metadata_database(url, key).close()
+        setup_s = time.perf_counter() - started
+        workspace = workspace_services.workspace_create(name=workspace_name)
+        deployment = workspace_services.deployment_create(
+            workspace=workspace, name="prod", metadata_db_url=url, fernet_keys=key
         )
+        lines, total_s = [], 0.0
+        for kind in (Kind.CONNECTION, Kind.VARIABLE):
+            started = time.perf_counter()
+            plan = airflow_migration_plan(deployment=deployment, kind=kind)
+            list_s = time.perf_counter() - started
+            ids = [item.source_id for item in plan.items if item.selectable]
+            statements[0] = 0
+            with connection.execute_wrapper(count):
+                started = time.perf_counter()
+                result = airflow_migration_apply(deployment=deployment, kind=kind, source_ids=ids, actor=None)
+                migrate_s = time.perf_counter() - started
+            total_s += migrate_s
+            assert len(result.migrated) == PER_KIND and not result.failed, (len(result.migrated), result.failed[:3])
+            per_object = statements[0] / PER_KIND  # envmanager's; plus one DELETE each in the metadata database
+            verdict = "OK" if list_s < TARGET_LIST_S and migrate_s < TARGET_MIGRATE_S else "MISSED"
+            lines.append(
+                f"{label:<10} {PER_KIND} {kind.label.lower()}s: list {list_s:.2f} s, migrate all {migrate_s:.1f} s, "
+                f"SQL per object: {per_object:.2f} in envmanager + 1 DELETE in Airflow's database  "
+                f"[{verdict}: list < {TARGET_LIST_S} s, migrate < {TARGET_MIGRATE_S} s]"
+            )
+        return lines, setup_s, total_s
+
+    lines, setup_s, with_versions_s = migrate_everything("bench", "airflow")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for line in lines:
         print(line)
     print(f"{label:<10} peak RSS {peak_mb:.0f} MB  [{'OK' if peak_mb < TARGET_RSS_MB else 'MISSED'}: < {TARGET_RSS_MB} MB]"
           f"  (setup {setup_s:.1f} s)")
+    # The same migration with the two version writers of the migration made no-ops, in the order
+    # with, without, without, with: a database that grows run by run then favours neither side.
+    without_s = 0.0
+    with mock.patch("envmanager.services.migration.versions_record_created"), \
+            mock.patch("envmanager.services.overrides.version_record"):
+        for run in (1, 2):
+            without_s += migrate_everything(f"bench without versions {run}", f"airflow_no_versions_{run}")[2]
+    with_versions_s += migrate_everything("bench with versions 2", "airflow_versions_2")[2]
+    ratio = with_versions_s / without_s
+    print(f"{label:<10} version rows: migrate all twice {with_versions_s:.1f} s with, {without_s:.1f} s without, ratio "
+          f"{ratio:.2f}  [{'OK' if ratio < TARGET_VERSIONS_RATIO else 'MISSED'}: < {TARGET_VERSIONS_RATIO:.2f}]")
     return 0
 
 

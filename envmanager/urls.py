@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 
 from envmanager import views
 from envmanager.targets import DEPLOYMENTS, IDE_PROJECTS
-from envmanager.views import imports, invitations, members, personal_tokens, target_admin, workspace_admin
+from envmanager.views import history, imports, invitations, members, personal_tokens, target_admin, workspace_admin
 from envmanager.views.base import ExportFormatConverter, KindConverter
 
 app_name = "envmanager"
@@ -26,6 +26,11 @@ def _target_routes(prefix: str, base: str) -> list:
         path(base + "environment/<kind:kind>/", views.target_environment, name=f"{prefix}-environment"),
         path(base + "objects/<int:object_id>/override/", views.override_edit, name=f"{prefix}-override-edit"),
         path(base + "objects/<int:object_id>/override/remove/", views.override_remove, name=f"{prefix}-override-remove"),
+        path(base + "objects/<int:object_id>/override/history/", history.history, name=f"{prefix}-override-history"),
+        path(
+            base + "objects/<int:object_id>/override/history/<int:number>/revert/", history.revert,
+            name=f"{prefix}-override-revert",
+        ),
         path(base + "api-tokens/", views.api_tokens, name=f"{prefix}-tokens"),
         path(base + "api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name=f"{prefix}-token-revoke"),
         path(base + "export/<export_format:export_format>/", views.environment_export, name=f"{prefix}-export"),
@@ -59,6 +64,10 @@ urlpatterns = [
     path(OBJ + "edit/", views.env_object_edit, name="env-object-edit"),
     path(OBJ + "delete/", views.env_object_delete, name="env-object-delete"),
     path(OBJ + "links/", views.env_object_links, name="env-object-links"),
+    path(OBJ + "history/", history.history, name="env-object-history"),
+    path(OBJ + "history/<int:number>/revert/", history.revert, name="env-object-revert"),
+    path(W + "deleted/", history.deleted_list, name="workspace-deleted"),
+    path(W + "deleted/<int:version_id>/restore/", history.restore, name="deleted-restore"),
     *[
         path(
             OBJ + f"deployments/<int:deployment_id>/{action}/",
@@ -82,6 +91,7 @@ urlpatterns = [
     path(D + "settings/test-connection/", views.deployment_metadata_db_test, name="deployment-metadata-db-test"),
     path(D + "environment/<kind:kind>/new/", views.env_object_create, name="deployment-env-object-create"),
     path(D + "environment/import/", imports.env_import_page, name="deployment-import"),
+    path(D + "deleted/", history.deleted_list, name="deployment-deleted"),
     path(D + "objects/<int:object_id>/promote/", views.env_object_promote_view, name="env-object-promote"),
     # Migrate from Airflow
     path(D + "migrate/<kind:kind>/", views.migration_plan, name="migration-plan"),

@@ -12,6 +12,7 @@ from envmanager.models.personal_tokens import IdempotentRequest, PersonalAccessT
 from envmanager.models.readers import ApiTokenReader
 from envmanager.models.sso import SSORoleGrant
 from envmanager.models.tokens import ApiToken
+from envmanager.models.versions import ObjectVersion
 from envmanager.models.workspace import Deployment, ExecutionMode, IdeProject, Workspace
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Membership",
     "MigrationRun",
     "PersonalAccessToken",
+    "ObjectVersion",
     "Role",
     "SSORoleGrant",
     "Workspace",

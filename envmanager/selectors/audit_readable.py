@@ -51,7 +51,7 @@ def scrub(value):
     return "[secret]" if _looks_like_fernet_token(value) else value
 
 
-def _shown(value) -> str:
+def shown_value(value) -> str:
     if value is None or value == "":
         return "(empty)"
     if isinstance(value, bool):
@@ -92,9 +92,9 @@ def field_changes(changes: dict) -> list[str]:
             if _is_secret(value):
                 lines.append(f"{name} set (secret)")
             elif value not in (None, "", {}, []):
-                lines.append(f"{name}: {_shown(value)}")
+                lines.append(f"{name}: {shown_value(value)}")
     elif after is None and before is not None:
-        lines.extend(f"{name} was {_shown(value)}" if not _is_secret(value) else f"{name} was set (secret)"
+        lines.extend(f"{name} was {shown_value(value)}" if not _is_secret(value) else f"{name} was set (secret)"
                      for name, value in old.items() if value not in (None, "", {}, []))
     else:
         for name in [*old, *(name for name in new if name not in old)]:
@@ -111,16 +111,16 @@ def field_changes(changes: dict) -> list[str]:
             if was == now:
                 continue
             if was is MISSING or was in (None, ""):
-                lines.append(f"{name} set to {_shown(now)}")
+                lines.append(f"{name} set to {shown_value(now)}")
             elif now is MISSING or now in (None, ""):
-                lines.append(f"{name} cleared (was {_shown(was)})")
+                lines.append(f"{name} cleared (was {shown_value(was)})")
             else:
-                lines.append(f"{name}: {_shown(was)} → {_shown(now)}")
+                lines.append(f"{name}: {shown_value(was)} → {shown_value(now)}")
     for name in sorted(secrets_written - set(old) - set(new)):
         lines.append(f"{name} changed")
     for key, value in changes.items():
         if key not in _SKIPPED_KEYS and value not in (None, "", [], {}):
-            lines.append(f"{_NOTE_LABELS.get(key, key.replace('_', ' '))}: {_shown(value)}")
+            lines.append(f"{_NOTE_LABELS.get(key, key.replace('_', ' '))}: {shown_value(value)}")
     return lines
 
 

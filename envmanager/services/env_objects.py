@@ -23,6 +23,7 @@ from envmanager.services.audit import (
     env_object_label,
     env_object_snapshot,
 )
+from envmanager.services.versions import Change, deleted_links, version_record
 from envmanager.targets import Target
 
 
@@ -115,6 +116,7 @@ def env_object_create(
     except IntegrityError:
         # Someone created the same key between the check and the insert.
         raise _duplicate_error(kind, key, deployment) from None
+    version_record(env_object=env_object, actor=actor, change=Change.CREATED)
     audit_record(
         actor=actor, action=AuditEntry.Action.ENV_OBJECT_CREATE, workspace=workspace,
         target_type=AuditEntry.TargetType.ENV_OBJECT,
@@ -148,7 +150,7 @@ def _seal_value(plain: dict, sealed: dict) -> None:
         sealed["value"] = crypto.seal_value(plain.pop("value"))
 
 
-def _make_value_plain(env_object: EnvObject, *, fields: dict, clear: tuple[str, ...]) -> None:
+def _make_value_plain(env_object: EnvObject, *, actor, fields: dict, clear: tuple[str, ...]) -> None:
     """Untick the secret flag: only with a new value, and never by unsealing a stored secret.
 
     The object's sealed value is dropped (the new value replaces it). An override that holds a secret value
@@ -168,10 +170,27 @@ def _make_value_plain(env_object: EnvObject, *, fields: dict, clear: tuple[str, 
                 "making the value plain (its secret is never turned into plain text)."
             })
         # An override "to empty" holds no secret: it stays an override to empty.
-        override_secrets = {k: v for k, v in link.override_secrets.items() if k != "value"}
-        Link.objects.filter(pk=link.pk).update(
-            override_data={**link.override_data, "value": None}, override_secrets=override_secrets
-        )
+        link.override_data = {**link.override_data, "value": None}
+        link.override_secrets = {k: v for k, v in link.override_secrets.items() if k != "value"}
+        Link.objects.filter(pk=link.pk).update(override_data=link.override_data, override_secrets=link.override_secrets)
+        version_record(env_object=env_object, actor=actor, change=Change.CHANGED, link=link)
+
+
+def secret_flag_set(env_object: EnvObject, *, actor, is_secret: bool, fields: dict, clear: tuple[str, ...]) -> None:
+    """Tick or untick the secret flag of a locked object, in place, sealing (or refusing) its overrides too."""
+    if not env_object.spec.has_secret_flag:
+        raise ValidationError({"is_secret": f"{env_object.get_kind_display()}s have no secret flag."})
+    env_object.is_secret = is_secret  # first: the overrides' versions record the new flag
+    if is_secret:
+        _seal_value(env_object.data, env_object.secrets)
+        for link in env_object.links.select_for_update():
+            if "value" not in link.override_data:
+                continue
+            _seal_value(link.override_data, link.override_secrets)
+            Link.objects.filter(pk=link.pk).update(override_data=link.override_data, override_secrets=link.override_secrets)
+            version_record(env_object=env_object, actor=actor, change=Change.CHANGED, link=link)
+    else:
+        _make_value_plain(env_object, actor=actor, fields=fields, clear=clear)
 
 
 @sensitive_variables("fields")
@@ -191,17 +210,7 @@ def env_object_update(
     kind = Kind(env_object.kind)
 
     if is_secret is not None and is_secret != env_object.is_secret:
-        if not env_object.spec.has_secret_flag:
-            raise ValidationError({"is_secret": f"{kind.label}s have no secret flag."})
-        if is_secret:
-            _seal_value(env_object.data, env_object.secrets)
-            for link in env_object.links.select_for_update():
-                link_plain, link_sealed = dict(link.override_data), dict(link.override_secrets)
-                _seal_value(link_plain, link_sealed)
-                Link.objects.filter(pk=link.pk).update(override_data=link_plain, override_secrets=link_sealed)
-        else:
-            _make_value_plain(env_object, fields=fields or {}, clear=clear)
-        env_object.is_secret = is_secret
+        secret_flag_set(env_object, actor=actor, is_secret=is_secret, fields=fields or {}, clear=clear)
     plain, sealed = dict(env_object.data), dict(env_object.secrets)
 
     apply_field_values(
@@ -211,6 +220,7 @@ def env_object_update(
     check_complete(kind, plain, sealed)
     env_object.data, env_object.secrets = plain, sealed
     env_object.save()
+    version_record(env_object=env_object, actor=actor, change=Change.CHANGED)
     audit_record(
         actor=actor, action=AuditEntry.Action.ENV_OBJECT_UPDATE, workspace=env_object.workspace,
         target_type=AuditEntry.TargetType.ENV_OBJECT,
@@ -233,6 +243,7 @@ def env_object_delete(*, env_object: EnvObject, actor) -> None:
         for link in links
     ]
     object_id, workspace = env_object.pk, env_object.workspace
+    version_record(env_object=env_object, actor=actor, change=Change.DELETED, links=deleted_links(env_object))
     env_object.delete()
     audit_record(
         actor=actor, action=AuditEntry.Action.ENV_OBJECT_DELETE, workspace=workspace,

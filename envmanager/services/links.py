@@ -8,6 +8,7 @@ from envmanager.kinds import Kind
 from envmanager.models import AuditEntry, Deployment, EnvObject, IdeProject, Link
 from envmanager.services.audit import audit_record, changed_secret_names, env_object_label, link_snapshot
 from envmanager.services.env_objects import apply_field_values, check_complete, env_object_lock, target_lock
+from envmanager.services.versions import Change, version_record
 from envmanager.targets import Target
 
 
@@ -84,6 +85,9 @@ def link_delete(*, env_object: EnvObject, actor, target: Target | Deployment | I
     if link is None or link.excluded:
         raise ValidationError(f"{env_object.get_kind_display()} '{env_object.key}' is not linked to {target.label}.")
     before = link_snapshot(link)
+    if link.has_override:  # the override goes with the link: its history says so
+        link.override_data, link.override_secrets = {}, {}
+        version_record(env_object=env_object, actor=actor, change=Change.DELETED, link=link)
     link.delete()
     _audit_link(actor=actor, action=AuditEntry.Action.LINK_DELETE, env_object=env_object, target=target, before=before)
 
@@ -123,6 +127,7 @@ def link_set_override(
     check_complete(Kind(env_object.kind), {**env_object.data, **plain}, {**env_object.secrets, **sealed})
     link.override_data, link.override_secrets = plain, sealed
     link.save()
+    version_record(env_object=env_object, actor=actor, change=Change.CHANGED, link=link)
     _audit_link(
         actor=actor, action=AuditEntry.Action.LINK_OVERRIDE, env_object=env_object, target=target, before=before,
         after=link_snapshot(link), extra={"secrets_written": changed_secret_names(before_tokens, sealed)},
@@ -156,6 +161,7 @@ def env_object_set_linked_to_all(*, env_object: EnvObject, actor, linked_to_all:
         excluded = env_object.links.filter(excluded=True).select_related("deployment")
         dropped = [link.deployment.name for link in excluded]
         excluded.delete()
+    version_record(env_object=env_object, actor=actor, change=Change.CHANGED)
     audit_record(
         actor=actor,
         action=AuditEntry.Action.ENV_OBJECT_LINK_ALL if linked_to_all else AuditEntry.Action.ENV_OBJECT_UNLINK_ALL,

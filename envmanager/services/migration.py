@@ -62,6 +62,7 @@ from envmanager.services.env_objects import apply_field_values
 from envmanager.services.environment_versions import environment_version
 from envmanager.services.overrides import link_showing_values
 from envmanager.services.readers import readers_wait
+from envmanager.services.versions import Change, versions_record_created
 
 BATCH_SIZE = 200
 # First key of the PostgreSQL advisory locks envmanager takes ("envm"); the second is the Deployment id.
@@ -215,6 +216,7 @@ def _create_new(items: list[PlanItem], *, deployment: Deployment, actor) -> None
     """Create the items as Workspace objects linked to `deployment`: three statements for the whole batch."""
     objects = EnvObject.objects.bulk_create(_new_objects(items, deployment=deployment))
     Link.objects.bulk_create(Link(env_object=o, deployment=deployment) for o in objects)
+    versions_record_created(objects, actor=actor, change=Change.MIGRATED)
     audit_records_bulk([
         audit_entry(
             actor=actor, action=AuditEntry.Action.ENV_OBJECT_MIGRATE, workspace=deployment.workspace,
@@ -227,7 +229,9 @@ def _create_new(items: list[PlanItem], *, deployment: Deployment, actor) -> None
 
 
 def _copy_onto(existing: EnvObject, item: PlanItem, *, deployment: Deployment, actor) -> list[str]:
-    _, names = link_showing_values(env_object=existing, deployment=deployment, values=item.source.fields)
+    _, names = link_showing_values(
+        env_object=existing, deployment=deployment, values=item.source.fields, actor=actor, change=Change.MIGRATED
+    )
     audit_record(
         actor=actor, action=AuditEntry.Action.ENV_OBJECT_MIGRATE, workspace=deployment.workspace,
         target_type=AuditEntry.TargetType.ENV_OBJECT,

@@ -7,6 +7,7 @@ existing Workspace object without changing what the Deployment sees.
 from envmanager import crypto
 from envmanager.models import Deployment, EnvObject, Link
 from envmanager.selectors.env_objects import differing_fields
+from envmanager.services.versions import version_record
 
 
 def override_for(existing: EnvObject, values: dict, names: list[str]) -> tuple[dict, dict]:
@@ -22,11 +23,13 @@ def override_for(existing: EnvObject, values: dict, names: list[str]) -> tuple[d
     return plain, sealed
 
 
-def link_showing_values(*, env_object: EnvObject, deployment: Deployment, values: dict) -> tuple[Link, list[str]]:
+def link_showing_values(
+    *, env_object: EnvObject, deployment: Deployment, values: dict, actor, change: str
+) -> tuple[Link, list[str]]:
     """Link `deployment` to the Workspace object with an override so that it sees exactly `values`.
 
     Replaces any earlier override or exclusion of that Deployment; running it twice changes nothing more.
-    Returns the link and the overridden field names.
+    Records the override's version (`change`). Returns the link and the overridden field names.
     """
     names = differing_fields(env_object, values)
     plain, sealed = override_for(env_object, values, names)
@@ -34,4 +37,5 @@ def link_showing_values(*, env_object: EnvObject, deployment: Deployment, values
         env_object=env_object, deployment=deployment,
         defaults={"excluded": False, "override_data": plain, "override_secrets": sealed},
     )
+    version_record(env_object=env_object, actor=actor, change=change, link=link)
     return link, names

@@ -11,6 +11,7 @@ from envmanager.selectors.env_objects import differing_fields, plaintext_values
 from envmanager.services.audit import audit_record, env_object_label, env_object_snapshot
 from envmanager.services.env_objects import env_object_lock
 from envmanager.services.overrides import link_showing_values
+from envmanager.services.versions import Change, deleted_links, version_record
 
 
 @dataclass
@@ -95,13 +96,17 @@ def env_object_promote(*, env_object: EnvObject, actor) -> EnvObject:
                 "else; try again to add an override on it instead."
             ) from None
         Link.objects.create(env_object=env_object, deployment=deployment)
+        version_record(env_object=env_object, actor=actor, change=Change.PROMOTED)
         result, override_fields = env_object, []
     else:
         result = EnvObject.objects.select_for_update().select_related("workspace").get(pk=plan.existing.pk)
         # Whatever linked or excluded this Deployment before, it now sees exactly the promoted values.
         _, override_fields = link_showing_values(
-            env_object=result, deployment=deployment, values=plaintext_values(env_object)
+            env_object=result, deployment=deployment, values=plaintext_values(env_object),
+            actor=actor, change=Change.PROMOTED,
         )
+        # The Deployment's own copy goes; its deletion version keeps it restorable like any deletion.
+        version_record(env_object=env_object, actor=actor, change=Change.DELETED, links=deleted_links(env_object))
         env_object.delete()
 
     audit_record(

@@ -7,7 +7,7 @@ from envmanager.management.cli import EnvManagerCommand
 
 COMMANDS = sorted(name for name, app in get_commands().items() if app == "envmanager")
 # These change no data: no --dry-run.
-READING = {"env_show", "env_list", "env_export", "env_diff", "env_dump", "audit_verify", "audit_export"}
+READING = {"env_show", "env_list", "env_export", "env_diff", "env_dump", "env_history", "audit_verify", "audit_export"}
 
 
 def _parser(name):

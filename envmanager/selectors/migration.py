@@ -3,6 +3,9 @@
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+
 from envmanager.airflow_db.confinement import ALREADY_CLAIMED
 from envmanager.airflow_db.database import (
     MetadataDatabase,
@@ -11,7 +14,7 @@ from envmanager.airflow_db.database import (
 )
 from envmanager.airflow_db.objects import TABLES, AirflowObject, read_airflow_objects
 from envmanager.kinds import Kind
-from envmanager.models import Deployment, EnvObject
+from envmanager.models import Deployment, EnvObject, MigrationRun
 from envmanager.selectors.env_objects import differing_fields
 
 MIGRATABLE_KINDS = (Kind.CONNECTION, Kind.VARIABLE)
@@ -155,3 +158,29 @@ def airflow_object_counts(*, deployment: Deployment) -> dict[str, int | str]:
 def _count(database: MetadataDatabase, kind: Kind) -> int:
     database.layout(TABLES[kind])  # refuse an unknown layout before counting
     return database.count_rows(TABLES[kind])
+
+
+def migration_runs(*, deployment: Deployment) -> list[MigrationRun]:
+    """The Deployment's migration runs, newest first, each with `snapshot_count` (one query)."""
+    return list(MigrationRun.objects.filter(deployment=deployment).annotate(snapshot_count=Count("snapshots")))
+
+
+def migration_run_get(*, deployment: Deployment, run_id) -> MigrationRun:
+    """Return the Deployment's run number `run_id`; ValidationError naming the command that lists them."""
+    run = MigrationRun.objects.filter(deployment=deployment, pk=run_id).first() if str(run_id).isdigit() else None
+    if run is None:
+        raise ValidationError(
+            f"Deployment '{deployment.name}' has no migration run {run_id}; `migration_runs --deployment "
+            f"{deployment.name}` lists them."
+        )
+    return run
+
+
+def run_state_label(run: MigrationRun) -> str:
+    """The run's state in words, with *Copy only* and whether it was restored."""
+    words = [run.get_state_display().lower()]
+    if run.keep_source:
+        words.append("copy only")
+    if run.restored_at:
+        words.append(f"restored {run.restored_at:%Y-%m-%d %H:%M}")
+    return ", ".join(words)

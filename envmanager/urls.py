@@ -82,6 +82,7 @@ urlpatterns = [
     path(D + "migrate/<kind:kind>/", views.migration_plan, name="migration-plan"),
     path(D + "migrate/<kind:kind>/action/", views.migration_action, name="migration-action"),
     path(D + "migrations/<int:run_id>/", views.migration_result, name="migration-result"),
+    path(D + "migrations/<int:run_id>/restore/", views.migration_restore, name="migration-restore"),
     path(W + "ide-projects/", views.target_list, {"target_kind": IDE_PROJECTS}, name="ide-project-list"),
     path(W + "ide-projects/new/", target_admin.ide_project_create, name="ide-project-create"),
     path(P + "rename/", target_admin.ide_project_rename, name="ide-project-rename"),

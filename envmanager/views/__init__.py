@@ -15,6 +15,7 @@ from envmanager.views.links import (
     override_remove,
 )
 from envmanager.views.migration import migration_action, migration_plan, migration_result
+from envmanager.views.migration_restore import migration_restore
 from envmanager.views.promotion import env_object_promote_view
 from envmanager.views.target_deletion import target_delete
 from envmanager.views.tokens import api_token_revoke, api_tokens
@@ -48,6 +49,7 @@ __all__ = [
     "migration_action",
     "migration_plan",
     "migration_result",
+    "migration_restore",
     "override_edit",
     "override_remove",
     "target_delete",

@@ -76,6 +76,7 @@ urlpatterns = [
     path(W + "deployments/new/", target_admin.deployment_create, name="deployment-create"),
     *_target_routes(DEPLOYMENTS.url_prefix, D),
     path(D + "settings/", views.deployment_settings, name="deployment-settings"),
+    path(D + "drift/", views.deployment_drift, name="deployment-drift"),
     path(D + "environment/<kind:kind>/new/", views.env_object_create, name="deployment-env-object-create"),
     path(D + "objects/<int:object_id>/promote/", views.env_object_promote_view, name="env-object-promote"),
     # Migrate from Airflow

@@ -1,4 +1,5 @@
 from envmanager.views.compare import compare, matrix
+from envmanager.views.drift import deployment_drift
 from envmanager.views.environment import (
     env_object_create,
     env_object_delete,
@@ -35,6 +36,7 @@ __all__ = [
     "audit_export",
     "audit_list",
     "compare",
+    "deployment_drift",
     "deployment_settings",
     "env_object_create",
     "env_object_delete",

@@ -167,3 +167,40 @@ def test_an_interrupted_restore_converges_when_run_again(workspace, layout_db, f
 
     assert result.complete and table(url, "connection") == before
     assert _envmanager(workspace) == envmanager_before
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+def test_snapshots_are_committed_before_any_row_is_deleted_and_a_failed_run_restores(workspace, layout_db):
+    url, _, deployment, ids = layout_db
+    before = table(url, "connection")
+
+    def kill(event, key):
+        if event == "deleting":
+            assert set(MigrationSnapshot.objects.values_list("key", flat=True)) == {"new_db", "plain", "shared_api"}
+        if (event, key) == ("deleted", "plain"):
+            raise Killed("killed half-way through the delete phase")
+
+    with pytest.raises(Killed):
+        _migrate(deployment, ids, on_progress=kill)
+    run = MigrationSnapshot.objects.first().run
+    assert run.state == "failed"
+
+    result = migration_restore_apply(deployment=deployment, run=run, actor=None)
+
+    assert result.complete and table(url, "connection") == before
+    assert not EnvObject.objects.filter(key__in=["new_db", "plain"]).exists()
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+def test_a_restore_waits_for_no_one_while_a_migration_holds_the_lock(layout_db):
+    from envmanager.services.migration import MigrationInProgress, deployment_migration_lock
+
+    url, _, deployment, ids = layout_db
+    run = _migrate(deployment, ids).run
+    after_migration = table(url, "connection")
+    with deployment_migration_lock(deployment) as locked:  # another process migrating or restoring
+        assert locked
+        with pytest.raises(MigrationInProgress, match="A migration or restore of Deployment 'dev' is running"):
+            migration_restore_apply(deployment=deployment, run=run, actor=None)
+    assert table(url, "connection") == after_migration
+    assert not MigrationSnapshot.objects.exclude(restore_state="pending").exists()

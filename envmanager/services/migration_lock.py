@@ -7,11 +7,11 @@ releases it, so the next run can start at once.
 
 import fcntl
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 
 from envmanager.models import Deployment, MigrationRun
 
@@ -33,15 +33,21 @@ def deployment_migration_lock(deployment: Deployment) -> Iterator[bool]:
     """
     if connection.vendor == "postgresql":
         session = connections.create_connection(DEFAULT_DB_ALIAS)
+        key = [ADVISORY_LOCK_NAMESPACE, deployment.pk & 0x7FFFFFFF]
+        locked = False
         try:
             with session.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, deployment.pk & 0x7FFFFFFF]
-                )
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
                 locked = cursor.fetchone()[0]
             yield locked
         finally:
-            session.close()  # ends the session, and with it the lock
+            # Released now: the server ends a closed session's backend (and its locks) only a moment later, and
+            # a run started right after this one (a re-run) would find the lock still held.
+            with suppress(DatabaseError):
+                if locked:
+                    with session.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+            session.close()  # ends the session, and with it the lock in any case
         return
     path = Path(settings.VAR_DIR) / "locks" / f"migration-deployment-{deployment.pk}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)

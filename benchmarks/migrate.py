@@ -3,7 +3,9 @@
     .venv/bin/python benchmarks/migrate.py
 
 Prints, for SQLite and PostgreSQL (the Airflow metadata database on the same engine as envmanager's):
-time to list (the plan), time to migrate everything, peak RSS, and SQL statements per object.
+time to list (the plan), time to migrate everything, peak RSS, and SQL statements per object; then the
+cost of the restore snapshots (the same migration into a second Workspace with snapshots switched off,
+and the ratio) and the time to restore everything to Airflow (`migrate_restore`).
 Targets: list < 2 s, migrate all < 20 s, peak RSS < 300 MB.
 """
 
@@ -11,7 +13,9 @@ import os
 import resource
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -44,6 +48,22 @@ def _batched(db):
     return execute
 
 
+@contextmanager
+def snapshots_off():
+    """The migration without its restore snapshots: what they cost is the difference."""
+    with mock.patch.multiple(
+        "envmanager.services.migration", snapshot_for_object=lambda *a, **k: None,
+        snapshot_for_link=lambda *a, **k: None, snapshots_save=lambda snapshots: None,
+    ):
+        yield
+
+
+def _url(label: str, name: str) -> str:
+    if label == "SQLite":
+        return f"sqlite:///{os.environ['ENVMANAGER_VAR_DIR']}/airflow/{name}.db"
+    return postgres_database(f"envmanager_bench_{name}").replace("postgres://", "postgresql://")
+
+
 def worker() -> int:
     setup_django()
     from cryptography.fernet import Fernet
@@ -53,20 +73,23 @@ def worker() -> int:
     from envmanager.selectors.migration import airflow_migration_plan
     from envmanager.services import workspaces as workspace_services
     from envmanager.services.migration import airflow_migration_apply
+    from envmanager.services.migration_restore import migration_restore_apply
 
     label = os.environ["ENVMANAGER_BENCH_LABEL"]
     key = Fernet.generate_key().decode()
-    if label == "SQLite":
-        url = f"sqlite:///{os.environ['ENVMANAGER_VAR_DIR']}/airflow/airflow.db"
-    else:
-        url = postgres_database("envmanager_bench_airflow_meta").replace("postgres://", "postgresql://")
+    url, plain_url = _url(label, "airflow_meta"), _url(label, "airflow_meta_plain")
     started = time.perf_counter()
     build_metadata_database(url, key).close()
+    build_metadata_database(plain_url, key).close()
     setup_s = time.perf_counter() - started
 
     workspace = workspace_services.workspace_create(name="bench")
     deployment = workspace_services.deployment_create(
         workspace=workspace, name="prod", metadata_db_url=url, fernet_keys=key
+    )
+    plain = workspace_services.deployment_create(
+        workspace=workspace_services.workspace_create(name="bench-plain"), name="prod", metadata_db_url=plain_url,
+        fernet_keys=key,
     )
     statements = [0]
 
@@ -80,6 +103,11 @@ def worker() -> int:
         plan = airflow_migration_plan(deployment=deployment, kind=kind)
         list_s = time.perf_counter() - started
         ids = [item.source_id for item in plan.items if item.selectable]
+        plain_ids = [item.source_id for item in airflow_migration_plan(deployment=plain, kind=kind).items]
+        with snapshots_off():
+            started = time.perf_counter()
+            airflow_migration_apply(deployment=plain, kind=kind, source_ids=plain_ids, actor=None)
+            plain_s = time.perf_counter() - started
         statements[0] = 0
         with connection.execute_wrapper(count):
             started = time.perf_counter()
@@ -92,6 +120,14 @@ def worker() -> int:
             f"{label:<10} {PER_KIND} {kind.label.lower()}s: list {list_s:.2f} s, migrate all {migrate_s:.1f} s, "
             f"SQL per object: {per_object:.2f} in envmanager + 1 DELETE in Airflow's database  "
             f"[{verdict}: list < {TARGET_LIST_S} s, migrate < {TARGET_MIGRATE_S} s]"
+        )
+        started = time.perf_counter()
+        restored = migration_restore_apply(deployment=deployment, run=result.run, actor=None)
+        restore_s = time.perf_counter() - started
+        assert restored.complete and restored.count("restored") == PER_KIND
+        lines.append(
+            f"{label:<10} {'':>{len(str(PER_KIND))}} snapshots: migrate {migrate_s:.1f} s with, {plain_s:.1f} s without "
+            f"(ratio {migrate_s / plain_s:.2f}); restore all to Airflow {restore_s:.1f} s"
         )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for line in lines:

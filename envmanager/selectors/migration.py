@@ -13,7 +13,7 @@ from envmanager.airflow_db.database import (
     open_metadata_database,
 )
 from envmanager.airflow_db.objects import TABLES, AirflowObject, read_airflow_objects
-from envmanager.kinds import Kind
+from envmanager.kinds import KIND_SPECS, Kind
 from envmanager.models import Deployment, EnvObject, MigrationRun
 from envmanager.selectors.env_objects import differing_fields
 
@@ -46,12 +46,31 @@ class PlanItem:
     def selectable(self) -> bool:
         return self.status != MigrationStatus.CANNOT
 
+    @property
+    def will_be_secret(self) -> bool:
+        """A variable Airflow masks (its key holds a sensitive word) becomes a secret (write-only) variable."""
+        return self.source.kind == Kind.VARIABLE and self.source.is_secret
+
+    def preview(self) -> list[tuple[str, object]]:
+        """The row's non-secret values that are set, as (field label, value), for the plan page; never a secret."""
+        spec = KIND_SPECS[self.source.kind]
+        return [
+            (field_spec.label, self.source.fields[field_spec.name]) for field_spec in spec.fields
+            if not spec.is_secret(field_spec.name, is_secret_flag=self.source.is_secret)
+            and self.source.fields.get(field_spec.name) not in (None, "")
+        ]
+
 
 @dataclass
 class MigrationPlan:
     deployment: Deployment
     kind: Kind
     items: list[PlanItem]
+
+    def sorted_items(self) -> list[PlanItem]:
+        """The rows by status (new, exists, cannot), then key: what the plan page lists."""
+        order = {MigrationStatus.NEW: 0, MigrationStatus.EXISTS: 1, MigrationStatus.CANNOT: 2}
+        return sorted(self.items, key=lambda item: (order[item.status], item.key))
 
     def counts(self) -> dict[str, int]:
         counts = {MigrationStatus.NEW: 0, MigrationStatus.EXISTS: 0, MigrationStatus.CANNOT: 0}

@@ -14,7 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from envmanager import permissions
 from envmanager.airflow_db.database import MetadataDatabaseError
 from envmanager.kinds import Kind
-from envmanager.models import MigrationRun
+from envmanager.models import EnvObject, MigrationRun
 from envmanager.permissions import deployment_for_user, workspace_access, workspace_for_user
 from envmanager.selectors.migration import (
     MIGRATABLE_KINDS,
@@ -104,7 +104,10 @@ def migration_plan(request, workspace_id, deployment_id, kind):
     context = _plan_context(workspace, deployment, access, kind, request_key=uuid.uuid4().hex)
     if request.method == "POST":
         selectable = {item.source_id for item in context["plan"].items if item.selectable} if context["plan"] else set()
-        selected = [source_id for source_id in _selected_ids(request) if source_id in selectable]
+        chosen = set(_selected_ids(request)) & selectable
+        items = context["plan"].sorted_items() if context["plan"] else []
+        selected = [item.source_id for item in items if item.source_id in chosen]
+        context["selected_keys"] = [item.key for item in items if item.source_id in chosen]
         context.update(
             selected=selected, dialog=wants_fragment(request), confirming=True, keep_source=_keep_source(request),
             readers=deployment_readers_status(
@@ -121,6 +124,16 @@ def migration_plan(request, workspace_id, deployment_id, kind):
 
 def _keep_source(request) -> bool:
     return request.POST.get("keep_source") == "1"
+
+
+def migrated_object_urls(workspace, run) -> dict[str, str]:
+    """{key: its Workspace object's page} for the keys the run migrated or overrode (one query)."""
+    summary = run.summary or {}
+    keys = summary.get("migrated", []) + summary.get("overridden", [])
+    objects = EnvObject.objects.filter(
+        workspace=workspace, deployment__isnull=True, kind=run.kind, key__in=keys
+    ).values_list("key", "pk")
+    return {key: reverse("envmanager:env-object-edit", args=[workspace.pk, pk]) for key, pk in objects}
 
 
 def _apply(request, workspace, deployment, kind):
@@ -152,9 +165,11 @@ def migration_result(request, workspace_id, deployment_id, run_id):
     workspace, deployment, access = migration_scope(request, workspace_id, deployment_id)
     run = get_object_or_404(MigrationRun, pk=run_id, deployment=deployment)
     kind = Kind(run.kind)
+    result, urls = MigrationResult.from_run(run), migrated_object_urls(workspace, run)
     context = {
-        "access": access, "workspace": workspace, "deployment": deployment, "run": run,
-        "result": MigrationResult.from_run(run),
+        "access": access, "workspace": workspace, "deployment": deployment, "run": run, "result": result,
+        "migrated_links": [(key, urls.get(key)) for key in result.migrated],
+        "overridden_links": [(key, urls.get(key)) for key in result.overridden],
         "restore": RestoreResult.from_run(run) if run.snapshots.exclude(restore_state="pending").exists() else None,
         "restorable": run.finished_at is not None and run.restored_at is None and run.snapshots.exists(),
         "reader_wait": reader_wait_sentence(run.summary["reader_wait"]) if (run.summary or {}).get("reader_wait") else "",

@@ -69,3 +69,26 @@ def test_an_unreachable_database_is_a_clear_error(client, workspace, dev, owner,
     assert page.status_code == 200 and "cannot be read" in page.text and "Nothing was changed" in page.text
     after = client.post(url("migration-restore", workspace.pk, dev.pk, run.pk), follow=True)
     assert after.status_code == 200 and "The restore stopped" in after.text
+
+
+def test_plan_rows_are_sorted_with_previews_and_never_a_secret(client, workspace, dev, owner, airflow_db):
+    airflow_db.add_variable("slack_token", "xoxb-hidden")
+    client.force_login(owner)
+    page = client.get(url("migration-plan", workspace.pk, dev.pk, "variables")).text
+    assert page.index("<code>region</code>") < page.index("<code>slack_token</code>") < page.index("<code>shared</code>")
+    assert "Will be secret" in page and "xoxb-hidden" not in page
+    assert '<span class="value">dev-value</span>' in page and "data-select-all" in page
+    connections = client.get(url("migration-plan", workspace.pk, dev.pk, "connections")).text
+    assert '<span class="value">db</span>' in connections and AIRFLOW_DB_SECRET not in connections
+
+
+def test_confirmation_lists_the_keys_and_the_summary_links_them(client, workspace, dev, owner, airflow_db):
+    client.force_login(owner)
+    confirm = client.post(url("migration-plan", workspace.pk, dev.pk, "variables"),
+                          {"step": "confirm", "source": ["1", "2"]}).text
+    assert '<p class="selected-keys"><code>region</code>, <code>shared</code></p>' in confirm
+    run = _migrate(client, workspace, dev, kind="variables")
+    summary = client.get(url("migration-result", workspace.pk, dev.pk, run.pk)).text
+    for key in ("region", "shared"):
+        edit = url("env-object-edit", workspace.pk, EnvObject.objects.get(key=key, deployment=None).pk)
+        assert f'<a href="{edit}"><code>{key}</code></a>' in summary

@@ -5,8 +5,8 @@ records its progress on its `MigrationSnapshot` (`restore_state`):
 1. per batch, write the rows back into the Deployment's metadata database (as read: every column, Airflow's
    ciphertext, the id unless another row took it) and commit there; then mark them `written`. A key that is
    in Airflow again with other values is skipped (`skipped`) and envmanager's copy stays;
-2. per row, in one envmanager transaction with its audit entry: remove envmanager's copy if it is still
-   exactly what the migration made (`restored`), else keep it and say why (`kept`).
+2. per batch, in one envmanager transaction with each row's state and audit entry: remove envmanager's copy
+   of a row if it is still exactly what the migration made (`restored`), else keep it and say why (`kept`).
 A restore killed anywhere is run again: a row found in Airflow exactly as in the snapshot counts as written,
 and rows already past a step are not touched again, so the re-run converges. The Deployment's migration lock
 keeps a restore and a migration (or two restores) of one Deployment from running at once.
@@ -32,8 +32,7 @@ from envmanager.selectors.migration_restore import (
     restore_layout,
     snapshot_object_id,
 )
-from envmanager.services.audit import audit_record
-from envmanager.services.env_objects import env_object_delete
+from envmanager.services.audit import audit_entry, audit_records_bulk, env_object_snapshot
 from envmanager.services.migration_lock import MigrationInProgress, deployment_migration_lock
 from envmanager.services.migration_snapshots import unseal_copy, unseal_row
 
@@ -89,10 +88,10 @@ def migration_restore_apply(*, deployment: Deployment, run: MigrationRun, actor,
             for start in range(0, len(pending), BATCH_SIZE):
                 _write_back(pending[start:start + BATCH_SIZE], database=database, layout=layout,
                             deployment=deployment, run=run, actor=actor, progress=progress)
-        for snapshot in run.snapshots.filter(restore_state=State.WRITTEN):
-            progress("removing", snapshot.key)
-            _remove_copy(snapshot.pk, deployment=deployment, run=run, actor=actor)
-            progress("removed", snapshot.key)
+        written = list(run.snapshots.filter(restore_state=State.WRITTEN).values_list("pk", flat=True))
+        for start in range(0, len(written), BATCH_SIZE):
+            _remove_copies(written[start:start + BATCH_SIZE], deployment=deployment, run=run, actor=actor,
+                           progress=progress)
         if not run.snapshots.filter(restore_state__in=(State.PENDING, State.WRITTEN)).exists():
             run.restored_at = timezone.now()
             run.save(update_fields=["restored_at"])
@@ -117,30 +116,42 @@ def _write_back(batch: list[MigrationSnapshot], *, database, layout, deployment,
         progress("written", snapshot.key)
     with transaction.atomic():
         MigrationSnapshot.objects.bulk_update(batch, ["restore_state", "restore_note"])
-        for snapshot in batch:
-            if snapshot.restore_state == State.SKIPPED:
-                _audit(snapshot, deployment=deployment, run=run, actor=actor, object_id=snapshot_object_id(snapshot))
+        audit_records_bulk([
+            _audit(snapshot, deployment=deployment, run=run, actor=actor)
+            for snapshot in batch if snapshot.restore_state == State.SKIPPED
+        ])
 
 
-def _remove_copy(snapshot_id: int, *, deployment: Deployment, run: MigrationRun, actor) -> None:
-    """Remove envmanager's copy of one written-back row if the migration's copy is unchanged; else keep it."""
+def _remove_copies(snapshot_ids: list[int], *, deployment: Deployment, run: MigrationRun, actor, progress) -> None:
+    """For a batch of written-back rows, in one transaction: remove envmanager's copy of each where the
+    migration's copy is unchanged (else keep it), record each row's state and its audit entry."""
     with transaction.atomic():
-        snapshot = MigrationSnapshot.objects.select_for_update().get(pk=snapshot_id)
-        if snapshot.restore_state != State.WRITTEN:
-            return
-        object_id = snapshot_object_id(snapshot)
-        env_object = (
-            EnvObject.objects.select_for_update(of=("self",)).prefetch_related("links").filter(pk=object_id).first()
+        snapshots = list(
+            MigrationSnapshot.objects.select_for_update().filter(pk__in=snapshot_ids, restore_state=State.WRITTEN)
         )
-        step, reason = envmanager_step(snapshot, env_object, deployment)
-        if step == EnvmanagerStep.REMOVE_OBJECT:
-            env_object_delete(env_object=env_object, actor=actor)
-        elif step == EnvmanagerStep.UNDO_LINK:
-            _put_back_link(env_object, deployment, unseal_copy(snapshot)["link_before"])
-        snapshot.restore_state = State.KEPT if step == EnvmanagerStep.KEEP else State.RESTORED
-        snapshot.restore_note = " ".join(note for note in (snapshot.restore_note, reason) if note)
-        snapshot.save(update_fields=["restore_state", "restore_note"])
-        _audit(snapshot, deployment=deployment, run=run, actor=actor, object_id=object_id)
+        objects = {
+            o.pk: o for o in EnvObject.objects.select_for_update(of=("self",)).prefetch_related("links").filter(
+                pk__in=[snapshot_object_id(snapshot) for snapshot in snapshots]
+            )
+        }
+        removed, entries = [], []
+        for snapshot in snapshots:
+            progress("removing", snapshot.key)
+            env_object = objects.get(snapshot_object_id(snapshot))
+            step, reason = envmanager_step(snapshot, env_object, deployment)
+            before = None
+            if step == EnvmanagerStep.REMOVE_OBJECT:
+                before = env_object_snapshot(env_object)
+                removed.append(env_object.pk)
+            elif step == EnvmanagerStep.UNDO_LINK:
+                _put_back_link(env_object, deployment, unseal_copy(snapshot)["link_before"])
+            snapshot.restore_state = State.KEPT if step == EnvmanagerStep.KEEP else State.RESTORED
+            snapshot.restore_note = " ".join(note for note in (snapshot.restore_note, reason) if note)
+            entries.append(_audit(snapshot, deployment=deployment, run=run, actor=actor, before=before))
+            progress("removed", snapshot.key)
+        EnvObject.objects.filter(pk__in=removed).delete()  # with their links
+        MigrationSnapshot.objects.bulk_update(snapshots, ["restore_state", "restore_note"])
+        audit_records_bulk(entries)
 
 
 def _put_back_link(env_object: EnvObject, deployment: Deployment, before: dict | None) -> None:
@@ -155,12 +166,13 @@ def _put_back_link(env_object: EnvObject, deployment: Deployment, before: dict |
     )
 
 
-def _audit(snapshot: MigrationSnapshot, *, deployment: Deployment, run: MigrationRun, actor, object_id: int) -> None:
+def _audit(snapshot: MigrationSnapshot, *, deployment: Deployment, run: MigrationRun, actor, before=None) -> AuditEntry:
+    """The row's unsaved audit entry; `before` is the removed object's (redacted) snapshot."""
     noun = KIND_SPECS[Kind(run.kind)].noun
-    audit_record(
+    return audit_entry(
         actor=actor, action=AuditEntry.Action.ENV_OBJECT_MIGRATION_RESTORE, workspace=deployment.workspace,
-        target_type=AuditEntry.TargetType.ENV_OBJECT, target_id=object_id,
-        target_label=f"{noun} '{snapshot.key}' -> Airflow of '{deployment.name}'",
+        target_type=AuditEntry.TargetType.ENV_OBJECT, target_id=snapshot_object_id(snapshot),
+        target_label=f"{noun} '{snapshot.key}' -> Airflow of '{deployment.name}'", before=before,
         extra={"deployment": deployment.name, "run": run.pk, "state": snapshot.restore_state,
                "note": snapshot.restore_note},
     )

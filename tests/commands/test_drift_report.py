@@ -12,7 +12,7 @@ def test_text_and_json_list_shadowed_keys_and_candidates(run, dev, airflow_db):
     link_services.link_create(env_object=EnvObject.objects.get(key="shared"), actor=None, target=dev)
 
     text = run("drift_report", "--deployment", "dev").out
-    assert "1 shadowed in the metastore (0 same, 1 differ), 3 only in the metastore." in text
+    assert "1 shadowed in the metastore (0 same, 1 differs), 3 only in the metastore." in text
     assert "differs  Airflow variable shared: value" in text and "connection warehouse" in text
     data = json.loads(run("drift_report", "--deployment", "dev", "--format", "json").out)
     assert data["shadowed"] == [{"type": "variable", "key": "shared", "status": "differs", "fields": ["value"]}]

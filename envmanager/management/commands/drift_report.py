@@ -38,9 +38,10 @@ class Command(cli.EnvManagerCommand):
         if output_format == "json":
             self.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
             return
+        differs = report.count(DriftStatus.DIFFERS)
         self.stdout.write(
             f"Deployment '{deployment.name}': {len(report.shadowed)} shadowed in the metastore "
-            f"({report.count(DriftStatus.SAME)} same, {report.count(DriftStatus.DIFFERS)} differ), "
+            f"({report.count(DriftStatus.SAME)} same, {differs} differ{'s' if differs == 1 else ''}), "
             f"{len(report.only_in_metastore)} only in the metastore."
         )
         if report.shadowed:

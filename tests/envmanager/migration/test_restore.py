@@ -1,5 +1,7 @@
 """Restore to Airflow: a migration undone leaves the metadata database as it was, column by column."""
 
+import json
+
 import pytest
 
 from envmanager.airflow_db.database import open_metadata_database
@@ -79,6 +81,8 @@ def test_migrate_then_restore_leaves_every_row_as_it_was(workspace, layout_db, o
     assert _envmanager(workspace) == envmanager_before
     assert restored.complete and restored.count("restored") == 3
     assert AuditEntry.objects.filter(action="env_object.migration_restore").count() == 3
+    audit = json.dumps(list(AuditEntry.objects.values_list("changes", flat=True)))
+    assert "pw \\n new" not in audit and "pw-dev" not in audit and "gAAAA" not in audit  # secrets never logged
     again = migration_restore_apply(deployment=deployment, run=result.run, actor=owner)  # nothing more to do
     assert table(url, "connection") == before and again.count("restored") == 3
 

@@ -1,12 +1,13 @@
 """The migrate page (issue #15 part 8) and Restore to Airflow, in Chromium: the header checkbox, rows sorted by
 status then key, non-secret previews, the secret marker, the keys in the confirmation, linked keys in the summary,
-then the whole run restored."""
+then the whole run restored. And the drift card on the Deployment's overview, loaded by htmx."""
 
 import pytest
 from cryptography.fernet import Fernet
 from playwright.sync_api import expect
 
 from envmanager.airflow_db.sample import create_sample_database
+from envmanager.services import links as link_services
 from envmanager.services.workspaces import deployment_update
 from tests.browser.conftest import screenshot, sign_in
 from tests.factories import VariableFactory
@@ -15,9 +16,13 @@ pytestmark = pytest.mark.browser
 KEY = Fernet.generate_key().decode()
 
 
-def test_owner_selects_all_migrates_and_restores_variables(page, owner, workspace, dev, tmp_path):
+def _airflow(tmp_path):
     url = f"sqlite:///{tmp_path}/airflow/airflow.db"
-    db = create_sample_database(url, fernet_keys=[KEY])
+    return url, create_sample_database(url, fernet_keys=[KEY])
+
+
+def test_owner_selects_all_migrates_and_restores_variables(page, owner, workspace, dev, tmp_path):
+    url, db = _airflow(tmp_path)
     db.add_variable("zone", "eu-west-1  ")
     db.add_variable("api_token", "xoxb-very-secret")
     db.add_variable("bad key", "x")
@@ -59,3 +64,21 @@ def test_owner_selects_all_migrates_and_restores_variables(page, owner, workspac
     expect(page.get_by_text("Restored 3, restored with envmanager's copy kept 0, skipped 0.").first).to_be_visible()
     assert db.conn.execute("SELECT * FROM variable ORDER BY id").fetchall() == before
     db.close()
+
+
+def test_the_overview_shows_shadowed_keys_and_candidates(page, owner, workspace, dev, tmp_path):
+    url, db = _airflow(tmp_path)
+    db.add_variable("shared", "airflow-value")
+    db.add_variable("region", "eu")
+    db.close()
+    shared = VariableFactory(workspace=workspace, key="shared", fields={"value": "envmanager-value"})
+    link_services.link_create(env_object=shared, actor=None, target=dev)
+    deployment_update(deployment=dev, metadata_db_url=url, fernet_keys=KEY)
+    sign_in(page, owner)
+    page.goto(f"/workspaces/{workspace.pk}/deployments/{dev.pk}/")
+
+    card = page.locator("#drift-card")
+    expect(card).to_contain_text("1 shadowed in the metastore (0 same, 1 differs)")
+    expect(card.locator("li", has_text="shared")).to_contain_text("differs (value)")
+    expect(card.locator("li", has_text="region")).to_be_visible()
+    expect(card).not_to_contain_text("airflow-value")

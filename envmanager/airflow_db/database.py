@@ -1,8 +1,8 @@
 """Read and delete connections and variables in a Deployment's own Airflow metadata database.
 
 No Airflow import and no Django models: plain DB-API connections (sqlite3, psycopg) to a database that
-Airflow owns. Reading is read-only; the only write is `delete_if_unchanged`, which removes one row only if
-every column still holds what was read.
+Airflow owns. Reading is read-only; the writes are `delete_if_unchanged`, which removes one row only if
+every column still holds what was read, and `insert_row`, which writes a migrated row back (restore).
 """
 
 import logging
@@ -39,6 +39,7 @@ REQUIRED_COLUMNS = {
     # Not read; required so that only a database Airflow made is taken for one.
     "dag": ("dag_id", "is_paused", "fileloc", "owners", "description", "last_parsed_time"),
 }
+KEY_COLUMNS = {"connection": "conn_id", "variable": "key"}
 OPTIONAL_COLUMNS = {
     "connection": ("description", "is_encrypted", "is_extra_encrypted", "team_name", "team_id"),
     "variable": ("description", "is_encrypted", "team_name", "team_id"),
@@ -237,6 +238,33 @@ class MetadataDatabase:
 
     def row_exists(self, layout: Layout, row_id: int) -> bool:
         return bool(self.execute(f"SELECT 1 FROM {layout.table} WHERE id = %s", (row_id,)))
+
+    def rows_by_key(self, layout: Layout, keys: list[str]) -> dict[str, dict]:
+        """Return {key: row} for the rows holding these connection ids / variable keys now."""
+        if not keys:
+            return {}
+        key_column = KEY_COLUMNS[layout.table]
+        columns = ", ".join(_quote(c) for c in layout.columns)
+        rows = self.execute(
+            f"SELECT {columns} FROM {layout.table} WHERE {_quote(key_column)} IN ({', '.join(['%s'] * len(keys))})",
+            tuple(keys),
+        )
+        return {row[key_column]: row for row in (dict(zip(layout.columns, r, strict=True)) for r in rows)}
+
+    def insert_row(self, layout: Layout, row: dict) -> bool:
+        """Write a row back as it was read (its id too, unless another row took it); return whether the id was kept.
+
+        Only the columns the table has now are written (the others take their default). Part of the open
+        transaction: call `commit()`.
+        """
+        keep_id = not self.row_exists(layout, row["id"])
+        columns = [c for c in layout.columns if c in row and (keep_id or c != "id")]
+        self.execute_write(
+            f"INSERT INTO {layout.table} ({', '.join(_quote(c) for c in columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))})",
+            tuple(row[c] for c in columns),
+        )
+        return keep_id
 
 
 def _quote(column: str) -> str:

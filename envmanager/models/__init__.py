@@ -1,7 +1,7 @@
 from envmanager.models.audit import AuditChainHead, AuditEntry
 from envmanager.models.env_objects import EnvObject, Link
 from envmanager.models.members import Invitation, Membership, Role, WorkspaceRoleGroup
-from envmanager.models.migration import MigrationRun
+from envmanager.models.migration import MigrationRun, MigrationSnapshot
 from envmanager.models.permissions import (
     DeploymentGroupObjectPermission,
     DeploymentUserObjectPermission,
@@ -33,6 +33,7 @@ __all__ = [
     "MigrationRun",
     "PersonalAccessToken",
     "ObjectVersion",
+    "MigrationSnapshot",
     "Role",
     "SSORoleGrant",
     "Workspace",

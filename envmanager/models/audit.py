@@ -31,6 +31,7 @@ class AuditEntry(models.Model):
         ENV_OBJECT_LINK_ALL = "env_object.link_all", "Linked to all Deployments"
         ENV_OBJECT_UNLINK_ALL = "env_object.unlink_all", "Unlinked from all Deployments"
         ENV_OBJECT_MIGRATE = "env_object.migrate", "Migrated from Airflow"
+        ENV_OBJECT_MIGRATION_RESTORE = "env_object.migration_restore", "Restored to Airflow"
         ENV_OBJECT_PROMOTE = "env_object.promote", "Promoted to Workspace"
         ENV_OBJECT_REVERT = "env_object.revert", "Object reverted to an earlier version"
         ENV_OBJECT_RESTORE = "env_object.restore", "Deleted object restored"

@@ -4,6 +4,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.template.defaultfilters import pluralize
 
 from envmanager.airflow_db.confinement import ALREADY_CLAIMED
@@ -13,8 +15,8 @@ from envmanager.airflow_db.database import (
     open_metadata_database,
 )
 from envmanager.airflow_db.objects import TABLES, AirflowObject, read_airflow_objects
-from envmanager.kinds import Kind
-from envmanager.models import Deployment, EnvObject
+from envmanager.kinds import KIND_SPECS, Kind
+from envmanager.models import Deployment, EnvObject, MigrationRun
 from envmanager.selectors.env_objects import differing_fields
 
 MIGRATABLE_KINDS = (Kind.CONNECTION, Kind.VARIABLE)
@@ -46,12 +48,31 @@ class PlanItem:
     def selectable(self) -> bool:
         return self.status != MigrationStatus.CANNOT
 
+    @property
+    def will_be_secret(self) -> bool:
+        """A variable Airflow masks (its key holds a sensitive word) becomes a secret (write-only) variable."""
+        return self.source.kind == Kind.VARIABLE and self.source.is_secret
+
+    def preview(self) -> list[tuple[str, object]]:
+        """The row's non-secret values that are set, as (field label, value), for the plan page; never a secret."""
+        spec = KIND_SPECS[self.source.kind]
+        return [
+            (field_spec.label, self.source.fields[field_spec.name]) for field_spec in spec.fields
+            if not spec.is_secret(field_spec.name, is_secret_flag=self.source.is_secret)
+            and self.source.fields.get(field_spec.name) not in (None, "")
+        ]
+
 
 @dataclass
 class MigrationPlan:
     deployment: Deployment
     kind: Kind
     items: list[PlanItem]
+
+    def sorted_items(self) -> list[PlanItem]:
+        """The rows by status (new, exists, cannot), then key: what the plan page lists."""
+        order = {MigrationStatus.NEW: 0, MigrationStatus.EXISTS: 1, MigrationStatus.CANNOT: 2}
+        return sorted(self.items, key=lambda item: (order[item.status], item.key))
 
     def counts(self) -> dict[str, int]:
         counts = {MigrationStatus.NEW: 0, MigrationStatus.EXISTS: 0, MigrationStatus.CANNOT: 0}
@@ -202,3 +223,29 @@ def _without(message: str, url: str) -> str:
 def _count(database: MetadataDatabase, kind: Kind) -> int:
     database.layout(TABLES[kind])  # refuse an unknown layout before counting
     return database.count_rows(TABLES[kind])
+
+
+def migration_runs(*, deployment: Deployment) -> list[MigrationRun]:
+    """The Deployment's migration runs, newest first, each with `snapshot_count` (one query)."""
+    return list(MigrationRun.objects.filter(deployment=deployment).annotate(snapshot_count=Count("snapshots")))
+
+
+def migration_run_get(*, deployment: Deployment, run_id) -> MigrationRun:
+    """Return the Deployment's run number `run_id`; ValidationError naming the command that lists them."""
+    run = MigrationRun.objects.filter(deployment=deployment, pk=run_id).first() if str(run_id).isdigit() else None
+    if run is None:
+        raise ValidationError(
+            f"Deployment '{deployment.name}' has no migration run {run_id}; `migration_runs --deployment "
+            f"{deployment.name}` lists them."
+        )
+    return run
+
+
+def run_state_label(run: MigrationRun) -> str:
+    """The run's state in words, with *Copy only* and whether it was restored."""
+    words = [run.get_state_display().lower()]
+    if run.keep_source:
+        words.append("copy only")
+    if run.restored_at:
+        words.append(f"restored {run.restored_at:%Y-%m-%d %H:%M}")
+    return ", ".join(words)

@@ -19,22 +19,12 @@ Nothing is lost and nothing doubles, whatever happens in between:
   Deployments' runs can ever delete from the same database.
 """
 
-import fcntl
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
-from django.conf import settings
-from django.db import (
-    DEFAULT_DB_ALIAS,
-    IntegrityError,
-    connection,
-    connections,
-    transaction,
-)
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from envmanager.airflow_db.confinement import ALREADY_CLAIMED
@@ -60,19 +50,19 @@ from envmanager.services.audit import (
 )
 from envmanager.services.env_objects import apply_field_values
 from envmanager.services.environment_versions import environment_version
+from envmanager.services.migration_lock import (  # noqa: F401 (deployment_migration_lock: imported from here)
+    MigrationInProgress,
+    deployment_migration_lock,
+    in_progress,
+)
+from envmanager.services.migration_snapshots import link_state, snapshot_for_link, snapshot_for_object, snapshots_save
 from envmanager.services.overrides import link_showing_values
 from envmanager.services.readers import readers_wait
 from envmanager.services.versions import Change, versions_record_created
 
 BATCH_SIZE = 200
-# First key of the PostgreSQL advisory locks envmanager takes ("envm"); the second is the Deployment id.
-ADVISORY_LOCK_NAMESPACE = 0x656E766D
 
 ProgressCallback = Callable[[str, str | None], None]
-
-
-class MigrationInProgress(Exception):
-    """Another migration of the same Deployment is running."""
 
 
 @dataclass
@@ -120,49 +110,6 @@ class ReaderWaitOptions:
     sleep: Callable[[float], None] = time.sleep
 
 
-@contextmanager
-def deployment_migration_lock(deployment: Deployment) -> Iterator[bool]:
-    """Hold `deployment`'s migration lock for the block; yield False (and hold nothing) if a live process has it.
-
-    The lock belongs to the process, not to a row: on PostgreSQL a session advisory lock on a connection of
-    its own, on SQLite an OS lock on a file in VAR_DIR. When the process dies the server or the kernel
-    releases it, so the next run can start at once.
-    """
-    if connection.vendor == "postgresql":
-        session = connections.create_connection(DEFAULT_DB_ALIAS)
-        try:
-            with session.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, deployment.pk & 0x7FFFFFFF]
-                )
-                locked = cursor.fetchone()[0]
-            yield locked
-        finally:
-            session.close()  # ends the session, and with it the lock
-        return
-    path = Path(settings.VAR_DIR) / "locks" / f"migration-deployment-{deployment.pk}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _in_progress(deployment: Deployment) -> MigrationInProgress:
-    active = MigrationRun.objects.filter(deployment=deployment, finished_at__isnull=True).first()
-    who = f"{active.started_by_name} is" if active else "Someone is"
-    since = f" (started {active.started_at:%Y-%m-%d %H:%M:%S} UTC)" if active else ""
-    return MigrationInProgress(
-        f"{who} already migrating from Deployment '{deployment.name}'{since}. Wait for it to finish, then run it again."
-    )
-
-
 def _earlier_run(deployment: Deployment, request_key: str | None) -> MigrationRun | None:
     """Return the run a repeated request (same confirmation form, same Deployment) already started."""
     if not request_key:
@@ -170,7 +117,7 @@ def _earlier_run(deployment: Deployment, request_key: str | None) -> MigrationRu
     return MigrationRun.objects.filter(deployment=deployment, request_key=request_key).first()
 
 
-def _claim_run(*, deployment: Deployment, kind: Kind, actor, request_key: str | None) -> MigrationRun:
+def _claim_run(*, deployment: Deployment, kind: Kind, actor, request_key: str | None, keep_source: bool) -> MigrationRun:
     """Start a run; the caller holds the Deployment's migration lock, so an unfinished run is a dead one."""
     MigrationRun.objects.filter(deployment=deployment, finished_at__isnull=True).update(
         state=MigrationRun.State.ABANDONED, finished_at=timezone.now()
@@ -178,7 +125,7 @@ def _claim_run(*, deployment: Deployment, kind: Kind, actor, request_key: str | 
     with transaction.atomic():
         return MigrationRun.objects.create(
             deployment=deployment, kind=kind, started_by=actor, started_by_name=actor_label(actor),
-            request_key=request_key,
+            request_key=request_key, keep_source=keep_source,
         )
 
 
@@ -212,7 +159,7 @@ def _new_objects(items: list[PlanItem], *, deployment: Deployment) -> list[EnvOb
     return objects
 
 
-def _create_new(items: list[PlanItem], *, deployment: Deployment, actor) -> None:
+def _create_new(items: list[PlanItem], *, deployment: Deployment, actor) -> list[EnvObject]:
     """Create the items as Workspace objects linked to `deployment`: three statements for the whole batch."""
     objects = EnvObject.objects.bulk_create(_new_objects(items, deployment=deployment))
     Link.objects.bulk_create(Link(env_object=o, deployment=deployment) for o in objects)
@@ -226,12 +173,16 @@ def _create_new(items: list[PlanItem], *, deployment: Deployment, actor) -> None
         )
         for o in objects
     ])
+    return objects
 
 
-def _copy_onto(existing: EnvObject, item: PlanItem, *, deployment: Deployment, actor) -> list[str]:
-    _, names = link_showing_values(
+def _copy_onto(existing: EnvObject, item: PlanItem, *, run: MigrationRun, deployment: Deployment, actor,
+               snapshots: list) -> list[str]:
+    before = link_state(Link.objects.filter(env_object=existing, deployment=deployment).first())
+    link, names = link_showing_values(
         env_object=existing, deployment=deployment, values=item.source.fields, actor=actor, change=Change.MIGRATED
     )
+    snapshots.append(snapshot_for_link(run, item, existing, before=before, link=link))
     audit_record(
         actor=actor, action=AuditEntry.Action.ENV_OBJECT_MIGRATE, workspace=deployment.workspace,
         target_type=AuditEntry.TargetType.ENV_OBJECT,
@@ -241,8 +192,9 @@ def _copy_onto(existing: EnvObject, item: PlanItem, *, deployment: Deployment, a
     return names
 
 
-def _copy_batch(batch: list[PlanItem], *, deployment: Deployment, kind: Kind, actor, result: MigrationResult) -> list[PlanItem]:
-    """Copy a batch into envmanager in one transaction; return the items whose copy is now committed."""
+def _copy_batch(batch: list[PlanItem], *, run: MigrationRun, deployment: Deployment, kind: Kind, actor,
+                result: MigrationResult) -> list[PlanItem]:
+    """Copy a batch into envmanager in one transaction, with its restore snapshot; return what is now committed."""
     with transaction.atomic():
         keys = [item.key for item in batch]
         existing = {
@@ -259,9 +211,11 @@ def _copy_batch(batch: list[PlanItem], *, deployment: Deployment, kind: Kind, ac
                 result.skipped.append((item.key, f"Deployment '{deployment.name}' now has its own object with this key."))
             else:
                 (existing_items if item.key in existing else new_items).append(item)
+        snapshots = []
         try:
             with transaction.atomic():
-                _create_new(new_items, deployment=deployment, actor=actor)
+                created = _create_new(new_items, deployment=deployment, actor=actor)
+            snapshots += [snapshot_for_object(run, item, o) for item, o in zip(new_items, created, strict=True)]
         except IntegrityError:
             # Someone created one of these keys a moment ago: leave this batch's new rows in Airflow; a
             # re-run sees them as existing Workspace objects and adds overrides instead.
@@ -272,8 +226,9 @@ def _copy_batch(batch: list[PlanItem], *, deployment: Deployment, kind: Kind, ac
             new_items = []
         result.migrated.extend(item.key for item in new_items)
         for item in existing_items:
-            names = _copy_onto(existing[item.key], item, deployment=deployment, actor=actor)
+            names = _copy_onto(existing[item.key], item, run=run, deployment=deployment, actor=actor, snapshots=snapshots)
             (result.overridden if names else result.migrated).append(item.key)
+        snapshots_save(snapshots)
         copied = new_items + existing_items
     return copied
 
@@ -285,10 +240,13 @@ def airflow_migration_apply(
     source_ids: list[int],
     actor,
     request_key: str | None = None,
+    keep_source: bool = False,
     on_progress: ProgressCallback | None = None,
     wait: ReaderWaitOptions | None = None,
 ) -> MigrationResult:
     """Migrate the selected rows (by their id in the metadata database); return what happened to each.
+
+    `keep_source` (*Copy only*) copies and snapshots without deleting the source rows.
 
     `on_progress(event, key)` is called with "read", then per object "copied"; then "waiting" (with a
     sentence in place of the key) while the Deployment's snapshot readers fetch the copies; then per
@@ -302,10 +260,10 @@ def airflow_migration_apply(
         return MigrationResult.from_run(earlier)
     with deployment_migration_lock(deployment) as locked:
         if not locked:
-            raise _in_progress(deployment)
+            raise in_progress(deployment)
         if earlier := _earlier_run(deployment, request_key):  # the first request finished just before
             return MigrationResult.from_run(earlier)
-        run = _claim_run(deployment=deployment, kind=kind, actor=actor, request_key=request_key)
+        run = _claim_run(deployment=deployment, kind=kind, actor=actor, request_key=request_key, keep_source=keep_source)
         return _migrate(run, deployment=deployment, kind=kind, source_ids=source_ids, actor=actor,
                         progress=on_progress or (lambda event, key: None), wait=wait or ReaderWaitOptions())
 
@@ -330,12 +288,13 @@ def _migrate(run: MigrationRun, *, deployment: Deployment, kind: Kind, source_id
             movable = [item for item in items if item.selectable]
             copied = []
             for start in range(0, len(movable), BATCH_SIZE):
-                batch = _copy_batch(
-                    movable[start:start + BATCH_SIZE], deployment=deployment, kind=kind, actor=actor, result=result
-                )
+                batch = _copy_batch(movable[start:start + BATCH_SIZE], run=run, deployment=deployment, kind=kind,
+                                    actor=actor, result=result)
                 for item in batch:
                     progress("copied", item.key)
                 copied.extend(batch)
+            if run.keep_source:  # Copy only: the source rows stay in Airflow
+                copied = []
             if copied:
                 result.reader_wait = _wait_for_readers(deployment, progress, wait)
             for start in range(0, len(copied), BATCH_SIZE):

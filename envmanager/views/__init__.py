@@ -1,4 +1,5 @@
 from envmanager.views.compare import compare, matrix
+from envmanager.views.drift import deployment_drift
 from envmanager.views.environment import (
     env_object_create,
     env_object_delete,
@@ -15,6 +16,7 @@ from envmanager.views.links import (
     override_remove,
 )
 from envmanager.views.migration import migration_action, migration_plan, migration_result
+from envmanager.views.migration_restore import migration_restore
 from envmanager.views.promotion import env_object_promote_view
 from envmanager.views.target_deletion import target_delete
 from envmanager.views.tokens import api_token_revoke, api_tokens
@@ -36,6 +38,7 @@ __all__ = [
     "audit_list",
     "compare",
     "deployment_metadata_db_test",
+    "deployment_drift",
     "deployment_settings",
     "env_object_create",
     "env_object_delete",
@@ -50,6 +53,7 @@ __all__ = [
     "migration_action",
     "migration_plan",
     "migration_result",
+    "migration_restore",
     "override_edit",
     "override_remove",
     "target_delete",

@@ -14,7 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from envmanager import permissions
 from envmanager.airflow_db.database import MetadataDatabaseError
 from envmanager.kinds import Kind
-from envmanager.models import MigrationRun
+from envmanager.models import EnvObject, MigrationRun
 from envmanager.permissions import deployment_for_user, workspace_access, workspace_for_user
 from envmanager.selectors.migration import (
     MIGRATABLE_KINDS,
@@ -24,11 +24,12 @@ from envmanager.selectors.migration import (
     migration_unavailable_reason,
 )
 from envmanager.services.migration import MigrationInProgress, MigrationResult, airflow_migration_apply
+from envmanager.services.migration_restore import RestoreResult
 from envmanager.services.readers import deployment_readers_status, reader_wait_sentence
 from envmanager.views.base import KIND_MENU_LABELS, KIND_NOUNS, render_page, wants_fragment
 
 
-def _owner_scope(request, workspace_id, deployment_id):
+def migration_scope(request, workspace_id, deployment_id):
     """Return (workspace, deployment, access) for an Owner: 404 outside the Workspace, 403 for other roles."""
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_MIGRATE)
     deployment = deployment_for_user(request.user, workspace, deployment_id, perm=permissions.DEPLOYMENT_UPDATE)
@@ -46,7 +47,7 @@ def migration_action(request, workspace_id, deployment_id, kind):
 
     Loaded after the page (it opens the metadata database), so the Environment tab never waits for it.
     """
-    workspace, deployment, access = _owner_scope(request, workspace_id, deployment_id)
+    workspace, deployment, access = migration_scope(request, workspace_id, deployment_id)
     reason = migration_unavailable_reason(deployment)
     if reason is None and kind in MIGRATABLE_KINDS:
         counts = airflow_object_counts(deployment=deployment)
@@ -91,7 +92,7 @@ def _selected_ids(request) -> list[int]:
 @login_required
 def migration_plan(request, workspace_id, deployment_id, kind):
     """List what can be migrated; POST `step=confirm` asks for confirmation, `step=apply` migrates."""
-    workspace, deployment, access = _owner_scope(request, workspace_id, deployment_id)
+    workspace, deployment, access = migration_scope(request, workspace_id, deployment_id)
     if kind not in MIGRATABLE_KINDS:
         context = _plan_context(
             workspace, deployment, access, kind,
@@ -103,9 +104,12 @@ def migration_plan(request, workspace_id, deployment_id, kind):
     context = _plan_context(workspace, deployment, access, kind, request_key=uuid.uuid4().hex)
     if request.method == "POST":
         selectable = {item.source_id for item in context["plan"].items if item.selectable} if context["plan"] else set()
-        selected = [source_id for source_id in _selected_ids(request) if source_id in selectable]
+        chosen = set(_selected_ids(request)) & selectable
+        items = context["plan"].sorted_items() if context["plan"] else []
+        selected = [item.source_id for item in items if item.source_id in chosen]
+        context["selected_keys"] = [item.key for item in items if item.source_id in chosen]
         context.update(
-            selected=selected, dialog=wants_fragment(request), confirming=True,
+            selected=selected, dialog=wants_fragment(request), confirming=True, keep_source=_keep_source(request),
             readers=deployment_readers_status(
                 deployment=deployment, version=0, now=timezone.now(), grace=settings.ENVMANAGER_MIGRATION_READER_GRACE_SECONDS
             ).active,
@@ -118,12 +122,26 @@ def migration_plan(request, workspace_id, deployment_id, kind):
     return render_page(request, "envmanager/migration_plan.html", context)
 
 
+def _keep_source(request) -> bool:
+    return request.POST.get("keep_source") == "1"
+
+
+def migrated_object_urls(workspace, run) -> dict[str, str]:
+    """{key: its Workspace object's page} for the keys the run migrated or overrode (one query)."""
+    summary = run.summary or {}
+    keys = summary.get("migrated", []) + summary.get("overridden", [])
+    objects = EnvObject.objects.filter(
+        workspace=workspace, deployment__isnull=True, kind=run.kind, key__in=keys
+    ).values_list("key", "pk")
+    return {key: reverse("envmanager:env-object-edit", args=[workspace.pk, pk]) for key, pk in objects}
+
+
 def _apply(request, workspace, deployment, kind):
     request_key = (request.POST.get("request_key") or "")[:64] or None
     try:
         result = airflow_migration_apply(
             deployment=deployment, kind=kind, source_ids=_selected_ids(request), actor=request.user,
-            request_key=request_key,
+            request_key=request_key, keep_source=_keep_source(request),
         )
     except (MigrationNotPossible, MetadataDatabaseError, MigrationInProgress) as exc:
         messages.error(request, f"Nothing was migrated: {exc}")
@@ -144,12 +162,16 @@ def _apply(request, workspace, deployment, kind):
 @login_required
 def migration_result(request, workspace_id, deployment_id, run_id):
     """Show what one migration did: migrated, overridden, skipped (with reasons), failed."""
-    workspace, deployment, access = _owner_scope(request, workspace_id, deployment_id)
+    workspace, deployment, access = migration_scope(request, workspace_id, deployment_id)
     run = get_object_or_404(MigrationRun, pk=run_id, deployment=deployment)
     kind = Kind(run.kind)
+    result, urls = MigrationResult.from_run(run), migrated_object_urls(workspace, run)
     context = {
-        "access": access, "workspace": workspace, "deployment": deployment, "run": run,
-        "result": MigrationResult.from_run(run),
+        "access": access, "workspace": workspace, "deployment": deployment, "run": run, "result": result,
+        "migrated_links": [(key, urls.get(key)) for key in result.migrated],
+        "overridden_links": [(key, urls.get(key)) for key in result.overridden],
+        "restore": RestoreResult.from_run(run) if run.snapshots.exclude(restore_state="pending").exists() else None,
+        "restorable": run.finished_at is not None and run.restored_at is None and run.snapshots.exists(),
         "reader_wait": reader_wait_sentence(run.summary["reader_wait"]) if (run.summary or {}).get("reader_wait") else "",
         "kind": kind, "kind_label": KIND_MENU_LABELS[kind],
         "back_url": reverse("envmanager:deployment-environment", args=[workspace.pk, deployment.pk, kind]),

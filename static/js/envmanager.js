@@ -100,7 +100,8 @@
   });
 
   // Typing an override value ticks its "Override" box.
-  // Migrate from Airflow: select all / none, a live count, and no submit with nothing selected.
+  // Migrate from Airflow: select all / none (buttons and the header checkbox), a live count, and no submit
+  // with nothing selected.
   function syncSelection(form) {
     var boxes = form.querySelectorAll("input[type=checkbox][name=source]");
     var count = Array.prototype.filter.call(boxes, function (box) { return box.checked; }).length;
@@ -108,6 +109,11 @@
     if (label) { label.textContent = count + " selected"; }
     var submit = form.querySelector("[data-requires-selection]");
     if (submit) { submit.disabled = count === 0; }
+    var header = form.querySelector("[data-select-all]");
+    if (header) {
+      header.checked = boxes.length > 0 && count === boxes.length;
+      header.indeterminate = count > 0 && count < boxes.length;
+    }
   }
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-select]");
@@ -120,7 +126,13 @@
   });
   document.addEventListener("change", function (event) {
     var form = event.target.closest("[data-selection]");
-    if (form) { syncSelection(form); }
+    if (!form) { return; }
+    if (event.target.matches("[data-select-all]")) {  // the header checkbox: all or none
+      form.querySelectorAll("input[type=checkbox][name=source]").forEach(function (box) {
+        box.checked = event.target.checked;
+      });
+    }
+    syncSelection(form);
   });
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-selection]").forEach(syncSelection);

@@ -74,3 +74,35 @@ def test_objects_made_by_the_airflow_cli_are_migrated_and_served_back(
         "host": "reports.internal", "password": "r3port-pw", "extra": {"sslmode": "verify-full"}, "port": 5433,
         "region": "eu-central-1", "api_token": "tok-123",
     }
+
+
+def test_a_migration_restored_leaves_airflows_own_rows_as_they_were(dev, airflow_venv_path, airflow_home):
+    """Rows made by the `airflow` CLI, migrated and restored, are the same rows, and Airflow reads them alone."""
+    from envmanager.models import EnvObject
+    from envmanager.services.migration_restore import migration_restore_apply
+
+    plain_env = airflow_venv.airflow_env(airflow_home, extra={"AIRFLOW__CORE__FERNET_KEY": AIRFLOW_FERNET_KEY})
+    run = lambda *args: airflow_venv.run_airflow(airflow_venv_path, list(args), plain_env)  # noqa: E731
+    run("connections", "add", "reporting_db", "--conn-type", "postgres", "--conn-host", "reports.internal",
+        "--conn-password", "r3port-pw", "--conn-extra", json.dumps({"sslmode": "verify-full"}))
+    run("variables", "set", "api_token", "tok-123")
+    db_path = airflow_home / "airflow.db"
+    with sqlite3.connect(db_path) as conn:
+        before = [conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in ("connection", "variable")]
+    deployment = deployment_update(deployment=dev, metadata_db_url=f"sqlite:///{db_path}", fernet_keys=AIRFLOW_FERNET_KEY)
+    for kind in (Kind.CONNECTION, Kind.VARIABLE):
+        plan = airflow_migration_plan(deployment=deployment, kind=kind)
+        result = airflow_migration_apply(
+            deployment=deployment, kind=kind, source_ids=[item.source_id for item in plan.items], actor=None
+        )
+        assert _airflow_rows(db_path) != (["reporting_db"], ["api_token"])
+        restored = migration_restore_apply(deployment=deployment, run=result.run, actor=None)
+        assert restored.complete
+
+    with sqlite3.connect(db_path) as conn:
+        assert [conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in ("connection", "variable")] == before
+    assert not EnvObject.objects.exists()
+    shown = run("connections", "get", "reporting_db", "-o", "json")  # no secrets backend: the metastore alone
+    [conn] = json.loads(shown.stdout[shown.stdout.index("["):])
+    assert (conn["host"], conn["password"]) == ("reports.internal", "r3port-pw")
+    assert "tok-123" in run("variables", "get", "api_token").stdout

@@ -6,8 +6,10 @@ from django.core.management import get_commands, load_command_class
 from envmanager.management.cli import EnvManagerCommand
 
 COMMANDS = sorted(name for name, app in get_commands().items() if app == "envmanager")
-# These change no data: no --dry-run.
-READING = {"env_show", "env_list", "env_export", "env_diff", "env_dump", "env_history", "audit_verify", "audit_export"}
+READING = {  # change no data: no --dry-run
+    "env_show", "env_list", "env_export", "env_diff", "env_dump", "env_history", "audit_verify", "audit_export",
+    "migration_runs", "drift_report",
+}
 
 
 def _parser(name):

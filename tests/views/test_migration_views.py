@@ -78,7 +78,7 @@ def test_confirmation_warns_that_rows_leave_airflow(client, workspace, dev, owne
         headers=htmx_headers(),
     )
     assert "will be removed from dev's Airflow metadata database" in response.text
-    assert "cannot be restored from there" in response.text
+    assert "<em>Restore to Airflow</em> on the summary page writes them back" in response.text
     assert airflow_db_keys(airflow_db, "variable") == {"region", "shared"}  # nothing happened yet
 
 

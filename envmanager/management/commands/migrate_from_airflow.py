@@ -28,7 +28,8 @@ class Command(cli.EnvManagerCommand):
         "into the Workspace. Each becomes a Workspace object linked to that Deployment (or an override on\n"
         "the Workspace object with the same key), then its row is deleted from the metadata database, so\n"
         "the Deployment keeps the same values through the secrets backend. Lists the plan first\n"
-        "(new / exists / cannot) and asks for confirmation; re-running after an interruption is safe."
+        "(new / exists / cannot) and asks for confirmation; re-running after an interruption is safe.\n"
+        "Prints the run's number (`run N`): `migrate_restore --run N` undoes it, `migration_runs` lists runs."
     )
     example = """
         manage.py migrate_from_airflow --deployment prod --dry-run
@@ -46,10 +47,14 @@ class Command(cli.EnvManagerCommand):
             "--key", dest="keys", action="append", metavar="KEY",
             help="Only this key (repeat for several); default: everything that can be migrated.",
         )
+        parser.add_argument(
+            "--keep-source", action="store_true",
+            help="Copy only: leave the rows in the Airflow metadata database (a restore then removes the copies).",
+        )
         cli.add_dry_run_option(parser)
         cli.add_yes_option(parser)
 
-    def handle(self, *args, workspace, deployment, types, keys, dry_run, yes, **options):
+    def handle(self, *args, workspace, deployment, types, keys, dry_run, yes, keep_source, **options):
         workspace = workspace_by_name(workspace)
         deployment = deployment_by_name(workspace, deployment)
         plans = [self._plan(deployment, kind) for kind in TYPES[types]]
@@ -66,15 +71,15 @@ class Command(cli.EnvManagerCommand):
         if total == 0:
             self.stdout.write("Nothing to migrate.")
             return
-        self.confirm(
-            f"Migrate {utils.plural(total, 'object')} from Deployment '{deployment.name}'? They will be removed from "
-            "its Airflow metadata database; that cannot be undone there.",
-            yes=yes,
+        fate = (
+            "They stay in its Airflow metadata database (copy only)." if keep_source else
+            "They will be removed from its Airflow metadata database (`migrate_restore` writes them back)."
         )
+        self.confirm(f"Migrate {utils.plural(total, 'object')} from Deployment '{deployment.name}'? {fate}", yes=yes)
         failed = 0
         for plan, ids in selections:
             if any(item.selectable for item in plan.items if item.source_id in set(ids)):
-                result = self._apply(plan, ids)
+                result = self._apply(plan, ids, keep_source)
                 self._write_result(plan.kind, result)
                 failed += len(result.failed)
         if failed:
@@ -119,12 +124,12 @@ class Command(cli.EnvManagerCommand):
         for line in utils.table(["STATUS", "KEY", "DETAILS"], rows):
             self.stdout.write("  " + line)
 
-    def _apply(self, plan: MigrationPlan, ids: list[int]) -> MigrationResult:
+    def _apply(self, plan: MigrationPlan, ids: list[int], keep_source: bool) -> MigrationResult:
         done, waiting_for = 0, None
         with self.progress(f"Migrating {plan.kind.label.lower()}s") as update:
             def on_progress(event, key):
                 nonlocal done, waiting_for
-                if event == "deleted":
+                if event == "deleted" or (keep_source and event == "copied"):
                     done += 1
                     update(done, len(ids))
                 elif event == "waiting":
@@ -136,7 +141,8 @@ class Command(cli.EnvManagerCommand):
 
             try:
                 return airflow_migration_apply(
-                    deployment=plan.deployment, kind=plan.kind, source_ids=ids, actor=None, on_progress=on_progress
+                    deployment=plan.deployment, kind=plan.kind, source_ids=ids, actor=None, on_progress=on_progress,
+                    keep_source=keep_source,
                 )
             except (MigrationNotPossible, MetadataDatabaseError, MigrationInProgress) as exc:
                 raise CommandError(str(exc)) from None
@@ -146,6 +152,8 @@ class Command(cli.EnvManagerCommand):
             f"{kind.label}s: migrated {len(result.migrated)}, overridden {len(result.overridden)}, "
             f"skipped {len(result.skipped)}, failed {len(result.failed)}."
         )
+        run = result.run
+        self.stdout.write(f"  run {run.pk} (`migrate_restore --deployment '{run.deployment.name}' --run {run.pk}` undoes it)")
         if wait := result.reader_wait:
             self.stdout.write("  " + reader_wait_sentence(wait))
         for title, pairs in (("Skipped", result.skipped), ("Failed", result.failed)):

@@ -12,14 +12,19 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from envmanager import crypto
-from envmanager.models import AuditEntry, Deployment, EnvObject, Link
+from envmanager.models import AuditEntry, Deployment, EnvObject, Link, MigrationSnapshot, ObjectVersion
 from envmanager.services.audit import audit_record
 
-# Every column that holds secrets: a JSON object of field name -> token, or a single token ("" = unset).
+# Every column that holds secrets: a JSON object of field name -> token, a single token ("" = unset),
+# or (a deleted object's version) a list of links, each with its `override_secrets` object.
+# History keeps old ciphertext for Revert and Restore, and a migration run keeps its restore snapshots:
+# both must stay readable once the old key is removed.
 SECRET_COLUMNS: dict[type[models.Model], tuple[str, ...]] = {
     EnvObject: ("secrets",),
     Link: ("override_secrets",),
     Deployment: ("metadata_db_url_encrypted", "fernet_keys_encrypted"),
+    ObjectVersion: ("secrets", "links"),
+    MigrationSnapshot: ("row", "copy"),
 }
 
 
@@ -99,13 +104,23 @@ def _rotated_columns(model, row: dict, columns: tuple[str, ...], result: Rotatio
     changes = {}
     for column in columns:
         stored = row[column]
-        if isinstance(stored, dict):
+
+        def rotated_object(tokens: dict, where: str) -> dict:
             # A None token is an override "to empty" (see services/overrides.py): nothing to re-encrypt.
-            rotated = {
+            return {
                 name: token if token is None
-                else _rotated_token(token, model=model, pk=row["pk"], where=f"{column}.{name}", result=result)
-                for name, token in stored.items()
+                else _rotated_token(token, model=model, pk=row["pk"], where=f"{where}.{name}", result=result)
+                for name, token in tokens.items()
             }
+
+        if isinstance(stored, dict):
+            rotated = rotated_object(stored, column)
+        elif isinstance(stored, list):
+            rotated = [
+                {**link, "override_secrets": rotated_object(link["override_secrets"], f"{column}[{i}].override_secrets")}
+                if link.get("override_secrets") else link
+                for i, link in enumerate(stored)
+            ]
         elif stored:
             rotated = _rotated_token(stored, model=model, pk=row["pk"], where=column, result=result)
         else:

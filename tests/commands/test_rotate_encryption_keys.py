@@ -4,7 +4,10 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from django.core.management.base import CommandError
 
-from envmanager.models import AuditEntry, Deployment, EnvObject, Link
+from envmanager import crypto
+from envmanager.kinds import Kind
+from envmanager.models import AuditEntry, Deployment, EnvObject, Link, MigrationRun, MigrationSnapshot
+from envmanager.services import env_objects as env_object_services
 from envmanager.services import links as link_services
 from envmanager.services import rotation
 from tests.commands.conftest import MARKER
@@ -29,6 +32,11 @@ def raw_tokens() -> dict[str, str]:
                 stored = row[column]
                 if isinstance(stored, dict):
                     tokens.update({f"{model.__name__} {row['pk']} {column}.{name}": t for name, t in stored.items()})
+                elif isinstance(stored, list):  # a deleted object's links
+                    tokens.update({
+                        f"{model.__name__} {row['pk']} {column}[{i}].{name}": t
+                        for i, link in enumerate(stored) for name, t in (link.get("override_secrets") or {}).items()
+                    })
                 elif stored:
                     tokens[f"{model.__name__} {row['pk']} {column}"] = stored
     return tokens
@@ -60,6 +68,16 @@ def stored_secrets(db):
         ConnectionFactory(
             workspace=workspace, key=f"conn_{number}", fields={"conn_type": "http", "password": f"pw{number}"}
         )
+    # History keeps ciphertext too: a deleted object's last version holds its links' override secrets,
+    # and a migration run holds its restore snapshots.
+    gone = ConnectionFactory(workspace=workspace, key="gone", fields={"conn_type": "http", "password": "gone-pw"})
+    link_services.link_create(env_object=gone, actor=None, target=prod)
+    link_services.link_set_override(env_object=gone, actor=None, target=prod, fields={"password": "gone-prod-pw"})
+    env_object_services.env_object_delete(env_object=gone, actor=None)
+    run = MigrationRun.objects.create(deployment=prod, kind=Kind.CONNECTION, started_by_name="x", state="finished",
+                                     finished_at="2026-01-01T00:00:00Z")
+    MigrationSnapshot.objects.create(run=run, source_id=1, key="airflow_conn", row=crypto.seal_value({"password": "r"}),
+                                     copy=crypto.seal_value({"password": "c"}))
     return plaintexts_with(TEST_ENCRYPTION_KEY, raw_tokens())
 
 
@@ -69,9 +87,11 @@ def test_every_secret_decrypts_with_the_new_key_alone_after_rotation(run, settin
 
     result = run("rotate_encryption_keys", batch_size=2)
 
-    assert len(stored_secrets) == 11
+    assert len(stored_secrets) == 26  # 11 current values, 13 in their versions' history, 2 in a restore snapshot
+    assert any("links[0].password" in where for where in stored_secrets)  # the deleted object's override
+    assert sum(where.startswith("MigrationSnapshot") for where in stored_secrets) == 2
     assert plaintexts_with(NEW_KEY, raw_tokens()) == stored_secrets
-    assert "Re-encrypted 11 secrets in 9 rows; 0 already current." in result.out
+    assert "Re-encrypted 26 secrets in 21 rows; 0 already current." in result.out
     assert "Re-encrypting secrets" in result.err  # the progress bar, on stderr
     assert dict(EnvObject.objects.values_list("pk", "updated_at")) == updated_at
     # Values are still what they were, through the models' own reveal paths.
@@ -99,7 +119,7 @@ def test_rotation_writes_one_audit_entry_with_counts_only(run, settings, stored_
     assert AuditEntry.objects.count() == before + 1
     entry = AuditEntry.objects.get(action="encryption_keys.rotate")
     assert entry.actor is None and entry.actor_name == "system"
-    assert entry.changes["after"] == {"secrets_rotated": 11, "rows_changed": 9, "secrets_current": 0}
+    assert entry.changes["after"] == {"secrets_rotated": 26, "rows_changed": 21, "secrets_current": 0}
     assert MARKER not in json.dumps(entry.changes)
 
 
@@ -111,7 +131,7 @@ def test_a_second_run_skips_what_is_already_current(run, settings, stored_secret
     result = run("rotate_encryption_keys")
 
     assert raw_tokens() == tokens
-    assert "Re-encrypted 0 secrets in 0 rows; 11 already current." in result.out
+    assert "Re-encrypted 0 secrets in 0 rows; 26 already current." in result.out
 
 
 def test_dry_run_counts_and_changes_nothing(run, settings, stored_secrets):
@@ -122,7 +142,7 @@ def test_dry_run_counts_and_changes_nothing(run, settings, stored_secrets):
 
     assert raw_tokens() == tokens
     assert AuditEntry.objects.count() == audit_count
-    assert "Would re-encrypt 11 secrets in 9 rows; 0 already current." in result.out
+    assert "Would re-encrypt 26 secrets in 21 rows; 0 already current." in result.out
     assert "Dry run: nothing changed." in result.out
 
 

@@ -21,4 +21,4 @@ def test_rotation_keeps_empty_secret_overrides_and_rotates_the_rest(settings, wo
 
     link.refresh_from_db()
     assert link.override_secrets == {"password": None}
-    assert result.secrets_rotated == 1
+    assert result.secrets_rotated == 2  # the shared password, and the copy its version 1 keeps

@@ -35,6 +35,7 @@ from envmanager.selectors.migration_restore import (
 from envmanager.services.audit import audit_entry, audit_records_bulk, env_object_snapshot
 from envmanager.services.migration_lock import MigrationInProgress, deployment_migration_lock
 from envmanager.services.migration_snapshots import unseal_copy, unseal_row
+from envmanager.services.versions import Change, deleted_links, version_record
 
 BATCH_SIZE = 200
 State = MigrationSnapshot.RestoreState
@@ -140,11 +141,19 @@ def _remove_copies(snapshot_ids: list[int], *, deployment: Deployment, run: Migr
             env_object = objects.get(snapshot_object_id(snapshot))
             step, reason = envmanager_step(snapshot, env_object, deployment)
             before = None
+            # History records what the restore does, as a deletion or an override change by hand would be.
             if step == EnvmanagerStep.REMOVE_OBJECT:
                 before = env_object_snapshot(env_object)
+                version_record(env_object=env_object, actor=actor, change=Change.DELETED, links=deleted_links(env_object))
                 removed.append(env_object.pk)
             elif step == EnvmanagerStep.UNDO_LINK:
-                _put_back_link(env_object, deployment, unseal_copy(snapshot)["link_before"])
+                migrated = Link.objects.filter(env_object=env_object, deployment=deployment).first()
+                link = _put_back_link(env_object, deployment, unseal_copy(snapshot)["link_before"])
+                if link is not None and (link.has_override or (migrated and migrated.has_override)):
+                    version_record(env_object=env_object, actor=actor, change=Change.CHANGED, link=link)
+                elif link is None and migrated is not None and migrated.has_override:
+                    migrated.override_data, migrated.override_secrets = {}, {}  # gone with its link, as an unlink
+                    version_record(env_object=env_object, actor=actor, change=Change.DELETED, link=migrated)
             snapshot.restore_state = State.KEPT if step == EnvmanagerStep.KEEP else State.RESTORED
             snapshot.restore_note = " ".join(note for note in (snapshot.restore_note, reason) if note)
             entries.append(_audit(snapshot, deployment=deployment, run=run, actor=actor, before=before))
@@ -154,16 +163,18 @@ def _remove_copies(snapshot_ids: list[int], *, deployment: Deployment, run: Migr
         audit_records_bulk(entries)
 
 
-def _put_back_link(env_object: EnvObject, deployment: Deployment, before: dict | None) -> None:
-    """Give the Deployment's link the state it had before the migration (none, an exclusion, an override)."""
+def _put_back_link(env_object: EnvObject, deployment: Deployment, before: dict | None) -> Link | None:
+    """Give the Deployment's link the state it had before the migration (none, an exclusion, an override);
+    return the link now there, if any."""
     if before is None:
         Link.objects.filter(env_object=env_object, deployment=deployment).delete()
-        return
+        return None
     sealed = {name: None if value is None else crypto.seal_value(value) for name, value in before["override_secrets"].items()}
-    Link.objects.update_or_create(
+    link, _ = Link.objects.update_or_create(
         env_object=env_object, deployment=deployment,
         defaults={"excluded": before["excluded"], "override_data": before["override_data"], "override_secrets": sealed},
     )
+    return link
 
 
 def _audit(snapshot: MigrationSnapshot, *, deployment: Deployment, run: MigrationRun, actor, before=None) -> AuditEntry:

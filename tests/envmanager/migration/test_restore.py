@@ -6,9 +6,10 @@ import pytest
 
 from envmanager.airflow_db.database import open_metadata_database
 from envmanager.kinds import Kind
-from envmanager.models import AuditEntry, EnvObject, Link, MigrationSnapshot
+from envmanager.models import AuditEntry, EnvObject, Link, MigrationSnapshot, ObjectVersion
 from envmanager.selectors.env_objects import plaintext_values
 from envmanager.selectors.migration_restore import AirflowStep, EnvmanagerStep, migration_restore_plan
+from envmanager.selectors.versions import restorable_deletions
 from envmanager.services import links as link_services
 from envmanager.services.env_objects import env_object_update
 from envmanager.services.migration import airflow_migration_apply
@@ -208,3 +209,25 @@ def test_a_restore_waits_for_no_one_while_a_migration_holds_the_lock(layout_db):
             migration_restore_apply(deployment=deployment, run=run, actor=None)
     assert table(url, "connection") == after_migration
     assert not MigrationSnapshot.objects.exclude(restore_state="pending").exists()
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+@pytest.mark.parametrize("layout_db", ["3"], indirect=True)
+def test_history_records_what_a_restore_removes(workspace, layout_db, owner):
+    """A copy removed by Restore to Airflow ends its history as a deletion (and can be found in Recently
+    deleted); an override the migration made and the restore drops ends its override history the same way."""
+    _, _, deployment, ids = layout_db
+    result = _migrate(deployment, ids)
+    new_db = EnvObject.objects.get(key="new_db")
+    shared = EnvObject.objects.get(key="shared_api")
+
+    migration_restore_apply(deployment=deployment, run=result.run, actor=owner)
+
+    assert list(ObjectVersion.objects.filter(**ObjectVersion.history_of(new_db.pk)).order_by("number")
+                .values_list("change", "actor")) == [("migrated", None), ("deleted", owner.pk)]
+    assert new_db.pk in {version.object_id for version in restorable_deletions(workspace_id=workspace.pk)}
+    override = ObjectVersion.objects.filter(
+        **ObjectVersion.history_of(shared.pk, link_deployment_id=deployment.pk, link_ide_project_id=None)
+    ).order_by("number")
+    assert [version.change for version in override][-1] == "deleted"
+    assert not Link.objects.filter(env_object=shared, deployment=deployment).exists()

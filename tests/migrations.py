@@ -10,3 +10,4 @@ def migrate_to(targets: list[tuple[str, str]]):
     executor.loader.build_graph()  # what an earlier migrate_to ran is read again
     executor.migrate(targets)
     return executor.loader.project_state(targets).apps
+

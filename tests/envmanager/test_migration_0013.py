@@ -4,7 +4,6 @@ import pytest
 
 from envmanager import permissions as p
 from envmanager.models import DeploymentGroupObjectPermission
-from tests.migrations import migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -12,7 +11,7 @@ BEFORE = [("envmanager", "0012_audit_chain")]
 AFTER = [("envmanager", "0013_operators_delete_deployments")]
 
 
-def test_existing_operators_get_deployment_delete(workspace, dev, operator, author):
+def test_existing_operators_get_deployment_delete(migrator, workspace, dev, operator, author):
     # As before the migration: Operators lacked the permission on an existing Deployment.
     DeploymentGroupObjectPermission.objects.filter(
         content_object=dev, permission__codename=p.DEPLOYMENT_DELETE, group__workspace_role__role="operator"
@@ -20,8 +19,8 @@ def test_existing_operators_get_deployment_delete(workspace, dev, operator, auth
     operator_again = type(operator).objects.get(pk=operator.pk)
     assert not p.user_can(operator_again, p.DEPLOYMENT_DELETE, dev)
 
-    migrate_to(BEFORE)
-    migrate_to(AFTER)
+    migrator(BEFORE)
+    migrator(AFTER)
 
     operator_again = type(operator).objects.get(pk=operator.pk)
     author_again = type(author).objects.get(pk=author.pk)

@@ -4,7 +4,6 @@ import pytest
 
 from envmanager import permissions as p
 from envmanager.models import WorkspaceGroupObjectPermission
-from tests.migrations import migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -12,15 +11,15 @@ BEFORE = [("envmanager", "0015_sso_role_grants")]
 AFTER = [("envmanager", "0016_team_administration")]
 
 
-def test_existing_operators_get_deployments_create(workspace, other_workspace, operator, author):
+def test_existing_operators_get_deployments_create(migrator, workspace, other_workspace, operator, author):
     # As before the migration: Operators lacked the permission on their Workspace.
     WorkspaceGroupObjectPermission.objects.filter(
         permission__codename=p.DEPLOYMENTS_CREATE, group__workspace_role__role="operator"
     ).delete()
     assert not p.user_can(type(operator).objects.get(pk=operator.pk), p.DEPLOYMENTS_CREATE, workspace)
 
-    migrate_to(BEFORE)
-    migrate_to(AFTER)
+    migrator(BEFORE)
+    migrator(AFTER)
 
     operator_again = type(operator).objects.get(pk=operator.pk)
     workspace = type(workspace).objects.get(pk=workspace.pk)  # permissions are cached on the instance

@@ -1,8 +1,6 @@
 """Migration 0018 gives every object and override that exists before histories did its version 1."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from envmanager.models import EnvObject, Link, ObjectVersion
 from envmanager.services import links as link_services
@@ -14,17 +12,14 @@ BEFORE = [("envmanager", "0017_personal_access_tokens")]
 AFTER = [("envmanager", "0018_object_versions")]
 
 
-def test_existing_objects_and_overrides_get_version_1(workspace, dev):
+def test_existing_objects_and_overrides_get_version_1(migrator, workspace, dev):
     connection_object = ConnectionFactory(workspace=workspace, fields={"conn_type": "http", "password": "pw"})
     variable = VariableFactory(workspace=workspace, fields={"value": "v"}, linked_to_all=True)
     link_services.link_set_override(env_object=variable, actor=None, target=dev, fields={"value": "dev"})
     link_services.link_create(env_object=connection_object, actor=None, target=dev)
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(AFTER)
+    migrator(BEFORE)
+    migrator(AFTER)
 
     stored = EnvObject.objects.get(pk=connection_object.pk)
     first = ObjectVersion.objects.get(object_id=stored.pk)

@@ -3,9 +3,10 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from guardian.shortcuts import remove_perm
 
 from envmanager.crypto import seal_value
-from envmanager.models import EnvObject, Link
+from envmanager.models import EnvObject, Link, WorkspaceRoleGroup
 from envmanager.selectors.matrix import CellState, workspace_matrix
 from envmanager.services import links as link_services
 from tests.factories import (
@@ -255,3 +256,12 @@ def test_compare_pages_each_bucket_and_keeps_the_picks(client, author, workspace
     assert last.count('data-bucket="only-to"') == 3 and "Page 3 of 3" in last
     assert "from_page=2" in last and 'rel="next"' not in last
     assert client.get(address + "&from_page=x").status_code == 200  # a bad page number shows the first
+
+
+def test_compare_needs_deployment_get_on_each_picked_deployment(client, author, workspace, dev, prod, setup):
+    group = WorkspaceRoleGroup.objects.get(workspace=workspace, role="author").group
+    remove_perm("envmanager.deployment_get", group, prod)
+    sign_in(client, author)
+    assert client.get(_compare_url(workspace, f"deployment-{dev.pk}", f"deployment-{prod.pk}")).status_code == 403
+    assert client.get(_compare_url(workspace, f"ide_project-{setup['ide'].pk}", f"deployment-{prod.pk}")).status_code == 403
+    assert client.get(_compare_url(workspace, f"deployment-{dev.pk}", f"ide_project-{setup['ide'].pk}")).status_code == 200

@@ -7,7 +7,7 @@ result names fields only. Two queries whatever the number of objects (one for tw
 
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Case, F, JSONField, Q, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, FilteredRelation, JSONField, Q, Value, When
 
 from envmanager.models import Deployment, EnvObject, IdeProject, Link
 from envmanager.selectors.environment import (
@@ -20,7 +20,6 @@ from envmanager.selectors.environment import (
     effective_entry_from_row,
     ide_project_effective_environment,
     visible_to_target,
-    with_target_link,
 )
 
 Target = Deployment | IdeProject
@@ -133,49 +132,70 @@ def _only_if(condition: Q, column: str):
     return Case(When(condition, then=F(column)), default=Value(None), output_field=JSONField())
 
 
-def _visible_rows(side: int, target: Target, filters: dict, needs_values: Q):
-    """The Workspace objects `target` receives: id, type, key, its link and whether that overrides anything,
-    and the values and override only where `needs_values` (the same rule as the effective environment,
-    `visible_to_target`)."""
-    condition = Q(links__deployment_id=target.pk) if _is_deployment(target) else Q(links__ide_project_id=target.pk)
-    objects = with_target_link(
-        EnvObject.objects.filter(workspace_id=target.workspace_id, deployment__isnull=True, **filters), condition
-    )
-    # Whether the link overrides anything, decided by the database: decoding every link's (mostly empty)
-    # override JSON would cost more than the rest of the comparison.
-    not_overridden = Q(target_link__override_data={}) & Q(target_link__override_secrets={})
-    overridden = Case(
-        When(not_overridden, then=Value(False)),
-        When(target_link__id__isnull=True, then=Value(False)),
-        default=Value(True),
-        output_field=BooleanField(),
-    )
-    has_override = Q(target_link__id__isnull=False) & ~not_overridden
-    return objects.filter(visible_to_target(include_linked_to_all=_is_deployment(target))).order_by().values(
-        "id", "kind", "key", "is_secret", side=Value(side), link_id=F("target_link__id"), overridden=overridden,
-        value_data=_only_if(needs_values, "data"), value_secrets=_only_if(needs_values, "secrets"),
-        override_plain=_only_if(has_override, "target_link__override_data"),
-        override_sealed=_only_if(has_override, "target_link__override_secrets"),
-    )
+def _is(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
 
 
-def _received(source: Target, target: Target, filters: dict) -> list[tuple[dict, dict]]:
-    """({(type, key): visible row}, {(type, key): own object row}) of each target, in two queries."""
+_SIDES = ("from_link", "to_link")  # the FilteredRelation of each target's link
+
+
+def _link_columns(link: str, target: Target) -> tuple[Q, Q, dict]:
+    """Whether the object reaches `target` (the rule of `visible_to_target`), and its link's columns: id,
+    whether it overrides anything (decided by the database: decoding every link's mostly empty override
+    JSON would cost more than the rest of the comparison) and the override where there is one."""
+    seen = visible_to_target(include_linked_to_all=_is_deployment(target), link=link)
+    overridden = Q(**{f"{link}__id__isnull": False}) & ~(
+        Q(**{f"{link}__override_data": {}}) & Q(**{f"{link}__override_secrets": {}})
+    )
+    return seen, overridden, {
+        f"{link}_seen": _is(seen), f"{link}_id": F(f"{link}__id"), f"{link}_overridden": _is(overridden),
+        f"{link}_plain": _only_if(overridden, f"{link}__override_data"),
+        f"{link}_sealed": _only_if(overridden, f"{link}__override_secrets"),
+    }
+
+
+def _visible_rows(source: Target, target: Target, filters: dict):
+    """One row per Workspace object either target receives, with both targets' links side by side, and
+    the object's values only where a field-by-field comparison needs them (`_needs_values`). An object
+    both receive as it is (most, usually) comes back as `same`, without values."""
+    objects = EnvObject.objects.filter(workspace_id=source.workspace_id, deployment__isnull=True, **filters)
+    for link, each in zip(_SIDES, (source, target), strict=True):
+        condition = Q(links__deployment_id=each.pk) if _is_deployment(each) else Q(links__ide_project_id=each.pk)
+        objects = objects.annotate(**{link: FilteredRelation("links", condition=condition)})
+    (seen_from, overridden_from, columns_from), (seen_to, overridden_to, columns_to) = (
+        _link_columns(link, each) for link, each in zip(_SIDES, (source, target), strict=True)
+    )
     needs_values = _needs_values(source, target, filters)
-    visible: list[dict] = [{}, {}]
-    rows = _visible_rows(0, source, filters, needs_values).union(
-        _visible_rows(1, target, filters, needs_values), all=True
+    same = seen_from & seen_to & ~overridden_from & ~overridden_to & ~needs_values
+    return objects.filter(seen_from | seen_to).order_by().values(
+        "id", "kind", "key", "is_secret", same=_is(same), value_data=_only_if(needs_values, "data"),
+        value_secrets=_only_if(needs_values, "secrets"), **columns_from, **columns_to,
     )
-    for row in rows:
-        row["data"], row["secrets"] = row.pop("value_data"), row.pop("value_secrets")
-        visible[row["side"]][(row["kind"], row["key"])] = row
-    own: list[dict] = [{}, {}]
+
+
+def _received(source: Target, target: Target, filters: dict) -> tuple[int, list[tuple[dict, dict]]]:
+    """How many Workspace objects reach both as they are, and ({(type, key): visible row}, {(type, key):
+    own object row}) of each target, in two queries."""
+    same, visible = 0, ({}, {})
+    for row in _visible_rows(source, target, filters):
+        if row["same"]:
+            same += 1
+            continue
+        base = {"id": row["id"], "kind": row["kind"], "key": row["key"], "is_secret": row["is_secret"],
+                "data": row["value_data"], "secrets": row["value_secrets"]}
+        for side, link in enumerate(_SIDES):
+            if row[f"{link}_seen"]:
+                visible[side][(row["kind"], row["key"])] = base | {
+                    "link_id": row[f"{link}_id"], "overridden": row[f"{link}_overridden"],
+                    "override_plain": row[f"{link}_plain"], "override_sealed": row[f"{link}_sealed"],
+                }
+    own: tuple[dict, dict] = ({}, {})
     sides = {each.pk: n for n, each in enumerate((source, target)) if _is_deployment(each)}
     if sides:
         objects = EnvObject.objects.filter(deployment_id__in=list(sides), **filters).order_by()
         for row in objects.values(*VALUE_COLUMNS, "deployment_id"):
             own[sides[row["deployment_id"]]][(row["kind"], row["key"])] = row
-    return list(zip(visible, own, strict=True))
+    return same, list(zip(visible, own, strict=True))
 
 
 def _side(own: dict | None, visible: dict | None) -> EffectiveEntry | None:
@@ -200,8 +220,8 @@ def compare_targets(*, source: Target, target: Target, kinds: tuple[str, ...] | 
     if source.workspace_id != target.workspace_id:
         raise ValueError("Only targets of one Workspace can be compared.")
     filters = {"kind__in": list(kinds)} if kinds else {}
-    (mine, mine_own_rows), (theirs, theirs_own_rows) = _received(source, target, filters)
-    comparison = Comparison(source=source, target=target)
+    same, ((mine, mine_own_rows), (theirs, theirs_own_rows)) = _received(source, target, filters)
+    comparison = Comparison(source=source, target=target, same=same)
     refs = mine.keys() | theirs.keys() | mine_own_rows.keys() | theirs_own_rows.keys()
     for ref in sorted(refs, key=lambda ref: (KIND_ORDER[ref[0]], ref[1])):
         mine_own, theirs_own = mine_own_rows.get(ref), theirs_own_rows.get(ref)

@@ -119,9 +119,8 @@ def _link_filter(targets) -> Q:
 
 def _needs_values(source: Target, target: Target, filters: dict) -> Q:
     """The Workspace objects a field-by-field comparison needs the values of: those overridden for either
-    target, and those whose key one of the two has as its own object (subqueries, not id lists: SQLite
-    would split a long `IN (...)` list into batches, one query each). The objects that reach both targets
-    as they are (most, usually) have their values left unread."""
+    target, and those whose key one of the two has as its own object (subqueries, not id lists). The
+    objects that reach both targets as they are (most, usually) have their values left unread."""
     overridden = Link.objects.filter(_link_filter([source, target])).filter(_HAS_OVERRIDE).values("env_object_id")
     wanted = Q(pk__in=overridden)
     own_ids = [each.pk for each in (source, target) if _is_deployment(each)]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.http import Http404
 from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm, get_objects_for_user
@@ -248,6 +249,17 @@ def deployment_permissions(user, deployments) -> dict[int, frozenset[str]]:
     if deployments:
         checker.prefetch_perms(deployments)
     return {d.pk: frozenset(checker.get_perms(d)) for d in deployments}
+
+
+def with_permission_flag(user, deployments, perm: str, *, name: str):
+    """Annotate a Deployment queryset with boolean `name`: whether `user` holds `perm` on each, decided by
+    the database in the same query (guardian's `get_objects_for_user` as a subquery), where a page lists
+    Deployments and checks some of them (`deployment_permissions` costs two more queries)."""
+    if not user.is_authenticated or not user.is_active:
+        return deployments.annotate(**{name: Value(False, output_field=BooleanField())})
+    permitted = get_objects_for_user(user, f"envmanager.{perm}", klass=Deployment, accept_global_perms=False)
+    flag = ExpressionWrapper(Q(pk__in=permitted.values("pk")), output_field=BooleanField())
+    return deployments.annotate(**{name: flag})
 
 
 PERMISSION_LABELS = {

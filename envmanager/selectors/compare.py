@@ -2,12 +2,14 @@
 
 Keys only in one, keys whose values differ (which fields), and how many are equal. Secrets are compared
 by their decrypted value (two tokens of one value differ as text) but no value leaves this module: the
-result names fields only. At most six queries whatever the number of objects.
+result names fields only. Two queries whatever the number of objects (one for two IDE projects).
 """
 
+import json
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.db import connections
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, FilteredRelation, JSONField, Q, Value, When
 
 from envmanager.models import Deployment, EnvObject, IdeProject, Link
 from envmanager.selectors.environment import (
@@ -20,7 +22,6 @@ from envmanager.selectors.environment import (
     effective_entry_from_row,
     ide_project_effective_environment,
     visible_to_target,
-    with_target_link,
 )
 
 Target = Deployment | IdeProject
@@ -109,32 +110,6 @@ def _is_deployment(target: Target) -> bool:
     return isinstance(target, Deployment)
 
 
-def _visible_rows(target: Target, filters: dict):
-    """The Workspace objects `target` receives, without their values: id, type, key and its link's override.
-    The same rule as the effective environment (`visible_to_target`), one query."""
-    condition = Q(links__deployment_id=target.pk) if _is_deployment(target) else Q(links__ide_project_id=target.pk)
-    objects = with_target_link(
-        EnvObject.objects.filter(workspace_id=target.workspace_id, deployment__isnull=True, **filters), condition
-    )
-    # Whether the link overrides anything, decided by the database: decoding every link's (mostly empty)
-    # override JSON would cost more than the rest of the comparison.
-    overridden = Case(
-        When(Q(target_link__override_data={}) & Q(target_link__override_secrets={}), then=Value(False)),
-        When(target_link__id__isnull=True, then=Value(False)),
-        default=Value(True),
-        output_field=BooleanField(),
-    )
-    return objects.filter(visible_to_target(include_linked_to_all=_is_deployment(target))).values(
-        "id", "kind", "key", link_id=F("target_link__id"), overridden=overridden
-    )
-
-
-def _own_rows(target: Target, filters: dict) -> list[dict]:
-    if not _is_deployment(target):
-        return []
-    return list(EnvObject.objects.filter(deployment_id=target.pk, **filters).values(*VALUE_COLUMNS))
-
-
 def _link_filter(targets) -> Q:
     condition = Q(pk__in=[])
     for each in targets:
@@ -142,38 +117,121 @@ def _link_filter(targets) -> Q:
     return condition
 
 
-def _overrides(source: Target, target: Target) -> dict[int, tuple[dict, dict]]:
-    """{link id: (plain override, sealed override)} of the two targets' links that override something."""
-    links = Link.objects.filter(_link_filter([source, target])).filter(_HAS_OVERRIDE)
-    return {row[0]: (row[1], row[2]) for row in links.values_list("id", "override_data", "override_secrets")}
-
-
-def _values_needed(source: Target, target: Target, filters: dict) -> list[dict]:
-    """The values of the Workspace objects a field-by-field comparison needs: those overridden for either
-    target, and those whose key one of the two has as its own object. One query; the objects that reach
-    both targets as they are (most, usually) are never read."""
+def _needs_values(source: Target, target: Target, filters: dict) -> Q:
+    """The Workspace objects a field-by-field comparison needs the values of: those overridden for either
+    target, and those whose key one of the two has as its own object (subqueries, not id lists). The
+    objects that reach both targets as they are (most, usually) have their values left unread."""
     overridden = Link.objects.filter(_link_filter([source, target])).filter(_HAS_OVERRIDE).values("env_object_id")
     wanted = Q(pk__in=overridden)
     own_ids = [each.pk for each in (source, target) if _is_deployment(each)]
     if own_ids:
         wanted |= Q(key__in=EnvObject.objects.filter(deployment_id__in=own_ids, **filters).values("key"))
-    return list(
-        EnvObject.objects.filter(workspace_id=source.workspace_id, deployment__isnull=True, **filters)
-        .filter(wanted)
-        .values(*VALUE_COLUMNS)
+    return wanted
+
+
+def _only_if(condition: Q, column: str):
+    return Case(When(condition, then=F(column)), default=Value(None), output_field=JSONField())
+
+
+def _is(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+_SIDES = ("from_link", "to_link")  # the FilteredRelation of each target's link
+
+
+def _link_columns(link: str, target: Target) -> tuple[Q, Q, dict]:
+    """Whether the object reaches `target` (the rule of `visible_to_target`), and its link's columns: id,
+    whether it overrides anything (decided by the database: decoding every link's mostly empty override
+    JSON would cost more than the rest of the comparison) and the override where there is one."""
+    seen = visible_to_target(include_linked_to_all=_is_deployment(target), link=link)
+    overridden = Q(**{f"{link}__id__isnull": False}) & ~(
+        Q(**{f"{link}__override_data": {}}) & Q(**{f"{link}__override_secrets": {}})
+    )
+    return seen, overridden, {
+        f"{link}_seen": _is(seen), f"{link}_id": F(f"{link}__id"), f"{link}_overridden": _is(overridden),
+        f"{link}_plain": _only_if(overridden, f"{link}__override_data"),
+        f"{link}_sealed": _only_if(overridden, f"{link}__override_secrets"),
+    }
+
+
+def _visible_rows(source: Target, target: Target, filters: dict):
+    """One row per Workspace object either target receives, with both targets' links side by side, and
+    the object's values only where a field-by-field comparison needs them (`_needs_values`). An object
+    both receive as it is (most, usually) comes back as `same`, without values."""
+    objects = EnvObject.objects.filter(workspace_id=source.workspace_id, deployment__isnull=True, **filters)
+    for link, each in zip(_SIDES, (source, target), strict=True):
+        condition = Q(links__deployment_id=each.pk) if _is_deployment(each) else Q(links__ide_project_id=each.pk)
+        objects = objects.annotate(**{link: FilteredRelation("links", condition=condition)})
+    (seen_from, overridden_from, columns_from), (seen_to, overridden_to, columns_to) = (
+        _link_columns(link, each) for link, each in zip(_SIDES, (source, target), strict=True)
+    )
+    needs_values = _needs_values(source, target, filters)
+    same = seen_from & seen_to & ~overridden_from & ~overridden_to & ~needs_values
+    return objects.filter(seen_from | seen_to).order_by().values(
+        "id", "kind", "key", "is_secret", same=_is(same), value_data=_only_if(needs_values, "data"),
+        value_secrets=_only_if(needs_values, "secrets"), **columns_from, **columns_to,
     )
 
 
-def _side(own: dict | None, visible: dict | None, values: dict[int, dict], overrides: dict) -> EffectiveEntry | None:
+_JSON_COLUMNS = ("value_data", "value_secrets", *(f"{link}_{part}" for link in _SIDES for part in ("plain", "sealed")))
+
+
+def _rows_not_same(objects) -> tuple[int, list[dict]]:
+    """Run `_visible_rows` and return how many rows are `same` and the others as dicts, their JSON decoded.
+
+    Run on the cursor rather than through the queryset: Django's per-column converters, applied to the
+    thousands of `same` rows that are only counted, cost more than the query (benchmarks/history.py)."""
+    sql, params = objects.query.get_compiler(using=objects.db).as_sql()
+    with connections[objects.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        same_at = names.index("same")
+        same, rows = 0, []
+        for values in cursor.fetchall():
+            if values[same_at]:
+                same += 1
+                continue
+            row = dict(zip(names, values, strict=True))
+            for name in _JSON_COLUMNS:  # text on both databases (Django loads jsonb as text)
+                if isinstance(row[name], str):
+                    row[name] = json.loads(row[name])
+            rows.append(row)
+    return same, rows
+
+
+def _received(source: Target, target: Target, filters: dict) -> tuple[int, list[tuple[dict, dict]]]:
+    """How many Workspace objects reach both as they are, and ({(type, key): visible row}, {(type, key):
+    own object row}) of each target, in two queries."""
+    same, rows = _rows_not_same(_visible_rows(source, target, filters))
+    visible = ({}, {})
+    for row in rows:
+        base = {"id": row["id"], "kind": row["kind"], "key": row["key"], "is_secret": bool(row["is_secret"]),
+                "data": row["value_data"], "secrets": row["value_secrets"]}
+        for side, link in enumerate(_SIDES):
+            if row[f"{link}_seen"]:
+                visible[side][(row["kind"], row["key"])] = base | {
+                    "link_id": row[f"{link}_id"], "overridden": bool(row[f"{link}_overridden"]),
+                    "override_plain": row[f"{link}_plain"], "override_sealed": row[f"{link}_sealed"],
+                }
+    own: tuple[dict, dict] = ({}, {})
+    sides = {each.pk: n for n, each in enumerate((source, target)) if _is_deployment(each)}
+    if sides:
+        objects = EnvObject.objects.filter(deployment_id__in=list(sides), **filters).order_by()
+        for row in objects.values(*VALUE_COLUMNS, "deployment_id"):
+            own[sides[row["deployment_id"]]][(row["kind"], row["key"])] = row
+    return same, list(zip(visible, own, strict=True))
+
+
+def _side(own: dict | None, visible: dict | None) -> EffectiveEntry | None:
     """One target's effective entry for a key, built as the effective environment builds it."""
     if own is not None:
         return effective_entry_from_row(own, base_source=Source.DEPLOYMENT)
     if visible is None:
         return None
-    plain, sealed = overrides.get(visible["link_id"], ({}, {})) if visible["overridden"] else ({}, {})
     return effective_entry_from_row(
-        values[visible["id"]], base_source=Source.WORKSPACE, override_plain=plain, override_sealed=sealed,
-        link_id=visible["link_id"],
+        visible, base_source=Source.WORKSPACE, override_plain=visible["override_plain"],
+        override_sealed=visible["override_sealed"], link_id=visible["link_id"],
     )
 
 
@@ -181,21 +239,18 @@ def compare_targets(*, source: Target, target: Target, kinds: tuple[str, ...] | 
     """Compare the effective environments of `source` ("from") and `target` ("to").
 
     Resolution is the effective environment's (a Deployment's own object wins; otherwise the linked
-    Workspace object with the target's override), but values are read only where they matter: six
+    Workspace object with the target's override), but values are read only where they matter: two
     queries whatever the number of objects.
     """
     if source.workspace_id != target.workspace_id:
         raise ValueError("Only targets of one Workspace can be compared.")
     filters = {"kind__in": list(kinds)} if kinds else {}
-    visible = [{(row["kind"], row["key"]): row for row in _visible_rows(each, filters)} for each in (source, target)]
-    own = [{(row["kind"], row["key"]): row for row in _own_rows(each, filters)} for each in (source, target)]
-    values: dict[int, dict] | None = None
-    overrides: dict = {}
-    comparison = Comparison(source=source, target=target)
-    refs = visible[0].keys() | visible[1].keys() | own[0].keys() | own[1].keys()
+    same, ((mine, mine_own_rows), (theirs, theirs_own_rows)) = _received(source, target, filters)
+    comparison = Comparison(source=source, target=target, same=same)
+    refs = mine.keys() | theirs.keys() | mine_own_rows.keys() | theirs_own_rows.keys()
     for ref in sorted(refs, key=lambda ref: (KIND_ORDER[ref[0]], ref[1])):
-        mine_own, theirs_own = own[0].get(ref), own[1].get(ref)
-        mine_seen, theirs_seen = visible[0].get(ref), visible[1].get(ref)
+        mine_own, theirs_own = mine_own_rows.get(ref), theirs_own_rows.get(ref)
+        mine_seen, theirs_seen = mine.get(ref), theirs.get(ref)
         if mine_own is None and mine_seen is None:
             comparison.only_to.append(KeyRef(*ref))
             continue
@@ -208,12 +263,7 @@ def compare_targets(*, source: Target, target: Target, kinds: tuple[str, ...] | 
         ):
             comparison.same += 1  # one object reaching both as it is
             continue
-        if values is None:
-            values = {row["id"]: row for row in _values_needed(source, target, filters)}
-            overrides = _overrides(source, target)
-        names = differing_fields(
-            _side(mine_own, mine_seen, values, overrides), _side(theirs_own, theirs_seen, values, overrides)
-        )
+        names = differing_fields(_side(mine_own, mine_seen), _side(theirs_own, theirs_seen))
         if names:
             comparison.differs.append(KeyDifference(*ref, names))
         else:

@@ -141,17 +141,18 @@ def with_target_link(objects, link_condition: Q):
     return objects.annotate(**{TARGET_LINK: FilteredRelation("links", condition=link_condition)})
 
 
-def visible_to_target(*, include_linked_to_all: bool) -> Q:
+def visible_to_target(*, include_linked_to_all: bool, link: str = TARGET_LINK) -> Q:
     """The rule for which Workspace objects a target receives, for a query annotated by `with_target_link`.
 
     Linked and not excluded; or, for Deployments, linked to all Deployments with no link row of its own.
     The one statement of the rule in the ORM: the Environment pages' paginated list uses it too, and
     the other restatements (`env_objects.env_object_link_state`, `env_object_usage`, the commands'
-    link summaries) are held equal to it by tests/envmanager/selectors/test_visibility.py.
+    link summaries) are held equal to it by tests/envmanager/selectors/test_visibility.py. `link` names
+    the FilteredRelation when a query joins more than one target's link (selectors/compare.py).
     """
-    visible = Q(target_link__id__isnull=False, target_link__excluded=False)
+    visible = Q(**{f"{link}__id__isnull": False, f"{link}__excluded": False})
     if include_linked_to_all:
-        visible |= Q(linked_to_all=True, target_link__id__isnull=True)
+        visible |= Q(linked_to_all=True, **{f"{link}__id__isnull": True})
     return visible
 
 

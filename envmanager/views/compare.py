@@ -1,9 +1,11 @@
 """Compare two targets, and the Matrix of who receives what (issue #14, part 3)."""
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.http import Http404
 from django.urls import reverse
 from django.utils.html import escape, format_html_join
@@ -26,6 +28,7 @@ from envmanager.views.base import KIND_MENU_LABELS, kind_menu, render_page
 
 # A target in a query string: "deployment-12" or "ide_project-3".
 TARGET_PREFIXES = {"deployment": Deployment, "ide_project": IdeProject}
+COMPARE_PAGE_SIZE = 100  # rows per bucket page
 
 
 def target_value(target) -> str:
@@ -42,9 +45,9 @@ def _parse_target(value: str) -> tuple[str, int] | None:
     return prefix, int(pk)
 
 
-def _targets(user, workspace, values: list[str], deployments: dict, projects: dict) -> list:
-    """Resolve the picked targets from the Workspace's own lists (404 for anything else), checking
-    deployment.get on the picked Deployments with one permission prefetch."""
+def _targets(values: list[str], deployments: dict, projects: dict) -> list:
+    """Resolve the picked targets from the Workspace's own lists (404 for anything else); a picked
+    Deployment needs deployment.get (its `may_get` flag, looked up with the list)."""
     targets = []
     for parsed in map(_parse_target, values):
         if parsed is None:
@@ -53,13 +56,59 @@ def _targets(user, workspace, values: list[str], deployments: dict, projects: di
         found = (deployments if parsed[0] == "deployment" else projects).get(parsed[1])
         if found is None:
             raise Http404("No such target.")
-        targets.append(found)
-    picked = [target for target in targets if isinstance(target, Deployment)]
-    if picked:
-        perms = permissions.deployment_permissions(user, picked)
-        if any(permissions.DEPLOYMENT_GET not in perms[d.pk] for d in picked):
+        if isinstance(found, Deployment) and not found.may_get:
             raise PermissionDenied
+        targets.append(found)
     return targets
+
+
+@dataclass(frozen=True)
+class BucketPage:
+    """One page of a result bucket (only in one, only in the other, different) and its page links."""
+
+    bucket: str
+    heading: str
+    page: Page
+    rows: str
+    previous_query: str = ""
+    next_query: str = ""
+
+
+# Bucket, its page parameter in the query string, and the text of its rows.
+BUCKET_PARAMS = {"only-from": "from_page", "only-to": "to_page", "differs": "differs_page"}
+
+
+def _page_query(request, param: str, number: int) -> str:
+    params = request.GET.copy()
+    params[param] = str(number)
+    return f"?{params.urlencode()}"
+
+
+def _bucket_pages(request, comparison) -> list[BucketPage]:
+    """A page of each non-empty bucket, `COMPARE_PAGE_SIZE` rows, each bucket paged on its own (the other
+    picks and pages kept in its links): rendering does not grow with the number of keys."""
+    source, target = comparison.source.name, comparison.target.name
+    buckets = (
+        ("only-from", f"Only in {source}", [(ref, f"Only in {source}") for ref in comparison.only_from]),
+        ("only-to", f"Only in {target}", [(ref, f"Only in {target}") for ref in comparison.only_to]),
+        ("differs", "Different", comparison.differs),
+    )
+    pages = []
+    for bucket, heading, items in buckets:
+        if not items:
+            continue
+        param = BUCKET_PARAMS[bucket]
+        page = Paginator(items, COMPARE_PAGE_SIZE).get_page(request.GET.get(param))
+        rows = (
+            page.object_list if bucket != "differs"
+            else [(item, f"Differs: {', '.join(item.fields)}") for item in page.object_list]
+        )
+        pages.append(BucketPage(
+            bucket=bucket, heading=heading, page=page, rows=_result_rows_html(bucket, rows),
+            previous_query=_page_query(request, param, page.previous_page_number()) if page.has_previous() else "",
+            next_query=_page_query(request, param, page.next_page_number()) if page.has_next() else "",
+        ))
+    return pages
 
 
 @require_GET
@@ -68,15 +117,15 @@ def compare(request, workspace_id):
     """Pick two Deployments or IDE projects and compare their effective environments."""
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_GET)
     columns = ("id", "name", "workspace_id")
-    deployments = {d.pk: d for d in Deployment.objects.filter(workspace=workspace).order_by("name").only(*columns)}
+    listed = Deployment.objects.filter(workspace=workspace).order_by("name").only(*columns)
+    listed = permissions.with_permission_flag(request.user, listed, permissions.DEPLOYMENT_GET, name="may_get")
+    deployments = {d.pk: d for d in listed}
     projects = {p.pk: p for p in IdeProject.objects.filter(workspace=workspace).order_by("name").only(*columns)}
-    source, target = _targets(
-        request.user, workspace, [request.GET.get("from", ""), request.GET.get("to", "")], deployments, projects
-    )
-    comparison, rows = None, []
+    source, target = _targets([request.GET.get("from", ""), request.GET.get("to", "")], deployments, projects)
+    comparison, buckets = None, []
     if source is not None and target is not None and target_value(source) != target_value(target):
         comparison = compare_targets(source=source, target=target)
-        rows = _result_rows_html(comparison)
+        buckets = _bucket_pages(request, comparison)
     context = {
         "workspace": workspace, "access": workspace_access(request.user, workspace),
         "target_groups": [
@@ -86,24 +135,18 @@ def compare(request, workspace_id):
         "source": source, "target": target,
         "source_value": target_value(source) if source else "", "target_value": target_value(target) if target else "",
         "same_target": source is not None and target is not None and comparison is None,
-        "comparison": comparison, "rows": rows,
+        "comparison": comparison, "buckets": buckets,
         "compare_url": reverse("envmanager:compare", args=[workspace.pk]),
     }
     return render_page(request, "envmanager/compare.html", context, fragment="compare-result")
 
 
-def _result_rows_html(comparison) -> str:
-    """The result table's rows as HTML (formatted here: a comparison can list thousands of keys)."""
-    source, target = comparison.source.name, comparison.target.name
-    rows = [
-        *(("only-from", ref, f"Only in {source}") for ref in comparison.only_from),
-        *(("only-to", ref, f"Only in {target}") for ref in comparison.only_to),
-        *(("differs", item, f"Differs: {', '.join(item.fields)}") for item in comparison.differs),
-    ]
+def _result_rows_html(bucket: str, rows) -> str:
+    """A bucket page's table rows as HTML (formatted here, not by per-cell template nodes)."""
     return format_html_join(
         "\n", '<tr class="diff-{}" data-bucket="{}"><td data-label="Type">{}</td><td data-label="Key"><code>{}</code></td>'
         '<td data-label="Difference">{}</td></tr>',
-        ((bucket, bucket, Kind(ref.kind).label, ref.key, text) for bucket, ref, text in rows),
+        ((bucket, bucket, Kind(ref.kind).label, ref.key, text) for ref, text in rows),
     )
 
 

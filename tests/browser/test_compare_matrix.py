@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from envmanager.models import EnvObject
 from envmanager.services import links as link_services
 from tests.browser.conftest import screenshot, sign_in
 from tests.factories import IdeProjectFactory, VariableFactory
@@ -64,3 +65,29 @@ def test_matrix_shows_each_cell_and_opens_the_override(page, operator, workspace
     screenshot(page, "41-matrix")
     region.locator("td").nth(1).get_by_role("link").click()
     expect(page).to_have_url(f"{page.url.split('/workspaces/')[0]}/workspaces/{workspace.pk}/deployments/{prod.pk}/objects/{environments.pk}/override/")
+
+
+def test_compare_pages_through_a_bucket(page, author, workspace, dev, prod, environments):
+    EnvObject.objects.bulk_create(
+        EnvObject(workspace=workspace, deployment=prod, kind="variable", key=f"prod_only_{n:03d}", data={"value": "1"})
+        for n in range(130)
+    )
+    sign_in(page, author)
+    page.goto(f"/workspaces/{workspace.pk}/compare/?from=deployment-{dev.pk}&to=deployment-{prod.pk}")
+    result = page.locator("#compare-result")
+    expect(result).to_contain_text("130 only in prod")
+    expect(result.locator("[data-bucket=only-to]")).to_have_count(100)
+    pages = result.get_by_role("navigation", name="Pages of Only in prod")
+    expect(pages).to_contain_text("Page 1 of 2")
+    pages.get_by_role("link", name="Next →").click()
+    expect(pages).to_contain_text("Page 2 of 2")
+    expect(result.locator("[data-bucket=only-to]")).to_have_count(30)
+    expect(result.locator("tr", has_text="prod_only_129")).to_be_visible()
+    expect(result.locator("[data-bucket=only-from]")).to_have_count(1)  # the other buckets stay
+    expect(result).to_contain_text("2 different")
+    assert "to_page=2" in page.url and f"from=deployment-{dev.pk}" in page.url
+    page.set_viewport_size({"width": 390, "height": 844})  # a page of a bucket and its links fit a phone
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "42-compare-page-2-phone")
+    page.go_back()
+    expect(result.locator("[data-bucket=only-to]")).to_have_count(100)

@@ -3,7 +3,10 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from guardian.shortcuts import remove_perm
 
+from envmanager.crypto import seal_value
+from envmanager.models import EnvObject, Link, WorkspaceRoleGroup
 from envmanager.selectors.matrix import CellState, workspace_matrix
 from envmanager.services import links as link_services
 from tests.factories import (
@@ -183,6 +186,82 @@ def test_query_counts_of_compare_and_matrix_do_not_grow(client, owner, workspace
     large = {name: _count(client, address) for name, address in pages.items()}
     assert large == small
     # Six for every signed-in Workspace page (session, user, Workspace, its permissions, the switcher);
-    # compare: both target lists, the Deployments' permissions (2) and the comparison (6, selectors/compare.py);
-    # matrix: keys (count, page), targets (2), Workspace objects, their links, Deployment objects.
-    assert small == {"compare": 16, "matrix": 13, "matrix, filtered": 13}
+    # compare: both target lists (the Deployments' with their permission) and the comparison (2,
+    # selectors/compare.py); matrix: keys (count, page), targets (2), Workspace objects, their links,
+    # Deployment objects.
+    assert small == {"compare": 10, "matrix": 13, "matrix, filtered": 13}
+
+
+def _bulk_grow(workspace, targets, deployments, start, stop):
+    """Workspace objects linked to some of `targets` (every fourth overridden, every third linked to all),
+    secrets among them, and own objects of the Deployments, some shadowing a Workspace key."""
+    shared = EnvObject.objects.bulk_create(
+        EnvObject(workspace=workspace, kind="variable", key=f"b{n:04d}", data={} if n % 5 == 0 else {"value": str(n)},
+                  is_secret=n % 5 == 0, secrets={"value": seal_value(str(n))} if n % 5 == 0 else {},
+                  linked_to_all=n % 3 == 0)
+        for n in range(start, stop)
+    )
+    Link.objects.bulk_create(
+        Link(env_object=env_object, override_data={"value": "o"} if n % 4 == 0 and n % 5 else {},
+             **{"deployment" if isinstance(target, type(deployments[0])) else "ide_project": target})
+        for n, env_object in enumerate(shared, start) for target in targets[n % 2:: 1 + n % 3]
+    )
+    EnvObject.objects.bulk_create(
+        EnvObject(workspace=workspace, deployment=deployments[n % 2], kind="variable", key=f"b{n:04d}" if n % 7 == 0
+                  else f"own{n:04d}", data={"value": "mine"})
+        for n in range(start, stop, 3)
+    )
+
+
+def test_compare_query_count_is_flat_for_every_pairing(client, owner, workspace, dev, prod):
+    ides = [IdeProjectFactory(workspace=workspace, name=f"ide-{n}") for n in range(2)]
+    targets = [dev, prod, *ides]
+    pairings = {
+        "deployment, deployment": (f"deployment-{dev.pk}", f"deployment-{prod.pk}"),
+        "deployment, IDE project": (f"deployment-{dev.pk}", f"ide_project-{ides[0].pk}"),
+        "IDE project, deployment": (f"ide_project-{ides[0].pk}", f"deployment-{prod.pk}"),
+        "IDE project, IDE project": (f"ide_project-{ides[0].pk}", f"ide_project-{ides[1].pk}"),
+    }
+    _bulk_grow(workspace, targets, [dev, prod], 0, 10)
+    sign_in(client, owner)
+    client.get(url("home"))
+    small = {name: _count(client, _compare_url(workspace, *pair)) for name, pair in pairings.items()}
+    _bulk_grow(workspace, targets, [dev, prod], 10, 500)
+    large = {name: _count(client, _compare_url(workspace, *pair)) for name, pair in pairings.items()}
+    assert large == small
+    # Two IDE projects have no own objects to read: one query fewer.
+    assert small == {"deployment, deployment": 10, "deployment, IDE project": 10, "IDE project, deployment": 10,
+                     "IDE project, IDE project": 9}
+
+
+def test_compare_pages_each_bucket_and_keeps_the_picks(client, author, workspace, dev, prod):
+    EnvObject.objects.bulk_create(
+        EnvObject(workspace=workspace, deployment=deployment, kind="variable", key=f"{deployment.name}{n:03d}",
+                  data={"value": "1"})
+        for deployment, count in ((dev, 250), (prod, 3)) for n in range(count)
+    )
+    sign_in(client, author)
+    address = _compare_url(workspace, f"deployment-{dev.pk}", f"deployment-{prod.pk}")
+    first = client.get(address).content.decode()
+    assert "250 only in dev" in first and "3 only in prod" in first  # the counts in full
+    assert first.count('data-bucket="only-from"') == 100 and first.count('data-bucket="only-to"') == 3
+    assert "<code>dev099</code>" in first and "<code>dev100</code>" not in first
+    assert "Page 1 of 3" in first and 'aria-label="Pages of Only in prod"' not in first
+    next_query = f"?from=deployment-{dev.pk}&amp;to=deployment-{prod.pk}&amp;from_page=2"
+    assert f'hx-get="{url("compare", workspace.pk)}{next_query}" hx-target="#compare-result"' in first
+
+    last = client.get(address + "&from_page=3", headers=htmx_headers(address)).content.decode()
+    assert last.lstrip().startswith('<div id="compare-result"')
+    assert last.count('data-bucket="only-from"') == 50 and "<code>dev249</code>" in last
+    assert last.count('data-bucket="only-to"') == 3 and "Page 3 of 3" in last
+    assert "from_page=2" in last and 'rel="next"' not in last
+    assert client.get(address + "&from_page=x").status_code == 200  # a bad page number shows the first
+
+
+def test_compare_needs_deployment_get_on_each_picked_deployment(client, author, workspace, dev, prod, setup):
+    group = WorkspaceRoleGroup.objects.get(workspace=workspace, role="author").group
+    remove_perm("envmanager.deployment_get", group, prod)
+    sign_in(client, author)
+    assert client.get(_compare_url(workspace, f"deployment-{dev.pk}", f"deployment-{prod.pk}")).status_code == 403
+    assert client.get(_compare_url(workspace, f"ide_project-{setup['ide'].pk}", f"deployment-{prod.pk}")).status_code == 403
+    assert client.get(_compare_url(workspace, f"deployment-{dev.pk}", f"ide_project-{setup['ide'].pk}")).status_code == 200

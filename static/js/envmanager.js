@@ -85,11 +85,13 @@
     });
   }
 
-  // Links: the Deployment checkboxes matter only for "Selected Deployments".
+  // Links: the Deployment checkboxes matter only for "Selected Deployments", the exclusions only for "All".
   function applyLinkMode(root) {
     var chosen = root.querySelector("input[name=mode]:checked");
     var box = root.querySelector("[data-selected-deployments]");
+    var exclusions = root.querySelector("[data-all-deployments]");
     if (chosen && box) { box.hidden = chosen.value === "all"; }
+    if (chosen && exclusions) { exclusions.hidden = chosen.value !== "all"; }
   }
 
   document.addEventListener("change", function (event) {

@@ -81,3 +81,11 @@ def _set_exclusions(env_object, actor, current, excluded, drop_overrides: bool) 
     for pk, link in rows.items():
         if link.excluded and pk not in wanted:
             link_services.link_include(env_object=env_object, actor=actor, target=link.deployment)
+
+
+@transaction.atomic
+def target_links_add(*, target, env_objects: list[EnvObject], actor) -> list:
+    """Link several Workspace objects to one Deployment or IDE project, all or none (the picker's Link)."""
+    if not env_objects:
+        raise ValidationError("Choose at least one object to link.")
+    return [link_services.link_create(env_object=env_object, actor=actor, target=target) for env_object in env_objects]

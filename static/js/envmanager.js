@@ -101,6 +101,11 @@
     if (event.target.name === "mode") { applyLinkMode(form); }
   });
 
+  // The link picker's search filters as you type; Enter there must not submit (Link) the form.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches("[data-picker-search]")) { event.preventDefault(); }
+  });
+
   // Typing an override value ticks its "Override" box.
   // Migrate from Airflow: select all / none (buttons and the header checkbox), a live count, and no submit
   // with nothing selected.

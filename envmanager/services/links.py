@@ -192,8 +192,8 @@ def link_exclude(
         return link
     if link is not None and link.has_override and not drop_override:
         raise ValidationError(
-            f"{target.label} overrides this object; excluding it drops the override (confirm that, or remove "
-            "the override first)."
+            f"{target.label} overrides this object and excluding it would drop the override: remove the override "
+            "first, or exclude it in the links dialog, which asks to drop it."
         )
     before = link_snapshot(link) if link else None
     if link is not None and link.has_override:  # the override goes with the exclusion: its history says so

@@ -301,3 +301,12 @@ def test_link_an_existing_workspace_object_from_a_deployment_tab(page, operator,
     expect(row(page, "retries")).to_be_visible()
     expect(row(page, "owner_team")).to_have_count(0)
 
+    # On a phone the picker fits the screen, as a page and as a dialog.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("link", name="Link existing…").click()
+    expect(dialog.get_by_label("owner_team")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "17-link-existing-picker-390")
+    page.goto(f"/workspaces/{workspace.pk}/deployments/{dev.pk}/environment/variables/link-existing/")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+

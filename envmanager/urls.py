@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 
 from envmanager import views
 from envmanager.targets import DEPLOYMENTS, IDE_PROJECTS
-from envmanager.views import history, imports, invitations, members, personal_tokens, target_admin, workspace_admin
+from envmanager.views import history, imports, invitations, link_picker, members, personal_tokens, target_admin, workspace_admin
 from envmanager.views.base import ExportFormatConverter, KindConverter
 
 app_name = "envmanager"
@@ -24,6 +24,10 @@ def _target_routes(prefix: str, base: str) -> list:
         path(base + "delete/", views.target_delete, name=f"{prefix}-delete"),
         path(base + "environment/", views.target_environment, name=f"{prefix}-environment-home"),
         path(base + "environment/<kind:kind>/", views.target_environment, name=f"{prefix}-environment"),
+        path(
+            base + "environment/<kind:kind>/link-existing/", link_picker.target_link_existing,
+            name=f"{prefix}-link-existing",
+        ),
         path(base + "objects/<int:object_id>/override/", views.override_edit, name=f"{prefix}-override-edit"),
         path(base + "objects/<int:object_id>/override/remove/", views.override_remove, name=f"{prefix}-override-remove"),
         path(base + "objects/<int:object_id>/override/history/", history.history, name=f"{prefix}-override-history"),

@@ -334,6 +334,11 @@ class LinksForm(forms.Form):
         self.fields["ide_projects"] = IdMultipleChoiceField(
             queryset=ide_projects, required=False, widget=forms.CheckboxSelectMultiple, label="Linked IDE projects"
         )
+        self.fields["excluded"] = IdMultipleChoiceField(
+            queryset=deployments, required=False, widget=forms.CheckboxSelectMultiple, label="Excluded Deployments"
+        )
+        # Set by the dialog's confirmation step: excluding a Deployment may drop its override.
+        self.fields["drop_overrides"] = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def checked(self, name: str) -> set[str]:
         """Return the ids ticked in field `name`, as posted or as initially linked."""
@@ -346,4 +351,6 @@ class LinksForm(forms.Form):
             "linked_to_all": self.cleaned_data["mode"] == self.MODE_ALL,
             "deployments": list(self.cleaned_data["deployments"]),
             "ide_projects": list(self.cleaned_data["ide_projects"]),
+            "excluded": list(self.cleaned_data["excluded"]),
+            "drop_overrides": self.cleaned_data["drop_overrides"],
         }

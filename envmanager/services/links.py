@@ -173,8 +173,14 @@ def env_object_set_linked_to_all(*, env_object: EnvObject, actor, linked_to_all:
 
 
 @transaction.atomic
-def link_exclude(*, env_object: EnvObject, actor, target: Target | Deployment | None = None) -> Link:
-    """Keep one Deployment from receiving an object that is linked to all Deployments."""
+def link_exclude(
+    *, env_object: EnvObject, actor, target: Target | Deployment | None = None, drop_override: bool = False
+) -> Link:
+    """Keep one Deployment from receiving an object that is linked to all Deployments.
+
+    A Deployment that overrides the object is excluded only with `drop_override` (the override is lost,
+    as when unlinking); without it the refusal says so.
+    """
     target = _deployment_target(target)
     env_object, link = _lock_link(env_object, target)
     if not env_object.linked_to_all:
@@ -184,14 +190,20 @@ def link_exclude(*, env_object: EnvObject, actor, target: Target | Deployment | 
         )
     if link is not None and link.excluded:
         return link
-    if link is not None and link.has_override:
-        raise ValidationError(f"{target.label} overrides this object; remove the override before excluding it.")
+    if link is not None and link.has_override and not drop_override:
+        raise ValidationError(
+            f"{target.label} overrides this object and excluding it would drop the override: remove the override "
+            "first, or exclude it in the links dialog, which asks to drop it."
+        )
     before = link_snapshot(link) if link else None
+    if link is not None and link.has_override:  # the override goes with the exclusion: its history says so
+        link.override_data, link.override_secrets = {}, {}
+        version_record(env_object=env_object, actor=actor, change=Change.DELETED, link=link)
     if link is None:
         link = Link.objects.create(env_object=env_object, deployment=target.deployment, excluded=True)
     else:
         link.excluded = True
-        link.save(update_fields=["excluded", "updated_at"])
+        link.save(update_fields=["excluded", "override_data", "override_secrets", "updated_at"])
     _audit_link(actor=actor, action=AuditEntry.Action.LINK_EXCLUDE, env_object=env_object, target=target, before=before,
                 after=link_snapshot(link))
     return link

@@ -112,9 +112,11 @@ def target_environment(request, workspace_id, deployment_id=None, ide_project_id
             # Shown to every role, dimmed "Owners only" for those who may not run it.
             migratable=kind in MIGRATABLE_KINDS,
             create_url=target.url("env-object-create", kind),
+            can_link_existing=access.can_update_env_objects and can_update_deployment,
         )
     else:
         _set_row_permissions(request.user, access, object_page.rows)
+        context["can_link_existing"] = access.can_update_env_objects
     return render_page(request, "envmanager/target_environment.html", context, fragment="object-table")
 
 

@@ -14,6 +14,7 @@ from django_htmx.http import trigger_client_event
 
 from envmanager import permissions
 from envmanager.forms.environment import LinksForm, OverrideForm
+from envmanager.forms.secrets import add_service_error
 from envmanager.kinds import Kind
 from envmanager.models import EnvObject, Link, Workspace
 from envmanager.permissions import workspace_for_user
@@ -42,48 +43,70 @@ def _label(env_object) -> str:
     return f"{KIND_NOUNS[Kind(env_object.kind)]} '{env_object.key}'"
 
 
-def _links_page(request, workspace, env_object, form, state, *, back):
+def _links_page(request, workspace, env_object, form, state, *, back, dropping=()):
     context = {
         "workspace": workspace, "env_object": env_object, "form": form, "kind": Kind(env_object.kind),
         "kind_noun": KIND_NOUNS[Kind(env_object.kind)], "link_state": state,
-        "back_url": back, "dialog": wants_fragment(request),
+        "back_url": back, "dialog": wants_fragment(request), "dropping": dropping,
         "form_checked_deployments": form.checked("deployments"),
         "form_checked_ide_projects": form.checked("ide_projects"),
+        "form_checked_excluded": form.checked("excluded"),
+        "form_mode_all": form["mode"].value() == LinksForm.MODE_ALL,
         "action_url": reverse("envmanager:env-object-links", args=[workspace.pk, env_object.pk]),
     }
     return render_page(request, "envmanager/env_object_links.html", context, fragment="links-form")
 
 
 def _links_form(workspace, env_object, state, data=None) -> LinksForm:
+    deployments = workspace.deployments.order_by("name")
     return LinksForm(
         data,
-        deployments=workspace.deployments.order_by("name"),
+        deployments=deployments,
         ide_projects=workspace.ide_projects.order_by("name"),
         initial={
             "mode": LinksForm.MODE_ALL if env_object.linked_to_all else LinksForm.MODE_SELECTED,
             "deployments": state.linked_deployment_ids,
             "ide_projects": state.linked_ide_project_ids,
+            "excluded": [target.id for target in state.deployments if target.excluded],
         },
     )
+
+
+def _overrides_dropped(env_object, deployments) -> list[tuple[str, tuple[str, ...]]]:
+    """Name each Deployment's overridden fields (secrets only as "(secret)") that excluding it drops."""
+    links = Link.objects.filter(env_object=env_object, deployment__in=deployments).select_related("deployment")
+    return [(link.deployment.name, override_fields_lost(link, env_object.kind)) for link in links.order_by("deployment__name")]
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def env_object_links(request, workspace_id, object_id):
-    """Choose the Deployments (or all of them) and IDE projects that receive a Workspace object."""
+    """Choose the Deployments (or all of them, but the excluded ones) and IDE projects that receive a Workspace
+    object, with one Save. Excluding a Deployment that overrides the object asks first: it drops the override."""
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
     env_object = _workspace_object(workspace, object_id)
     back = safe_next(request, reverse("envmanager:workspace-environment", args=[workspace.pk, env_object.kind]))
     state = env_object_link_state(env_object=env_object)
     form = _links_form(workspace, env_object, state, request.POST or None)
-    saved = save_form(
-        request, form,
-        lambda: link_set_services.env_object_links_set(env_object=env_object, actor=request.user, **form.links_kwargs()),
-        message=f"Saved the links of {_label(env_object)}.", redirect_to=back,
-    )
-    if saved:
-        return saved
-    return _links_page(request, workspace, env_object, form, state, back=back)
+    if request.method != "POST" or not form.is_valid():
+        return _links_page(request, workspace, env_object, form, state, back=back)
+    try:
+        link_set_services.env_object_links_set(env_object=env_object, actor=request.user, **form.links_kwargs())
+    except link_set_services.ExclusionDropsOverrides as exc:
+        dropping = _overrides_dropped(env_object, exc.deployments)
+        return _links_page(request, workspace, env_object, form, state, back=back, dropping=dropping)
+    except ValidationError as exc:
+        add_service_error(form, exc)
+        return _links_page(request, workspace, env_object, form, state, back=back)
+    text = f"Saved the links of {_label(env_object)}."
+    if not wants_fragment(request):
+        return action_done(request, text, redirect_to=back)
+    # In the dialog: it stays open and shows what was saved; the page's table refreshes (env-changed).
+    messages.success(request, text)
+    env_object.refresh_from_db()
+    state = env_object_link_state(env_object=env_object)
+    response = _links_page(request, workspace, env_object, _links_form(workspace, env_object, state), state, back=back)
+    return trigger_client_event(response, ENV_CHANGED)
 
 
 # Changes one target's link; each action is one service (an IDE project has only "unlink").
@@ -110,8 +133,8 @@ def _unlink_confirmation(env_object, target, *, action_url: str, back: str) -> C
 @require_http_methods(["GET", "POST"])
 @login_required
 def env_object_target_link(request, workspace_id, object_id, action, deployment_id=None, ide_project_id=None):
-    """Exclude, include or unlink one Deployment, or unlink one IDE project, from the links dialog or a
-    target's Environment tab. Unlink asks first (GET): it drops the target's override."""
+    """Exclude, include or unlink one Deployment, or unlink one IDE project, from a target's Environment tab
+    (the links dialog saves all of them at once). Unlink asks first (GET): it drops the target's override."""
     if request.method == "GET" and action != "unlink":
         return HttpResponseNotAllowed(["POST"])
     workspace = workspace_for_user(request.user, workspace_id, perm=permissions.ENVOBJECTS_UPDATE)
@@ -131,13 +154,6 @@ def env_object_target_link(request, workspace_id, object_id, action, deployment_
         level, text = messages.ERROR, " ".join(exc.messages)
     else:
         level, text = messages.SUCCESS, message.format(target=target.label, label=_label(env_object))
-    if request.POST.get("from") == "links" and wants_fragment(request):
-        # Pressed inside the links dialog: the dialog stays open and shows the new state.
-        messages.add_message(request, level, text)
-        env_object.refresh_from_db()
-        state = env_object_link_state(env_object=env_object)
-        response = _links_page(request, workspace, env_object, _links_form(workspace, env_object, state), state, back=back)
-        return trigger_client_event(response, ENV_CHANGED) if level == messages.SUCCESS else response
     return action_done(request, text, redirect_to=back, level=level)
 
 

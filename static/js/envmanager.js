@@ -85,11 +85,13 @@
     });
   }
 
-  // Links: the Deployment checkboxes matter only for "Selected Deployments".
+  // Links: the Deployment checkboxes matter only for "Selected Deployments", the exclusions only for "All".
   function applyLinkMode(root) {
     var chosen = root.querySelector("input[name=mode]:checked");
     var box = root.querySelector("[data-selected-deployments]");
+    var exclusions = root.querySelector("[data-all-deployments]");
     if (chosen && box) { box.hidden = chosen.value === "all"; }
+    if (chosen && exclusions) { exclusions.hidden = chosen.value !== "all"; }
   }
 
   document.addEventListener("change", function (event) {
@@ -97,6 +99,11 @@
     if (!form) { return; }
     if (form.querySelector("[data-used-when-field='" + event.target.name + "']")) { applyUsedWhen(form); }
     if (event.target.name === "mode") { applyLinkMode(form); }
+  });
+
+  // The link picker's search filters as you type; Enter there must not submit (Link) the form.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches("[data-picker-search]")) { event.preventDefault(); }
   });
 
   // Typing an override value ticks its "Override" box.

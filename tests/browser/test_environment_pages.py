@@ -61,6 +61,8 @@ def test_operator_creates_links_and_overrides_a_connection(page, operator, works
     dialog.get_by_label("notebooks", exact=True).check()
     screenshot(page, "05-links-dialog")
     dialog.get_by_role("button", name="Save links").click()
+    expect(dialog).to_contain_text("Saved the links")  # the dialog stays open on what was saved
+    dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
     expect(row(page, "warehouse")).to_contain_text("dev")
     expect(row(page, "warehouse")).to_contain_text("prod")
@@ -233,28 +235,78 @@ def test_filtering_two_hundred_objects_narrows_the_list_without_a_reload(page, a
 
 
 def test_link_to_all_deployments_and_exclude_one_in_the_dialog(page, operator, workspace, dev, prod):
-    VariableFactory(workspace=workspace, key="region", fields={"value": "eu-west-1"})
+    region = VariableFactory(workspace=workspace, key="region", fields={"value": "eu-west-1"})
+    link_services.link_create(env_object=region, actor=None, target=dev)
+    link_services.link_set_override(env_object=region, actor=None, target=dev, fields={"value": "eu-dev"})
     sign_in(page, operator)
     open_workspace_environment(page)
     page.get_by_role("navigation", name="Object types").get_by_role("link", name="Airflow Variables").click()
     row(page, "region").get_by_role("link", name="Links of region").click()
     dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Exclusions")).to_be_hidden()
     dialog.get_by_label("All Deployments, present and future").check()
     expect(dialog.get_by_text("Choose Deployments")).to_be_hidden()  # the checkboxes do not apply
+    # The exclusions show at once, before saving; one Save applies the mode and the exclusion together.
+    dialog.get_by_label("Exclude prod").check()
     dialog.get_by_role("button", name="Save links").click()
-    expect(dialog).to_be_hidden()
-    expect(row(page, "region")).to_contain_text("All Deployments")
-
-    row(page, "region").get_by_role("link", name="Links of region").click()
-    dialog.get_by_role("button", name="Exclude prod").click()
-    # The dialog stays open and shows the new state; the table behind it follows.
-    expect(dialog.get_by_role("button", name="Include prod")).to_be_visible()
+    expect(dialog).to_contain_text("Saved the links")
+    expect(dialog.get_by_label("Exclude prod")).to_be_checked()
+    expect(dialog.locator("li", has_text="Exclude prod")).to_contain_text("excluded")
+    expect(row(page, "region")).to_contain_text("All Deployments")  # the table behind it follows
     expect(row(page, "region")).to_contain_text("except prod")
     screenshot(page, "16-links-dialog-all-deployments")
+    assert effective_entry(deployment=prod, kind="variable", key="region") is None
+
+    # dev overrides it: excluding dev asks first, naming what is dropped.
+    dialog.get_by_label("Exclude dev").check()
+    dialog.get_by_role("button", name="Save links").click()
+    expect(dialog).to_contain_text("Drop the overrides?")
+    expect(dialog).to_contain_text("dev: Value")
+    screenshot(page, "16b-links-dialog-exclude-with-override")
+    assert effective_entry(deployment=dev, kind="variable", key="region") is not None
+    dialog.get_by_role("button", name="Drop the overrides and save").click()
+    expect(dialog).to_contain_text("Saved the links")
+    expect(row(page, "region")).to_contain_text("except dev, prod")
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
-    assert effective_entry(deployment=prod, kind="variable", key="region") is None
-    assert effective_entry(deployment=dev, kind="variable", key="region") is not None
+    assert effective_entry(deployment=dev, kind="variable", key="region") is None
 
     page.get_by_role("navigation", name="Workspace").get_by_role("link", name="IDE projects").click()
     expect(page.get_by_text("No IDE projects yet.")).to_be_visible()
+
+
+def test_link_an_existing_workspace_object_from_a_deployment_tab(page, operator, workspace, dev):
+    VariableFactory(workspace=workspace, key="region", fields={"value": "eu-west-1"})
+    VariableFactory(workspace=workspace, key="retries", fields={"value": "3"})
+    VariableFactory(workspace=workspace, key="owner_team", fields={"value": "data"})
+    sign_in(page, operator)
+    page.goto(f"/workspaces/{workspace.pk}/deployments/{dev.pk}/environment/variables/")
+    page.get_by_role("link", name="Link existing…").click()
+    dialog = page.get_by_role("dialog")
+    search = dialog.get_by_label("Search keys")
+    expect(search).to_be_focused()
+    search.press_sequentially("re")  # keyboard only: type, Tab to the results, Space to tick
+    expect(dialog.get_by_text("owner_team")).to_be_hidden()
+    search.press("Enter")  # filters, never submits
+    expect(dialog).to_be_visible()
+    search.press("Tab")
+    page.keyboard.press("Space")
+    expect(dialog.get_by_label("region")).to_be_checked()
+    dialog.get_by_label("retries").check()
+    screenshot(page, "17-link-existing-picker")
+    dialog.get_by_role("button", name="Link").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("status")).to_contain_text("Linked Airflow variable 'region', 'retries' to Deployment 'dev'.")
+    expect(row(page, "region")).to_be_visible()
+    expect(row(page, "retries")).to_be_visible()
+    expect(row(page, "owner_team")).to_have_count(0)
+
+    # On a phone the picker fits the screen, as a page and as a dialog.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("link", name="Link existing…").click()
+    expect(dialog.get_by_label("owner_team")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "17-link-existing-picker-390")
+    page.goto(f"/workspaces/{workspace.pk}/deployments/{dev.pk}/environment/variables/link-existing/")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+

@@ -51,16 +51,12 @@ def test_link_to_all_deployments_then_exclude_and_include_one(client, operator, 
     conn.refresh_from_db()
     assert conn.linked_to_all
 
-    dialog = client.get(address, headers=htmx_headers(address)).content.decode()
-    exclude = url("env-object-exclude", workspace.pk, conn.pk, prod.pk)
-    assert exclude in dialog
-
-    # Pressed inside the dialog: the dialog comes back with the new state.
-    response = client.post(exclude, {"from": "links"}, headers=htmx_headers(address))
+    # Exclusions are part of the one Save: the dialog comes back with the new state.
+    response = client.post(address, {"mode": "all", "excluded": [prod.pk]}, headers=htmx_headers(address))
     html = response.content.decode()
     assert html.lstrip().startswith("<form")
-    assert url("env-object-include", workspace.pk, conn.pk, prod.pk) in html
-    assert "Excluded Deployment" in html
+    assert f'name="excluded" value="{prod.pk}" checked' in html
+    assert "Saved the links" in html
     assert json.loads(response["HX-Trigger"]) == {"env-changed": {}}
     assert effective_entry(deployment=prod, kind="connection", key="warehouse") is None
     assert effective_entry(deployment=dev, kind="connection", key="warehouse") is not None
@@ -278,15 +274,3 @@ def test_links_to_a_deployment_of_another_workspace_are_refused(client, operator
     assert "Select a valid choice" in response.content.decode()
     assert "their-prod" not in response.content.decode()
     assert not Link.objects.exists()
-
-
-def test_a_refusal_inside_the_links_dialog_keeps_the_dialog(client, operator, workspace, dev):
-    everywhere = VariableFactory(workspace=workspace, key="everywhere", linked_to_all=True)
-    link_services.link_set_override(env_object=everywhere, actor=None, target=dev, fields={"value": "x"})
-    sign_in(client, operator)
-    exclude = url("env-object-exclude", workspace.pk, everywhere.pk, dev.pk)
-    response = client.post(exclude, {"from": "links"}, headers=htmx_headers(links_url(workspace, everywhere)))
-    html = response.content.decode()
-    assert html.lstrip().startswith("<form") and "overrides this object" in html
-    assert "HX-Trigger" not in response
-    assert not Link.objects.get(env_object=everywhere, deployment=dev).excluded

@@ -57,6 +57,10 @@ def _pages(workspace, dev, ide, conn, token):
         "audit log, filtered": url("audit-list", workspace.pk) + "?q=conn&action=env_object.create",
         "edit form": url("env-object-edit", workspace.pk, conn.pk),
         "links dialog": url("env-object-links", workspace.pk, conn.pk),
+        "link existing picker": url("deployment-link-existing", workspace.pk, dev.pk, "connections"),
+        "link existing picker, searched, one ticked": url("deployment-link-existing", workspace.pk, dev.pk, "connections")
+        + f"?q=conn_0&objects={conn.pk}&objects=999999",
+        "IDE project link existing picker": url("ide-project-link-existing", workspace.pk, ide.pk, "connections"),
         "delete dialog": url("env-object-delete", workspace.pk, conn.pk),
         "override dialog": url("deployment-override-edit", workspace.pk, dev.pk, conn.pk),
         "IDE project override dialog": url("ide-project-override-edit", workspace.pk, ide.pk, conn.pk),
@@ -97,3 +101,26 @@ def test_query_counts_do_not_grow_with_the_number_of_objects(
         with django_assert_max_num_queries(MAX_QUERIES):
             large[name] = _count(client, address, htmx)
     assert large == small
+
+
+def test_the_links_dialog_and_the_picker_do_not_grow_with_the_number_of_targets(client, owner, workspace, dev):
+    """The links dialog lists every Deployment and IDE project; the picker's target is one of 10 or of 500."""
+    conn = ConnectionFactory(workspace=workspace, key="target", linked_to_all=True)
+    link_services.link_set_override(env_object=conn, actor=None, target=dev, fields={"host": "here"})
+    ConnectionFactory(workspace=workspace, key="candidate")
+    sign_in(client, owner)
+    client.get(url("home"))
+    pages = {
+        "links dialog": url("env-object-links", workspace.pk, conn.pk),
+        "link existing picker": url("deployment-link-existing", workspace.pk, dev.pk, "connections"),
+    }
+
+    def counts(number):
+        for n in range(len(workspace.deployments.all()), number):
+            deployment = DeploymentFactory(workspace=workspace, name=f"d-{n:04d}")
+            IdeProjectFactory(workspace=workspace, name=f"p-{n:04d}")
+            if n % 3 == 0:
+                link_services.link_exclude(env_object=conn, actor=None, target=deployment)
+        return {(name, htmx): _count(client, address, htmx) for name, address in pages.items() for htmx in (False, True)}
+
+    assert counts(10) == counts(500)

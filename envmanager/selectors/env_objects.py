@@ -243,6 +243,11 @@ def _link_summaries(object_ids: list[int]) -> dict[int, LinkSummary]:
 ROW_COLUMNS = ("id", "kind", "key", "is_secret", "deployment_id", "linked_to_all", "updated_at", "data", "secrets")
 
 
+def kind_counts(objects) -> dict[str, int]:
+    """Count the EnvObject rows of `objects` by type, in one aggregate query (the type menus' counts)."""
+    return dict(objects.values_list("kind").annotate(n=Count("id")).order_by())
+
+
 def paginate(queryset, page_number, page_size=PAGE_SIZE) -> Page:
     return Paginator(queryset, page_size).get_page(page_number)
 

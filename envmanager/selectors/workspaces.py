@@ -7,6 +7,7 @@ from django.db.models import Count
 
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject, IdeProject, Workspace
+from envmanager.selectors.env_objects import kind_counts
 from envmanager.targets import TargetKind
 
 
@@ -16,14 +17,15 @@ class KindCount:
     count: int
 
 
+def workspace_kind_counts(*, workspace: Workspace, all_scopes: bool = False) -> dict[str, int]:
+    """Return the number of Workspace objects (with Deployment objects too if `all_scopes`) of each type."""
+    objects = EnvObject.objects.filter(workspace=workspace)
+    return kind_counts(objects if all_scopes else objects.filter(deployment__isnull=True))
+
+
 def workspace_env_object_counts(*, workspace: Workspace) -> list[KindCount]:
     """Return the number of Workspace objects of each type, in one query."""
-    counts = dict(
-        EnvObject.objects.filter(workspace=workspace, deployment__isnull=True)
-        .values_list("kind")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    counts = workspace_kind_counts(workspace=workspace)
     return [KindCount(kind, counts.get(kind.value, 0)) for kind in Kind]
 
 

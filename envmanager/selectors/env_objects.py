@@ -6,6 +6,7 @@ for that page only. Rows are plain dataclasses holding no ciphertext: a secret f
 only by whether it is set.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -114,6 +115,7 @@ class SummaryItem:
     secret: bool = False
     is_set: bool = False
     overridden: bool = False
+    copy_text: str | None = None  # the whole plain value as text, for the copy button; None for a secret or no value
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +210,14 @@ def _summary(kind: str, is_secret_flag: bool, plain: dict, sealed_names, overrid
             items.append(SummaryItem(name, field_spec.label, secret=True, is_set=is_set, overridden=overridden))
             continue
         value = override_plain.get(name) if overridden else plain.get(name)
+        is_set = value not in (None, "")
+        copy_text = (json.dumps(value) if isinstance(value, (dict, list)) else str(value)) if is_set else None
         if isinstance(value, str) and len(value) > SUMMARY_MAX_LENGTH:
             value = value[: SUMMARY_MAX_LENGTH - 1] + "…"
         items.append(
-            SummaryItem(name, field_spec.label, value=value, is_set=value not in (None, ""), overridden=overridden)
+            SummaryItem(
+                name, field_spec.label, value=value, is_set=is_set, overridden=overridden, copy_text=copy_text
+            )
         )
     return items
 

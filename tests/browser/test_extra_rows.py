@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, sign_in
-from tests.browser.test_environment_pages import row, row_action
+from tests.browser.test_environment_pages import row_action
 from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.browser

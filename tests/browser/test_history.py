@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from envmanager.models import EnvObject
 from envmanager.services import env_objects as env_object_services
 from tests.browser.conftest import screenshot, sign_in
-from tests.browser.test_environment_pages import row, row_action
+from tests.browser.test_environment_pages import row_action
 from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.browser

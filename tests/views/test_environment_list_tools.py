@@ -53,3 +53,70 @@ def test_type_menu_counts_what_a_deployment_receives(client, author, workspace, 
     assert menu_counts(ide_html) == {
         "Connections": 1, "Airflow Variables": 0, "Environment Variables": 0, "Metrics Exports": 0,
     }
+
+
+# --- The Workspace-wide search -----------------------------------------------------------------
+
+CANARY = "canary-7f3e"
+
+
+def search(client, workspace, query, **headers):
+    return client.get(url("workspace-search", workspace.pk), {"q": query}, headers=headers)
+
+
+def test_search_finds_keys_and_plain_values_of_every_type_and_scope(client, author, workspace, dev):
+    ConnectionFactory(workspace=workspace, key="orders_db", fields={"conn_type": "postgres", "host": "pg.example"})
+    ConnectionFactory(workspace=workspace, key="billing", fields={"conn_type": "http", "host": "orders.example.com"})
+    VariableFactory(workspace=workspace, key="ORDERS_LIMIT", fields={"value": "10"})
+    EnvVarFactory(workspace=workspace, deployment=dev, key="TZ", fields={"value": "Europe/Orders"})
+    ConnectionFactory(workspace=workspace, key="unrelated", fields={"conn_type": "http", "host": "x"})
+    sign_in(client, author)
+
+    response = search(client, workspace, "ORDERS")
+    assert response.status_code == 200
+    keys = [(m.key, m.field_label) for m in response.context["result"].matches]
+    # Types in menu order (connections, variables, environment variables), keys in order within each.
+    assert keys == [("billing", "Host"), ("orders_db", ""), ("ORDERS_LIMIT", ""), ("TZ", "Value")]
+    html = response.content.decode()
+    tz = next(m for m in response.context["result"].matches if m.key == "TZ")
+    assert url("deployment-environment", workspace.pk, dev.pk, "environment-variables") + f"?q=TZ#object-{tz.id}" in html
+    assert "Deployment dev" in html and "orders.example.com" in html
+
+
+def test_search_never_matches_or_shows_secret_values(client, owner, workspace):
+    ConnectionFactory(workspace=workspace, key="db", fields={"conn_type": "postgres", "password": CANARY,
+                                                              "extra": f'{{"token": "{CANARY}"}}'})
+    VariableFactory(workspace=workspace, key="api_key", is_secret=True, fields={"value": CANARY})
+    EnvVarFactory(workspace=workspace, key="SECRET_ENV", is_secret=True, fields={"value": CANARY})
+    VariableFactory(workspace=workspace, key="plain", fields={"value": "nothing here"})
+    sign_in(client, owner)
+
+    for query in (CANARY, "canary", "7f3e"):
+        response = search(client, workspace, query)
+        assert response.context["result"].matches == []
+        assert "Nothing matches" in response.content.decode()
+        if query != CANARY:  # (a query is echoed back)
+            assert CANARY not in response.content.decode()
+
+
+def test_search_answers_htmx_with_the_results_only_and_keeps_to_its_workspace(
+    client, author, workspace, other_workspace
+):
+    ConnectionFactory(workspace=other_workspace, key="elsewhere")
+    ConnectionFactory(workspace=workspace, key="here_too_elsewhere")
+    sign_in(client, author)
+    fragment = search(client, workspace, "elsewhere", **{"HX-Request": "true"}).content.decode()
+    assert fragment.lstrip().startswith('<div id="search-results"') and "<html" not in fragment
+    assert "here_too_elsewhere" in fragment and ">elsewhere<" not in fragment
+    assert search(client, other_workspace, "elsewhere").status_code == 404
+
+
+def test_search_needs_a_role_that_sees_objects(client, member, workspace):
+    sign_in(client, member)
+    assert search(client, workspace, "x").status_code == 403
+
+
+def test_workspace_environment_page_has_the_search_box(client, author, workspace):
+    sign_in(client, author)
+    html = client.get(url("workspace-environment", workspace.pk, "connections")).content.decode()
+    assert f'action="{url("workspace-search", workspace.pk)}"' in html

@@ -3,6 +3,7 @@ from django.urls import path, register_converter
 from envmanager import views
 from envmanager.targets import DEPLOYMENTS, IDE_PROJECTS
 from envmanager.views import (
+    bulk,
     history,
     imports,
     invitations,
@@ -71,6 +72,7 @@ urlpatterns = [
     path(W + "environment/<kind:kind>/new/", views.env_object_create, name="env-object-create"),
     path(W + "environment/import/", imports.env_import_page, name="workspace-import"),
     path(W + "environment/search/", search.workspace_search, name="workspace-search"),
+    path(W + "environment/bulk/", bulk.workspace_bulk, name="workspace-bulk"),
     path(OBJ + "edit/", views.env_object_edit, name="env-object-edit"),
     path(OBJ + "delete/", views.env_object_delete, name="env-object-delete"),
     path(OBJ + "links/", views.env_object_links, name="env-object-links"),

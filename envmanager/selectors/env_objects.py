@@ -222,7 +222,7 @@ def _summary(kind: str, is_secret_flag: bool, plain: dict, sealed_names, overrid
     return items
 
 
-def _link_summaries(object_ids: list[int]) -> dict[int, LinkSummary]:
+def link_summaries(object_ids: list[int]) -> dict[int, LinkSummary]:
     """Return the links of the given Workspace objects, in one query."""
     summaries = {object_id: LinkSummary() for object_id in object_ids}
     if not object_ids:
@@ -278,7 +278,7 @@ def _rows(page: Page, *, with_links: bool, source_for=None) -> list[ObjectRow]:
             )
         )
     if with_links:
-        summaries = _link_summaries([row.id for row in rows if row.is_workspace_scoped])
+        summaries = link_summaries([row.id for row in rows if row.is_workspace_scoped])
         for row in rows:
             row.links = summaries.get(row.id)
             if row.links is not None:

@@ -29,6 +29,14 @@ def workspace_env_object_counts(*, workspace: Workspace) -> list[KindCount]:
     return [KindCount(kind, counts.get(kind.value, 0)) for kind in Kind]
 
 
+def workspace_target_names(*, workspace: Workspace) -> dict[str, list]:
+    """The Workspace's Deployments and IDE projects (pk and name, by name): a picker's choices, two queries."""
+    return {
+        "deployments": list(workspace.deployments.order_by("name").values("pk", "name")),
+        "ide_projects": list(workspace.ide_projects.order_by("name").values("pk", "name")),
+    }
+
+
 def workspace_deployment_list(*, workspace: Workspace):
     """Return the Workspace's Deployments, each with its number of Deployment objects."""
     return (

@@ -87,6 +87,12 @@ def workspace_environment(request, workspace_id, kind=Kind.CONNECTION):
         list_url=reverse("envmanager:workspace-environment", args=[workspace.pk, kind]),
         create_url=reverse("envmanager:env-object-create", args=[workspace.pk, kind]),
     )
+    # Bulk link / unlink / delete (views/bulk.py): for the roles that may do them one by one.
+    if access.can_update_env_objects or access.can_delete_env_objects:
+        context.update(
+            can_bulk=True, bulk_url=reverse("envmanager:workspace-bulk", args=[workspace.pk]),
+            bulk_targets=workspace_selectors.workspace_target_names(workspace=workspace),
+        )
     return render_page(request, "envmanager/workspace_environment.html", context, fragment="object-table")
 
 

@@ -214,6 +214,27 @@
     }, failed);
   });
 
+  // Bulk select on the Workspace Environment page: the header checkbox ticks the page's rows; the count
+  // and the Apply button follow the ticked rows (inputs with form="bulk-form").
+  function syncBulk() {
+    var form = document.getElementById("bulk-form");
+    if (!form) { return; }
+    var boxes = document.querySelectorAll("input[data-bulk-item]");
+    var count = Array.prototype.filter.call(boxes, function (box) { return box.checked; }).length;
+    form.querySelector("[data-bulk-count]").textContent = count + " selected";
+    form.querySelector("[data-bulk-submit]").disabled = count === 0;
+    var all = document.querySelector("input[data-bulk-all]");
+    if (all) { all.checked = boxes.length > 0 && count === boxes.length; all.indeterminate = count > 0 && count < boxes.length; }
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("input[data-bulk-all]")) {
+      document.querySelectorAll("input[data-bulk-item]").forEach(function (box) { box.checked = event.target.checked; });
+    }
+    if (event.target.matches("input[data-bulk-all], input[data-bulk-item]")) { syncBulk(); }
+  });
+  document.addEventListener("DOMContentLoaded", syncBulk);
+  document.addEventListener("htmx:afterSettle", syncBulk);
+
   // Row menus: Escape closes the open one and gives focus back to its ⋯ button.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") { return; }

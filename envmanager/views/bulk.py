@@ -27,10 +27,9 @@ def _params(request):
 
 def _selected_objects(workspace, ids) -> list[EnvObject]:
     """The selected Workspace objects, by type then key; 404 if any is not one of this Workspace's."""
-    try:
-        wanted = {int(value) for value in ids}
-    except ValueError:
-        raise Http404("No such object.") from None
+    if not all(value.isdigit() and len(value) < 19 for value in ids):  # (a bigger number is no row's id)
+        raise Http404("No such object.")
+    wanted = {int(value) for value in ids}
     objects = list(EnvObject.objects.filter(workspace=workspace, deployment__isnull=True, pk__in=wanted))
     if len(objects) != len(wanted):
         raise Http404("No such object.")

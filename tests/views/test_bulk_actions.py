@@ -116,6 +116,9 @@ def test_other_workspaces_objects_and_targets_answer_404(client, operator, works
     assert bulk(client, other_workspace, "delete", [foreign], method="post").status_code == 404
     assert bulk(client, workspace, "link", three, target=f"deployment:{foreign_deployment.pk}").status_code == 404
     assert EnvObject.objects.count() == 4
+    for bad in ("x", "-1", "9" * 30):
+        response = client.post(url("workspace-bulk", workspace.pk), {"action": "delete", "ids": [bad]})
+        assert response.status_code == 404
 
 
 def test_deployment_objects_are_not_bulk_targets(client, operator, workspace, dev):

@@ -2,7 +2,18 @@ from django.urls import path, register_converter
 
 from envmanager import views
 from envmanager.targets import DEPLOYMENTS, IDE_PROJECTS
-from envmanager.views import history, imports, invitations, link_picker, members, personal_tokens, target_admin, workspace_admin
+from envmanager.views import (
+    bulk,
+    history,
+    imports,
+    invitations,
+    link_picker,
+    members,
+    personal_tokens,
+    search,
+    target_admin,
+    workspace_admin,
+)
 from envmanager.views.base import ExportFormatConverter, KindConverter
 
 app_name = "envmanager"
@@ -65,6 +76,8 @@ urlpatterns = [
     path(W + "environment/<kind:kind>/", views.workspace_environment, name="workspace-environment"),
     path(W + "environment/<kind:kind>/new/", views.env_object_create, name="env-object-create"),
     path(W + "environment/import/", imports.env_import_page, name="workspace-import"),
+    path(W + "environment/search/", search.workspace_search, name="workspace-search"),
+    path(W + "environment/bulk/", bulk.workspace_bulk, name="workspace-bulk"),
     path(OBJ + "edit/", views.env_object_edit, name="env-object-edit"),
     path(OBJ + "delete/", views.env_object_delete, name="env-object-delete"),
     path(OBJ + "links/", views.env_object_links, name="env-object-links"),

@@ -6,6 +6,7 @@ for that page only. Rows are plain dataclasses holding no ciphertext: a secret f
 only by whether it is set.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -114,6 +115,7 @@ class SummaryItem:
     secret: bool = False
     is_set: bool = False
     overridden: bool = False
+    copy_text: str | None = None  # the whole plain value as text, for the copy button; None for a secret or no value
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,15 +210,19 @@ def _summary(kind: str, is_secret_flag: bool, plain: dict, sealed_names, overrid
             items.append(SummaryItem(name, field_spec.label, secret=True, is_set=is_set, overridden=overridden))
             continue
         value = override_plain.get(name) if overridden else plain.get(name)
+        is_set = value not in (None, "")
+        copy_text = (json.dumps(value) if isinstance(value, (dict, list)) else str(value)) if is_set else None
         if isinstance(value, str) and len(value) > SUMMARY_MAX_LENGTH:
             value = value[: SUMMARY_MAX_LENGTH - 1] + "…"
         items.append(
-            SummaryItem(name, field_spec.label, value=value, is_set=value not in (None, ""), overridden=overridden)
+            SummaryItem(
+                name, field_spec.label, value=value, is_set=is_set, overridden=overridden, copy_text=copy_text
+            )
         )
     return items
 
 
-def _link_summaries(object_ids: list[int]) -> dict[int, LinkSummary]:
+def link_summaries(object_ids: list[int]) -> dict[int, LinkSummary]:
     """Return the links of the given Workspace objects, in one query."""
     summaries = {object_id: LinkSummary() for object_id in object_ids}
     if not object_ids:
@@ -243,6 +249,11 @@ def _link_summaries(object_ids: list[int]) -> dict[int, LinkSummary]:
 ROW_COLUMNS = ("id", "kind", "key", "is_secret", "deployment_id", "linked_to_all", "updated_at", "data", "secrets")
 
 
+def kind_counts(objects) -> dict[str, int]:
+    """Count the EnvObject rows of `objects` by type, in one aggregate query (the type menus' counts)."""
+    return dict(objects.values_list("kind").annotate(n=Count("id")).order_by())
+
+
 def paginate(queryset, page_number, page_size=PAGE_SIZE) -> Page:
     return Paginator(queryset, page_size).get_page(page_number)
 
@@ -267,7 +278,7 @@ def _rows(page: Page, *, with_links: bool, source_for=None) -> list[ObjectRow]:
             )
         )
     if with_links:
-        summaries = _link_summaries([row.id for row in rows if row.is_workspace_scoped])
+        summaries = link_summaries([row.id for row in rows if row.is_workspace_scoped])
         for row in rows:
             row.links = summaries.get(row.id)
             if row.links is not None:

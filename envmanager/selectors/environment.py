@@ -250,6 +250,25 @@ def _target_source(values, overridden: bool) -> dict:
     return _source_fields(Source.OVERRIDE if overridden else Source.WORKSPACE)
 
 
+def _target_effective_objects(target: Target, **filters):
+    """The EnvObject rows making up `target`'s effective environment (one per type and key)."""
+    objects = with_target_link(
+        EnvObject.objects.filter(workspace_id=target.workspace_id, **filters), target.link_condition
+    )
+    if target.is_deployment:
+        received = visible_to_target(include_linked_to_all=True)
+        shadowed = Exists(
+            EnvObject.objects.filter(deployment_id=target.pk, kind=OuterRef("kind"), key=OuterRef("key"))
+        )
+        return objects.filter(Q(deployment_id=target.pk) | (Q(deployment__isnull=True) & received & ~shadowed))
+    return objects.filter(Q(deployment__isnull=True) & visible_to_target(include_linked_to_all=False))
+
+
+def target_kind_counts(*, target) -> dict[str, int]:
+    """Return how many effective objects of each type `target` has, in one query (the type menu's counts)."""
+    return env_objects.kind_counts(_target_effective_objects(Target.of(target)))
+
+
 def target_env_object_page(
     *, target, kind: Kind, query: str = "", sort: str = env_objects.DEFAULT_SORT, page=1
 ) -> env_objects.ObjectPage:
@@ -260,13 +279,7 @@ def target_env_object_page(
     project: the Workspace objects linked to it.
     """
     target = Target.of(target)
-    objects = with_target_link(EnvObject.objects.filter(workspace_id=target.workspace_id, kind=kind), target.link_condition)
-    if target.is_deployment:
-        received = visible_to_target(include_linked_to_all=True)
-        shadowed = Exists(EnvObject.objects.filter(deployment_id=target.pk, kind=kind, key=OuterRef("key")))
-        effective = objects.filter(Q(deployment_id=target.pk) | (Q(deployment__isnull=True) & received & ~shadowed))
-    else:
-        effective = objects.filter(Q(deployment__isnull=True) & visible_to_target(include_linked_to_all=False))
+    effective = _target_effective_objects(target, kind=kind)
     values = effective.values(*env_objects.ROW_COLUMNS, deployment_name=F("deployment__name"), **TARGET_LINK_COLUMNS)
     return env_objects.object_page(
         kind, values, query=query, sort=sort, scope=target.audit_type, page=page, total_queryset=effective,

@@ -7,6 +7,7 @@ from django.db.models import Count
 
 from envmanager.kinds import Kind
 from envmanager.models import Deployment, EnvObject, IdeProject, Workspace
+from envmanager.selectors.env_objects import kind_counts
 from envmanager.targets import TargetKind
 
 
@@ -16,15 +17,24 @@ class KindCount:
     count: int
 
 
+def workspace_kind_counts(*, workspace: Workspace, all_scopes: bool = False) -> dict[str, int]:
+    """Return the number of Workspace objects (with Deployment objects too if `all_scopes`) of each type."""
+    objects = EnvObject.objects.filter(workspace=workspace)
+    return kind_counts(objects if all_scopes else objects.filter(deployment__isnull=True))
+
+
 def workspace_env_object_counts(*, workspace: Workspace) -> list[KindCount]:
     """Return the number of Workspace objects of each type, in one query."""
-    counts = dict(
-        EnvObject.objects.filter(workspace=workspace, deployment__isnull=True)
-        .values_list("kind")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    counts = workspace_kind_counts(workspace=workspace)
     return [KindCount(kind, counts.get(kind.value, 0)) for kind in Kind]
+
+
+def workspace_target_names(*, workspace: Workspace) -> dict[str, list]:
+    """The Workspace's Deployments and IDE projects (pk and name, by name): a picker's choices, two queries."""
+    return {
+        "deployments": list(workspace.deployments.order_by("name").values("pk", "name")),
+        "ide_projects": list(workspace.ide_projects.order_by("name").values("pk", "name")),
+    }
 
 
 def workspace_deployment_list(*, workspace: Workspace):

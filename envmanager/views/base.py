@@ -59,11 +59,15 @@ class ExportFormatConverter:
         return value
 
 
-def kind_menu(kind: Kind, view_name: str, *args) -> list[dict]:
-    """Return the type menu of an Environment page; `args` locate the page (Workspace, Deployment, ...)."""
+def kind_menu(kind: Kind, view_name: str, *args, counts: dict[str, int] | None = None) -> list[dict]:
+    """Return the type menu of an Environment page; `args` locate the page (Workspace, Deployment, ...).
+
+    `counts` (type value to number of objects) adds a count to each item.
+    """
     return [
         {"kind": item, "label": KIND_MENU_LABELS[item], "current": item == kind,
-         "url": reverse(view_name, args=[*args, item])}
+         "url": reverse(view_name, args=[*args, item]),
+         "count": None if counts is None else counts.get(item.value, 0)}
         for item in Kind
     ]
 

@@ -14,6 +14,7 @@ from envmanager.models import Deployment, EnvObject
 from envmanager.permissions import deployment_for_user, workspace_access, workspace_for_user
 from envmanager.selectors import env_objects as env_object_selectors
 from envmanager.selectors import environment as environment_selectors
+from envmanager.selectors import workspaces as workspace_selectors
 from envmanager.selectors.migration import MIGRATABLE_KINDS
 from envmanager.services import env_objects as env_object_services
 from envmanager.views.base import (
@@ -77,12 +78,21 @@ def workspace_environment(request, workspace_id, kind=Kind.CONNECTION):
         **_list_params(request),
     )
     _set_row_permissions(request.user, access, object_page.rows)
+    counts = workspace_selectors.workspace_kind_counts(
+        workspace=workspace, all_scopes=object_page.scope == env_object_selectors.Scope.ALL
+    )
     context = _env_context(
-        kind, object_page, access, kind_menu(kind, "envmanager:workspace-environment", workspace.pk),
+        kind, object_page, access, kind_menu(kind, "envmanager:workspace-environment", workspace.pk, counts=counts),
         workspace=workspace,
         list_url=reverse("envmanager:workspace-environment", args=[workspace.pk, kind]),
         create_url=reverse("envmanager:env-object-create", args=[workspace.pk, kind]),
     )
+    # Bulk link / unlink / delete (views/bulk.py): for the roles that may do them one by one.
+    if access.can_update_env_objects or access.can_delete_env_objects:
+        context.update(
+            can_bulk=True, bulk_url=reverse("envmanager:workspace-bulk", args=[workspace.pk]),
+            bulk_targets=workspace_selectors.workspace_target_names(workspace=workspace),
+        )
     return render_page(request, "envmanager/workspace_environment.html", context, fragment="object-table")
 
 
@@ -96,7 +106,10 @@ def target_environment(request, workspace_id, deployment_id=None, ide_project_id
     context = target_context(request, workspace, target)
     access = context["access"]
     object_page = environment_selectors.target_env_object_page(target=target, kind=kind, **_list_params(request))
-    menu = kind_menu(kind, target.url_name("environment"), workspace.pk, target.pk)
+    menu = kind_menu(
+        kind, target.url_name("environment"), workspace.pk, target.pk,
+        counts=environment_selectors.target_kind_counts(target=target),
+    )
     context.update(_env_context(kind, object_page, access, menu), list_url=target.url("environment", kind))
     if target.is_deployment:
         # A Deployment's rows, its own objects and the overrides of Workspace ones, all change the Deployment.

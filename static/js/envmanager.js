@@ -44,9 +44,9 @@
   }, true);
 
   document.addEventListener("click", function (event) {
-    // A "More" menu closes once one of its actions is chosen (or anything else is clicked).
+    // A row menu closes once one of its actions is chosen (or anything else is clicked).
     document.querySelectorAll("details.more-actions[open]").forEach(function (menu) {
-      if (!menu.contains(event.target) || event.target.closest(".menu a")) { menu.removeAttribute("open"); }
+      if (!menu.contains(event.target) || event.target.closest(".menu a, .menu button")) { menu.removeAttribute("open"); }
     });
     var closer = event.target.closest("[data-close-dialog]");
     if (closer && modal() && modal().open) {
@@ -184,28 +184,69 @@
     if (toggle && event.target.value) { toggle.checked = true; }
   });
 
-  // A refused request (403, 404) or a server error: say so instead of doing nothing.
-  document.addEventListener("htmx:responseError", function (event) {
+  // One message (toast) in the page's live region, replacing the ones shown.
+  function showMessage(text, kind) {
     var messages = document.getElementById("messages");
     if (!messages) { return; }
-    var status = event.detail.xhr.status;
-    var text = status === 403 ? "You do not have permission to do that." :
-      status === 404 ? "That no longer exists; reload the page." :
-      "Something went wrong (" + status + "). Nothing was changed; try again.";
     var p = document.createElement("p");
-    p.className = "message error";
+    p.className = "message " + kind;
     p.textContent = text;
     messages.replaceChildren(p);
     liftMessages();
+  }
+
+  // A refused request (403, 404) or a server error: say so instead of doing nothing.
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    showMessage(status === 403 ? "You do not have permission to do that." :
+      status === 404 ? "That no longer exists; reload the page." :
+      "Something went wrong (" + status + "). Nothing was changed; try again.", "error");
   });
   document.addEventListener("htmx:sendError", function () {
-    var messages = document.getElementById("messages");
-    if (!messages) { return; }
-    var p = document.createElement("p");
-    p.className = "message error";
-    p.textContent = "The server cannot be reached. Nothing was changed.";
-    messages.replaceChildren(p);
-    liftMessages();
+    showMessage("The server cannot be reached. Nothing was changed.", "error");
+  });
+
+  // Copy buttons in the tables: [data-copy] holds a key or a plain value (templates never put a secret there).
+  // Without the Clipboard API (a page served over plain HTTP) the message says how to copy by hand.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var what = button.title.replace(/^Copy /, "");
+    var failed = function () {
+      showMessage("Copying needs a secure (HTTPS) page; select the text and press Ctrl+C (⌘C) instead.", "warning");
+    };
+    if (!navigator.clipboard || !window.isSecureContext) { failed(); return; }
+    navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
+      showMessage("Copied the " + what + " to the clipboard.", "success");
+    }, failed);
+  });
+
+  // Bulk select on the Workspace Environment page: the header checkbox ticks the page's rows; the count
+  // and the Apply button follow the ticked rows (inputs with form="bulk-form").
+  function syncBulk() {
+    var form = document.getElementById("bulk-form");
+    if (!form) { return; }
+    var boxes = document.querySelectorAll("input[data-bulk-item]");
+    var count = Array.prototype.filter.call(boxes, function (box) { return box.checked; }).length;
+    form.querySelector("[data-bulk-count]").textContent = count + " selected";
+    form.querySelector("[data-bulk-submit]").disabled = count === 0;
+    var all = document.querySelector("input[data-bulk-all]");
+    if (all) { all.checked = boxes.length > 0 && count === boxes.length; all.indeterminate = count > 0 && count < boxes.length; }
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("input[data-bulk-all]")) {
+      document.querySelectorAll("input[data-bulk-item]").forEach(function (box) { box.checked = event.target.checked; });
+    }
+    if (event.target.matches("input[data-bulk-all], input[data-bulk-item]")) { syncBulk(); }
+  });
+  document.addEventListener("DOMContentLoaded", syncBulk);
+  document.addEventListener("htmx:afterSettle", syncBulk);
+
+  // Row menus: Escape closes the open one and gives focus back to its ⋯ button.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var menu = event.target.closest && event.target.closest("details.more-actions[open]");
+    if (menu) { menu.removeAttribute("open"); menu.querySelector("summary").focus(); }
   });
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -8,7 +8,7 @@ from envmanager.models import ApiToken, AuditEntry, Link
 from envmanager.services import links as link_services
 from envmanager.services import tokens as token_services
 from tests.browser.conftest import screenshot, sign_in
-from tests.browser.test_environment_pages import row
+from tests.browser.test_environment_pages import row, row_action
 from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,7 @@ def test_unlink_asks_and_names_the_override_it_drops(page, operator, workspace, 
     sign_in(page, operator)
     _environment(page, workspace, dev)
     dialog = page.get_by_role("dialog")
-    row(page, "warehouse").get_by_role("link", name="Unlink warehouse from dev").click()
+    row_action(page, "warehouse", "Unlink warehouse from dev").click()
     expect(dialog).to_contain_text("Unlink connection warehouse from Deployment 'dev'?")
     expect(dialog).to_contain_text("The override in Deployment 'dev' is dropped: Host.")
     screenshot(page, "confirm-unlink")
@@ -38,7 +38,7 @@ def test_unlink_asks_and_names_the_override_it_drops(page, operator, workspace, 
     expect(dialog).to_be_hidden()
     assert Link.objects.filter(env_object=warehouse, deployment=dev).exists()
 
-    row(page, "warehouse").get_by_role("link", name="Unlink warehouse from dev").click()
+    row_action(page, "warehouse", "Unlink warehouse from dev").click()
     dialog.get_by_role("button", name="Unlink").click()
     expect(dialog).to_be_hidden()
     expect(page.get_by_role("status")).to_contain_text("Unlinked connection 'warehouse' from Deployment 'dev'.")
@@ -50,7 +50,7 @@ def test_remove_override_asks_from_the_override_dialog(page, operator, workspace
     sign_in(page, operator)
     _environment(page, workspace, dev)
     dialog = page.get_by_role("dialog")
-    row(page, "warehouse").get_by_role("link", name="Override warehouse in dev").click()
+    row_action(page, "warehouse", "Override warehouse in dev").click()
     dialog.get_by_role("link", name="Remove override").click()
     expect(dialog).to_contain_text("These overridden values are lost:")
     expect(dialog.locator("li")).to_have_text(["Host"])

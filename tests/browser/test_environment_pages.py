@@ -24,6 +24,13 @@ def row(page, key):
     return page.locator("tr", has=page.locator("th code", has_text=re.compile(f"^{re.escape(key)}$")))
 
 
+def row_action(page, key, name, role="link"):
+    """Open the ⋯ menu of `key`'s row and return its action `name`."""
+    table_row = row(page, key)
+    table_row.locator("details.row-menu > summary").click()
+    return table_row.get_by_role(role, name=name)
+
+
 def test_operator_creates_links_and_overrides_a_connection(page, operator, workspace, dev, prod):
     IdeProjectFactory(workspace=workspace, name="notebooks")
     sign_in(page, operator)
@@ -54,7 +61,7 @@ def test_operator_creates_links_and_overrides_a_connection(page, operator, works
     expect(row(page, "warehouse")).to_contain_text("Not linked")
 
     # Link to dev and prod
-    row(page, "warehouse").get_by_role("link", name="Links of warehouse").click()
+    row_action(page, "warehouse", "Links of warehouse").click()
     expect(dialog).to_be_visible()
     dialog.get_by_label("dev", exact=True).check()
     dialog.get_by_label("prod", exact=True).check()
@@ -74,7 +81,7 @@ def test_operator_creates_links_and_overrides_a_connection(page, operator, works
     screenshot(page, "07-deployment-overview")
     page.get_by_role("navigation", name="Deployment").get_by_role("link", name="Environment").click()
     expect(row(page, "warehouse")).to_contain_text("Workspace object")
-    row(page, "warehouse").get_by_role("link", name="Override warehouse in dev").click()
+    row_action(page, "warehouse", "Override warehouse in dev").click()
     expect(dialog).to_be_visible()
     expect(dialog.get_by_text("db.example.com")).to_be_visible()  # the Workspace value beside the field
     dialog.get_by_label("Password", exact=True).fill("dev-password")
@@ -83,7 +90,7 @@ def test_operator_creates_links_and_overrides_a_connection(page, operator, works
     dialog.get_by_role("button", name="Save override").click()
     expect(dialog).to_be_hidden()
     expect(row(page, "warehouse")).to_contain_text("Workspace + override")
-    expect(row(page, "warehouse").get_by_role("link", name="Edit override warehouse in dev")).to_be_visible()
+    expect(row_action(page, "warehouse", "Edit override warehouse in dev")).to_be_visible()
     screenshot(page, "09-deployment-environment-override")
 
     # prod keeps the Workspace value
@@ -119,7 +126,7 @@ def test_delete_goes_through_the_confirmation_dialog(page, operator, workspace, 
     open_workspace_environment(page)
     page.get_by_role("navigation", name="Object types").get_by_role("link", name="Airflow Variables").click()
 
-    row(page, "doomed").get_by_role("link", name="Delete doomed").click()
+    row_action(page, "doomed", "Delete doomed").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Used by 2 Deployments")
@@ -129,7 +136,7 @@ def test_delete_goes_through_the_confirmation_dialog(page, operator, workspace, 
     expect(dialog).to_be_hidden()
     assert EnvObject.objects.filter(key="doomed").exists()
 
-    row(page, "doomed").get_by_role("link", name="Delete doomed").click()
+    row_action(page, "doomed", "Delete doomed").click()
     dialog.get_by_role("button", name="Delete doomed").click()
     expect(dialog).to_be_hidden()
     expect(row(page, "doomed")).to_have_count(0)
@@ -172,7 +179,7 @@ def test_author_sees_no_edit_buttons_and_no_secret_values(page, author, workspac
     sign_in(page, author)
     open_workspace_environment(page)
     expect(row(page, "warehouse")).to_be_visible()
-    expect(page.get_by_role("link", name=re.compile("^(New|Edit|Delete|Links)"))).to_have_count(0)
+    expect(page.get_by_role("link", name=re.compile("^(New|Edit|Delete|Links)"), include_hidden=True)).to_have_count(0)
     page.get_by_role("navigation", name="Object types").get_by_role("link", name="Airflow Variables").click()
     expect(row(page, "api_token")).to_contain_text("•••")
     screenshot(page, "14-author-variables")
@@ -181,8 +188,8 @@ def test_author_sees_no_edit_buttons_and_no_secret_values(page, author, workspac
     page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Deployments").click()
     page.get_by_role("link", name="Environment of dev").click()
     expect(row(page, "warehouse")).to_contain_text("Workspace object")
-    expect(page.get_by_role("link", name=re.compile("^(Override|Edit|Delete|New)"))).to_have_count(0)
-    expect(page.get_by_role("button", name=re.compile("^(Unlink|Exclude)"))).to_have_count(0)
+    expect(page.get_by_role("link", name=re.compile("^(Override|Edit|Delete|New)"), include_hidden=True)).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^(Unlink|Exclude)"), include_hidden=True)).to_have_count(0)
     assert "author-must-not-see" not in page.content()
     expect(page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Audit log")).to_have_count(0)
 
@@ -241,7 +248,7 @@ def test_link_to_all_deployments_and_exclude_one_in_the_dialog(page, operator, w
     sign_in(page, operator)
     open_workspace_environment(page)
     page.get_by_role("navigation", name="Object types").get_by_role("link", name="Airflow Variables").click()
-    row(page, "region").get_by_role("link", name="Links of region").click()
+    row_action(page, "region", "Links of region").click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_text("Exclusions")).to_be_hidden()
     dialog.get_by_label("All Deployments, present and future").check()

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, sign_in
-from tests.browser.test_environment_pages import row
+from tests.browser.test_environment_pages import row_action
 from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.browser
@@ -18,7 +18,7 @@ def test_operator_edits_one_extra_key_and_adds_another(page, operator, workspace
     })
     sign_in(page, operator)
     page.goto(f"/workspaces/{workspace.pk}/environment/connections/")
-    row(page, "aws").get_by_role("link", name="Edit aws").click()
+    row_action(page, "aws", "Edit aws").click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_label("Extra key 1")).to_have_value("region_name")
     expect(dialog.get_by_label("Extra value 1")).to_have_value("eu-west-1")

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from envmanager.models import EnvObject
 from envmanager.services import env_objects as env_object_services
 from tests.browser.conftest import screenshot, sign_in
-from tests.browser.test_environment_pages import row
+from tests.browser.test_environment_pages import row_action
 from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,7 @@ def test_operator_reverts_a_connection_from_its_history(page, operator, workspac
     sign_in(page, operator)
     page.goto(f"/workspaces/{workspace.pk}/environment/connections/")
 
-    row(page, "warehouse").get_by_role("link", name="History").click()
+    row_action(page, "warehouse", "History").click()
     expect(page.get_by_role("heading", name="History: Connection 'warehouse'")).to_be_visible()
     latest = page.locator("tr[data-version='2']")
     expect(latest).to_contain_text("host: 'db1' → 'db2'")

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, sign_in, type_to_confirm
-from tests.browser.test_environment_pages import row
+from tests.browser.test_environment_pages import row, row_action
 from tests.factories import EnvVarFactory
 
 pytestmark = pytest.mark.browser
@@ -16,8 +16,7 @@ def test_operator_promotes_an_environment_variable_after_typing_its_key(page, op
     page.goto(f"/workspaces/{workspace.pk}/deployments/{dev.pk}/environment/environment-variables/")
     expect(row(page, "LOG_LEVEL")).to_contain_text("Deployment object")
 
-    row(page, "LOG_LEVEL").get_by_text("More").click()
-    page.get_by_role("link", name="Promote to Workspace Environment").click()
+    row_action(page, "LOG_LEVEL", "Promote to Workspace Environment").click()
     dialog = page.get_by_role("dialog")
     confirm = dialog.get_by_role("button", name="Promote LOG_LEVEL")
     type_to_confirm(dialog, "LOG_LEVEL", confirm)

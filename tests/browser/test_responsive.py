@@ -33,10 +33,9 @@ NOT_PAGES = {
     "member-add": "POST only", "member-invite": "POST only", "member-role": "POST only",
     "env-object-exclude": "POST only", "env-object-include": "POST only",
     "personal-token-revoke": "POST only", "deployment-metadata-db-test": "POST only, a fragment of the settings",
-    "deleted-restore": "POST only (the Recently deleted page is crawled)",
-    "env-object-revert": "the History page's confirmation dialog", "deployment-override-revert": "the same",
-    "ide-project-override-revert": "the same",
     "audit-export": "a download",
+    "deleted-restore": "POST only (the Recently deleted page is crawled)",
+    "workspace-bulk": "a confirmation of ticked rows (a query string); tests/browser/test_environment_lists.py",
     "migration-action": "a fragment the migrate page loads into itself",
     "sso-start": "needs an identity provider", "sso-callback": "needs an identity provider",
 }
@@ -78,8 +77,10 @@ def site(workspace, dev, prod, owner, member, settings):
     )
     ids["user_id"] = member.pk
     notebooks = IdeProject.objects.get(pk=ids["ide_project_id"])
+    # Override history to revert on both targets (the revert pages, version number 1).
+    link_services.link_set_override(env_object=conn, actor=owner, target=notebooks, fields={"host": "db-ide.internal"})
     ide_token = token_services.api_token_create(actor=owner, name="notebook", target=notebooks)
-    return _pages(ids, {"token": invitation}, {
+    return _pages(ids, {"token": invitation, "number": "1"}, {
         "env-object-promote": {"object_id": own.pk}, "ide-project-token-revoke": {"token_id": ide_token.api_token.pk},
     })
 

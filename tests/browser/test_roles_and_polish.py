@@ -1,12 +1,12 @@
 """In Chromium (issue #15, parts 1, 3 and 10): each role is told who it is and what it may do; a dialog fits a
-phone and scrolls inside; a message shows above an open dialog; the "More" menu does not cover the next row."""
+phone and scrolls inside; a message shows above an open dialog; a row's ⋯ menu does not cover the next row."""
 
 import pytest
 from playwright.sync_api import expect
 
 from envmanager.models import EnvObject
 from tests.browser.conftest import screenshot, sign_in
-from tests.browser.test_environment_pages import row
+from tests.browser.test_environment_pages import row, row_action
 from tests.browser.test_responsive import PHONE
 from tests.factories import ConnectionFactory, VariableFactory
 
@@ -57,7 +57,7 @@ def test_a_dialog_fits_a_phone_and_scrolls_inside(page, owner, workspace, dev, o
     sign_in(page, owner)
     page.set_viewport_size(PHONE)
     page.goto(f"/workspaces/{workspace.pk}/deployments/{dev.pk}/environment/connections/")
-    row(page, "warehouse").get_by_role("link", name="Override").click()
+    row_action(page, "warehouse", "Override").click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("heading", name="Override connection")).to_be_visible()
     box = dialog.bounding_box()
@@ -80,7 +80,7 @@ def test_a_dialog_fits_a_phone_and_scrolls_inside(page, owner, workspace, dev, o
 def test_a_message_shows_above_an_open_dialog(page, owner, workspace, dev, objects):
     sign_in(page, owner)
     page.goto(f"/workspaces/{workspace.pk}/environment/connections/")
-    row(page, "warehouse").get_by_role("link", name="Edit").click()
+    row_action(page, "warehouse", "Edit").click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("button", name="Save changes")).to_be_visible()
     EnvObject.objects.filter(key="warehouse").delete()  # someone else deletes it meanwhile
@@ -101,13 +101,15 @@ def test_a_message_shows_above_an_open_dialog(page, owner, workspace, dev, objec
     expect(message).to_be_visible()  # back in the page, where messages live
 
 
-def test_the_more_menu_does_not_cover_the_next_row(page, owner, workspace, dev, objects):
+def test_the_row_menu_does_not_cover_the_next_row(page, owner, workspace, dev, objects):
     sign_in(page, owner)
     page.goto(f"/workspaces/{workspace.pk}/deployments/{dev.pk}/environment/variables/")
-    row(page, "alpha").get_by_text("More").click()
-    menu = row(page, "alpha").get_by_role("link", name="Promote to Workspace Environment")
+    menu = row_action(page, "alpha", "Promote to Workspace Environment")
     expect(menu).to_be_visible()
     next_row = row(page, "beta").bounding_box()
     assert menu.bounding_box()["y"] + menu.bounding_box()["height"] <= next_row["y"]
-    expect(row(page, "beta").get_by_role("link", name="Edit")).to_be_visible()
+    expect(row(page, "beta").locator("details.row-menu > summary")).to_be_visible()
+    page.keyboard.press("Escape")  # closes the menu, focus back on its ⋯ button
+    expect(menu).to_be_hidden()
+    expect(row(page, "alpha").locator("details.row-menu > summary")).to_be_focused()
     screenshot(page, "more-menu-open")

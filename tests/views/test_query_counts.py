@@ -68,6 +68,7 @@ def _pages(workspace, dev, ide, conn, token):
         "IDE project API tokens": url("ide-project-tokens", workspace.pk, ide.pk),
         "members": url("member-list", workspace.pk),
         "matrix": url("matrix", workspace.pk, "connections"),
+        "search": url("workspace-search", workspace.pk) + "?q=conn_0",
     }
 
 

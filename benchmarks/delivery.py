@@ -133,6 +133,9 @@ Variable.get(config["keys"][0], default_var=None)
 first_us = (time.perf_counter() - started) * 1e6
 result = {"first_us": first_us, "keys": timed(config["keys"], config["lookups"])}
 if config.get("metastore_only"):
+    # Untimed first, like the keys above: with envmanager in front the 2,000 lookups before this never
+    # reached the metastore, so its cold start (~0.3 s, once per process) would land in this mean only.
+    Variable.get(config["metastore_only"][0], default_var=None)
     result["metastore_only"] = timed(config["metastore_only"], config["lookups"])
 print("RESULT:" + json.dumps(result))
 """

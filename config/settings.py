@@ -179,6 +179,9 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_ip"
 AXES_VERBOSE = False
 # The read API: failed token attempts per address within the window, then 429 until it ends.
+# PostgreSQL: the read API's two hot-path statements run prepared (envmanager/selectors/hot_path.py).
+# Set 0 behind a pooler that cannot carry prepared statements (PgBouncer in transaction mode before 1.21).
+ENVMANAGER_PREPARED_STATEMENTS = os.environ.get("ENVMANAGER_PREPARED_STATEMENTS", "1") != "0"
 ENVMANAGER_API_FAILURE_LIMIT = int(os.environ.get("ENVMANAGER_API_FAILURE_LIMIT", "20"))
 ENVMANAGER_API_FAILURE_WINDOW_SECONDS = int(os.environ.get("ENVMANAGER_API_FAILURE_WINDOW_SECONDS", "300"))
 # Migrate from Airflow: how long the delete phase waits at most for the Deployment's snapshot readers

@@ -76,7 +76,9 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
     :param token: the target's API token. Prefer ``token_file``: kwargs can end up in config dumps.
     :param token_file: a file holding the token; re-read when it changes, so a token can be rotated.
     :param mode: ``snapshot`` (default) or ``lookup`` (see the module documentation).
-    :param refresh_seconds: snapshot mode: how often the snapshot is revalidated (or the file re-checked).
+    :param refresh_seconds: snapshot mode: the longest a change made in envmanager takes to reach this
+        process: the snapshot is revalidated (or the file re-checked) this often, each revalidation starting
+        early by twice the time the slowest recent one took, so that its answer is in by then.
     :param snapshot_file: snapshot mode: the agent's ``environment.json``; read instead of the API
         (``url`` and a token are then optional: given too, the API is used while the file is unusable).
     :param cache_ttl_seconds: lookup mode: how long an answer is reused (0 disables the cache).
@@ -143,6 +145,7 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
         self._checked_at = float("-inf")
         self._confirmed_at = float("-inf")
         self._file_identity = None
+        self._fetch_seconds = 0.0  # how long the slowest recent revalidation took (the early start's measure)
         # Lookup mode: (collection, key) -> (time read, entry or None).
         self._cache: OrderedDict = OrderedDict()
 
@@ -184,7 +187,7 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
         """Return the snapshot to answer from, revalidating it when `refresh_seconds` have passed."""
         now = self._clock()
         with self._lock:
-            if self._snapshot is not None and now - self._checked_at < self.refresh:
+            if self._snapshot is not None and now - self._checked_at < self._refresh_due():
                 return self._snapshot
             if now < self._skip_until:
                 return self._still_servable(now)
@@ -200,6 +203,11 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
                 )
                 return served
             return self._snapshot
+
+    def _refresh_due(self) -> float:
+        """Seconds after the last revalidation started that the next one starts: `refresh_seconds`, less
+        twice the slowest recent revalidation (at most half of it), so the change it brings is in on time."""
+        return self.refresh - min(2 * self._fetch_seconds, self.refresh / 2)
 
     def _still_servable(self, now: float) -> Snapshot | None:
         if self._snapshot is not None and now - self._confirmed_at < self.stale_if_error:
@@ -229,6 +237,9 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
                 raise Unavailable(str(exc)) from None
         else:
             raise Unavailable(f"HTTP {response.status} for the environment")
+        took = max(self._clock() - now, 0.0)
+        # A full answer sets the measure; a 304 (much quicker) only raises it, so a body still fits in time.
+        self._fetch_seconds = took if response.status == 200 else max(self._fetch_seconds, took)
         self._checked_at = self._confirmed_at = now
 
     def _refresh_from_file(self, now: float) -> None:
@@ -315,6 +326,7 @@ class EnvmanagerSecretsBackend(BaseSecretsBackend):
             self._snapshot = None
             self._checked_at = self._confirmed_at = float("-inf")
             self._file_identity = None
+            self._fetch_seconds = 0.0
             self._skip_until = float("-inf")
 
 

@@ -150,6 +150,44 @@ def test_snapshot_revalidates_with_an_etag_after_refresh_seconds(live_server, to
     assert calls == [(SNAPSHOT_PATH, 200), (SNAPSHOT_PATH, 304), (SNAPSHOT_PATH, 200)]
 
 
+def test_a_revalidation_starts_early_by_twice_the_slowest_recent_one(live_server, token_file, clock, dev):
+    """So a change is in a process within refresh_seconds, answer included (issue #13: ≤ 5 s p99)."""
+    backend = _backend(live_server, token_file, clock, mode="snapshot", refresh_seconds=5)
+    original, durations = backend.client.get, iter([0.3, 0.01, 0.05, 2.0, 0.01])
+
+    def slow_get(path, *, etag=None):  # each answer takes the next duration on the backend's clock
+        response = original(path, etag=etag)
+        clock.advance(next(durations))
+        return response
+
+    backend.client.get = slow_get
+    calls = record_requests(backend.client)
+    backend.get_variable("region")  # 200 in 0.3 s: the next starts 0.6 s early, 5 s after this one began
+    clock.advance(5 - 0.3 - 0.6 - 0.01)
+    backend.get_variable("region")
+    assert calls == [(SNAPSHOT_PATH, 200)]
+    clock.advance(0.02)
+    backend.get_variable("region")  # 304 in 0.01 s: the slowest recent one (0.3 s) still sets the lead
+    assert calls == [(SNAPSHOT_PATH, 200), (SNAPSHOT_PATH, 304)]
+    _add_variable(dev, "added_later", "new")
+    clock.advance(5 - 0.6 - 0.01 - 0.02)
+    assert backend.get_variable("added_later") is None
+    clock.advance(0.02)
+    assert backend.get_variable("added_later") == "new"  # 200 in 0.05 s: the lead is now 0.1 s
+    clock.advance(5 - 0.05 - 0.1 - 0.01)
+    backend.get_variable("region")
+    assert len(calls) == 3
+    clock.advance(0.02)
+    backend.get_variable("region")  # a 304 that took 2 s: the lead is at most half of refresh_seconds (2.5 s)
+    assert len(calls) == 4
+    clock.advance(0.48)
+    backend.get_variable("region")
+    assert len(calls) == 4
+    clock.advance(0.02)
+    backend.get_variable("region")
+    assert len(calls) == 5
+
+
 def test_snapshot_keeps_serving_during_an_outage_then_falls_back(
     live_server, token_file, clock, closed_port, backend_logs
 ):

@@ -58,3 +58,42 @@ def test_the_token_lookup_equals_its_orm_twin(tokens, which):
 def test_an_unknown_hash_finds_nothing_either_way(tokens):
     unknown = token_services.token_hash("emt_" + "x" * 43)
     assert active_token_by_hash(unknown) is None and _orm_twin(unknown) is None
+
+
+def _prepared_statements() -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.postgres_only
+def test_on_postgresql_the_hot_path_runs_prepared_and_still_counts_as_a_query(tokens, dev):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from envmanager.selectors.hot_path import target_effective_entry
+
+    token_hash = token_services.token_hash(tokens["deployment"].plain)
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(3):  # the same answer from the statement's first (preparing) run and the next ones
+            assert _shape(active_token_by_hash(token_hash)) == _shape(_orm_twin(token_hash))
+            assert target_effective_entry(kind="variable", key="NO_SUCH_KEY", target=dev) is None
+    assert sum("envmanager_apitoken t" in query["sql"] for query in queries.captured_queries) == 3
+    statements = _prepared_statements()
+    assert any("FROM envmanager_apitoken t" in statement for statement in statements)
+    assert any("FROM envmanager_envobject o" in statement for statement in statements)
+
+
+@pytest.mark.postgres_only
+def test_prepared_statements_can_be_turned_off(tokens, settings):
+    from psycopg import ClientCursor
+
+    from envmanager.selectors import hot_path
+
+    settings.ENVMANAGER_PREPARED_STATEMENTS = False
+    with hot_path._cursor() as cursor:
+        assert isinstance(cursor.cursor, ClientCursor)  # Django's own: binds on the client, never prepares
+    token_hash = token_services.token_hash(tokens["deployment"].plain)
+    assert _shape(active_token_by_hash(token_hash)) == _shape(_orm_twin(token_hash))

@@ -179,14 +179,18 @@ def airflow_db_keys(db, table: str) -> set[str]:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip tests marked postgres_only when the suite runs on SQLite (the CI runs them on PostgreSQL)."""
+    """Skip tests marked postgres_only when the suite runs on SQLite (the CI runs them on PostgreSQL), and
+    tests marked layout on PostgreSQL (how a page looks does not depend on the database; bin/test runs
+    the SQLite pass first, so they still run in every bin/test)."""
     from django.conf import settings
 
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: real row locks between threads (runs in the PostgreSQL pass)")
+        marker, reason = "layout", "layout only: runs in the SQLite pass"
+    else:
+        marker, reason = "postgres_only", "needs PostgreSQL: real row locks between threads (runs in the PostgreSQL pass)"
+    skip = pytest.mark.skip(reason=reason)
     for item in items:
-        if "postgres_only" in item.keywords:
+        if marker in item.keywords:
             item.add_marker(skip)
 
 

@@ -22,7 +22,7 @@ from tests.factories import (
 )
 from tests.routes import concrete_path, objects_for_every_route, url_patterns
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.layout]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1360, "height": 900}

@@ -56,6 +56,7 @@ class ExtraRowsWidget(forms.Widget):
 
     template_name = "envmanager/widgets/extra_rows.html"
     PARTS = ("key", "value", "type", "original")
+    kept_from = ""  # set by ExtraRowsField
 
     def value_from_datadict(self, data, files, name):
         if f"{name}_key" not in data:
@@ -70,6 +71,7 @@ class ExtraRowsWidget(forms.Widget):
         context = super().get_context(name, value, attrs)
         rows = list(value or [])
         context["widget"]["rows"] = rows + [ExtraRow("", "", TEXT, "", False, False)]
+        context["widget"]["kept_from"] = self.kept_from
         return context
 
     def id_for_label(self, id_):
@@ -77,11 +79,15 @@ class ExtraRowsWidget(forms.Widget):
 
 
 class ExtraRowsField(forms.Field):
+    """The rows of one stored Extra (`stored`, decrypted); `kept_from` names where a write-only value left empty
+    is kept from when that is not obvious (an override dialog: "the Workspace object")."""
+
     widget = ExtraRowsWidget
 
-    def __init__(self, *, stored: dict, **kwargs):
+    def __init__(self, *, stored: dict, kept_from: str = "", **kwargs):
         super().__init__(required=False, **kwargs)
         self.stored = stored
+        self.widget.kept_from = kept_from
 
     def prepare_value(self, value):
         """Rows for the widget: from the stored Extra, or (after an error) from what was posted."""
@@ -107,6 +113,10 @@ def _posted_row(stored: dict, key: str, value: str, kind: str, original: str) ->
     sensitive = is_sensitive_name(key) or (original in stored and holds_sensitive(original, stored[original]))
     return ExtraRow(key, "" if sensitive else value, kind if kind in (TEXT, JSON) else TEXT, original,
                     sensitive, sensitive and original in stored)
+
+
+def rows_and_text_error(label: str) -> str:
+    return f"Either edit the {label} keys or paste the whole {label}, not both."
 
 
 def merge(stored: dict, rows: list[tuple]) -> object:

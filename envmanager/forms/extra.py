@@ -121,16 +121,17 @@ def rows_and_text_error(label: str) -> str:
 
 def merge(stored: dict, rows: list[tuple]) -> object:
     """Return the new Extra text from the posted rows, or UNCHANGED; ValidationError naming each bad row."""
-    result, errors = {}, []
+    result, seen, errors = {}, set(), []
     for number, (key, value, kind, original) in enumerate(rows, start=1):
         if key == "" and value == "":
             continue  # a blank row, or a row whose key was emptied to remove it
         if key == "":
             errors.append(f"Extra row {number} has a value but no key.")
             continue
-        if key in result:
+        if key in seen:  # even when its first row is in error: every mistake named at once
             errors.append(f"Extra key '{key}' is given twice.")
             continue
+        seen.add(key)
         sensitive_stored = original in stored and holds_sensitive(original, stored[original])
         if value == "" and (is_sensitive_name(key) or sensitive_stored) and original in stored:
             result[key] = stored[original]  # a write-only value left empty: keep it

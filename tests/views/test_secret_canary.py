@@ -29,7 +29,8 @@ def secrets_everywhere(workspace, dev, prod, ide):
     link_services.link_create(env_object=conn, actor=None, target=dev)
     link_services.link_create(env_object=conn, actor=None, target=ide)
     link_services.link_set_override(
-        env_object=conn, actor=None, target=dev, fields={"password": f"{MARKER}-dev", "extra": {"region": "eu", "private_key": MARKER}}
+        env_object=conn, actor=None, target=dev,
+        fields={"password": f"{MARKER}-dev", "extra": {"region": "eu", "private_key": MARKER}},
     )
     variable = VariableFactory(workspace=workspace, key="api_token", is_secret=True, fields={"value": MARKER},
                                linked_to_all=True)

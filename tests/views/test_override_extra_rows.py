@@ -144,3 +144,19 @@ def test_roles_without_the_permission_cannot_override_the_extra(client, users, w
     assert response.status_code == expected
     _assert_no_secret(response.content.decode())
     assert not Link.objects.get(env_object=aws, deployment=dev).has_override
+
+
+def test_an_object_linked_to_all_gets_its_extra_override_row(client, operator, workspace, dev):
+    everywhere = ConnectionFactory(workspace=workspace, key="s3", linked_to_all=True,
+                                   fields={"conn_type": "aws", "extra": WORKSPACE_EXTRA})
+    assert not Link.objects.filter(env_object=everywhere).exists()
+    sign_in(client, operator)
+    address = _address(workspace, dev, everywhere)
+    _assert_no_secret(client.get(address).content.decode())
+    data = _rows(("region_name", "eu-west-1", "text", "region_name"),
+                 ("aws_secret_access_key", "", "text", "aws_secret_access_key"), ("timeout", "6", "json", "timeout"))
+    assert client.post(address, data).status_code == 302
+    link = Link.objects.get(env_object=everywhere, deployment=dev)
+    assert json.loads(link.reveal_override("extra")) == {
+        "region_name": "eu-west-1", "aws_secret_access_key": "WS-SK-7f3a", "timeout": 6,
+    }

@@ -301,7 +301,7 @@ class OverrideForm(forms.Form):
         return rows
 
     def _edited_value(self, spec: FieldSpec, value):
-        """Return the value posted for `spec`: the whole text typed, else the text its key rows make, else None."""
+        """Return the value posted for `spec`: as typed, or for a key-rows field whose rows changed, the text they make."""
         edited = self.cleaned_data.get(f"{spec.name}_rows", UNCHANGED) if spec.key_rows else UNCHANGED
         if edited is UNCHANGED:
             return value

@@ -79,6 +79,23 @@ def test_operator_edits_one_extra_key_for_a_deployment(page, operator, workspace
     expect(dialog.get_by_label("Override Extra")).to_be_checked()
 
 
+def test_emptying_a_key_removes_it_for_the_deployment_only(page, operator, workspace, dev, aws):
+    sign_in(page, operator)
+    dialog = _open_override(page, workspace, dev)
+    expect(dialog.get_by_label("Extra key 4")).to_have_value("endpoint_url")
+    dialog.get_by_label("Extra key 4").fill("")
+    dialog.get_by_label("Extra value 4").fill("")
+    expect(dialog.get_by_label("Override Extra")).to_be_checked()  # emptying a key is a change too
+    dialog.get_by_role("button", name="Save override").click()
+    expect(dialog).to_be_hidden()
+    link = aws.links.get(deployment=dev)
+    assert json.loads(link.reveal_override("extra")) == {
+        "region_name": "eu-west-1", "aws_secret_access_key": SECRET, "timeout": 5,
+    }
+    aws.refresh_from_db()
+    assert "endpoint_url" in json.loads(aws.reveal("extra"))  # the Workspace object keeps it
+
+
 def test_the_override_dialog_with_extra_rows_fits_a_phone(page, operator, workspace, dev, aws):
     sign_in(page, operator)
     page.set_viewport_size(PHONE)

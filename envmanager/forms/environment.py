@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django import forms
 from django.core.exceptions import ValidationError
 
-from envmanager.forms.extra import UNCHANGED, ExtraRowsField, parse_stored
+from envmanager.forms.extra import UNCHANGED, ExtraRowsField, parse_stored, rows_and_text_error
 from envmanager.forms.fields import IdMultipleChoiceField, KeyValueWidget, suggestions_id
 from envmanager.forms.secrets import check_secret_or_clear
 from envmanager.kinds import (
@@ -37,6 +37,7 @@ class FieldRow:
     spec: FieldSpec | None = None
     # Override form only.
     override: forms.BoundField | None = None
+    key_rows: forms.BoundField | None = None  # a connection's Extra, key by key (forms/extra.py)
     overridden: bool = False
     workspace_value: object = None
     wide: bool = False  # takes the whole width of a two-column form
@@ -178,7 +179,7 @@ class EnvObjectForm(forms.Form):
         for spec in self.spec.fields:
             edited = cleaned.get(f"{spec.name}_rows", UNCHANGED)
             if spec.key_rows and edited is not UNCHANGED and not _is_empty(cleaned.get(spec.name)):
-                self.add_error(spec.name, f"Either edit the {spec.label} keys or paste the whole {spec.label}, not both.")
+                self.add_error(spec.name, rows_and_text_error(spec.label))
         secrets = [f.name for f in self.spec.fields if self._is_secret(f.name) and f"clear_{f.name}" in self.fields]
         check_secret_or_clear(self, secrets, message="Either enter a new {label} or clear it, not both.")
         return cleaned
@@ -225,12 +226,15 @@ class OverrideForm(forms.Form):
     """Values for some fields of a linked Workspace object in one Deployment or IDE project.
 
     A field is overridden when its "Override" box is ticked or a value is typed for it; unticking
-    an overridden field and leaving it empty removes that override.
+    an overridden field and leaving it empty removes that override. A connection's Extra is edited
+    key by key, starting from what the target gets (its override, else the Workspace object's Extra);
+    changing a key overrides the whole Extra, rows left as they were change nothing.
     """
 
     def __init__(self, data=None, *, env_object: EnvObject, link: Link | None, target_noun: str = "Deployment"):
         super().__init__(data)
         self.env_object = env_object
+        self.link = link
         self.target_noun = target_noun
         self.kind = Kind(env_object.kind)
         self.spec = KIND_SPECS[self.kind]
@@ -249,10 +253,29 @@ class OverrideForm(forms.Form):
             if first:
                 field.widget.attrs["autofocus"] = True
                 first = False
+            if spec.key_rows:
+                kept_from = f"this {target_noun}'s override" if self.is_overridden(spec.name) else "the Workspace object"
+                self.fields[f"{spec.name}_rows"] = ExtraRowsField(
+                    stored=parse_stored(self._received(spec.name)), kept_from=kept_from, label=f"{spec.label} keys"
+                )
+                field.help_text = "Replaces the keys above, kept exactly as typed."
             self.fields[spec.name] = field
 
     def is_overridden(self, name: str) -> bool:
         return name in self.override_plain or name in self.override_sealed_names
+
+    def _received(self, name: str):
+        """Return what the target gets for field `name`, decrypted: its override, else the Workspace object's value.
+
+        Read only to fill the key rows; a write-only key's value is never rendered.
+        """
+        if name in self.override_plain:
+            return self.override_plain[name]
+        if name in self.override_sealed_names:
+            return self.link.reveal_override(name)
+        if self.env_object.is_secret_field(name):
+            return self.env_object.reveal(name)
+        return self.env_object.data.get(name)
 
     @property
     def rows(self) -> list[FieldRow]:
@@ -270,19 +293,34 @@ class OverrideForm(forms.Form):
                     workspace_value=(
                         spec.name in self.env_object.secrets if secret else self.env_object.data.get(spec.name)
                     ),
+                    key_rows=self[f"{spec.name}_rows"] if spec.key_rows else None,
                     spec=spec,
                     notice=_shown_value_notice(self[spec.name], secret=secret),
                 )
             )
         return rows
 
+    def _edited_value(self, spec: FieldSpec, value):
+        """Return the value posted for `spec`: as typed, or for a key-rows field whose rows changed, the text they make."""
+        edited = self.cleaned_data.get(f"{spec.name}_rows", UNCHANGED) if spec.key_rows else UNCHANGED
+        if edited is UNCHANGED:
+            return value
+        if not _is_empty(value):
+            raise ValidationError(rows_and_text_error(spec.label))
+        # Every key removed: an Extra with no keys (an empty secret would keep the override instead).
+        return "{}" if edited is None else edited
+
     def clean(self):
         cleaned = super().clean()
         self._fields, self._clear = {}, []
         for spec in self.spec.fields:
-            if spec.name in self.errors:
+            if spec.name in self.errors or f"{spec.name}_rows" in self.errors:
                 continue
-            value = cleaned.get(spec.name)
+            try:
+                value = self._edited_value(spec, cleaned.get(spec.name))
+            except ValidationError as exc:
+                self.add_error(spec.name, exc)
+                continue
             wanted = cleaned.get(f"override_{spec.name}") or not _is_empty(value)
             secret = self.env_object.is_secret_field(spec.name)
             if wanted and not _is_empty(value):
@@ -295,6 +333,10 @@ class OverrideForm(forms.Form):
                 self._fields[spec.name] = value
             elif wanted and secret and spec.name in self.override_sealed_names:
                 continue  # an empty secret keeps its override
+            elif wanted and spec.key_rows:
+                self.add_error(
+                    spec.name, f"Change a key of the {spec.label} for this {self.target_noun}, or untick “Override”."
+                )
             elif wanted:
                 self.add_error(
                     spec.name, f"Enter the {spec.label.lower()} for this {self.target_noun}, or untick “Override”."

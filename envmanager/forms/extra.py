@@ -56,6 +56,7 @@ class ExtraRowsWidget(forms.Widget):
 
     template_name = "envmanager/widgets/extra_rows.html"
     PARTS = ("key", "value", "type", "original")
+    kept_from = ""  # set by ExtraRowsField
 
     def value_from_datadict(self, data, files, name):
         if f"{name}_key" not in data:
@@ -70,6 +71,7 @@ class ExtraRowsWidget(forms.Widget):
         context = super().get_context(name, value, attrs)
         rows = list(value or [])
         context["widget"]["rows"] = rows + [ExtraRow("", "", TEXT, "", False, False)]
+        context["widget"]["kept_from"] = self.kept_from
         return context
 
     def id_for_label(self, id_):
@@ -77,11 +79,15 @@ class ExtraRowsWidget(forms.Widget):
 
 
 class ExtraRowsField(forms.Field):
+    """The rows of one stored Extra (`stored`, decrypted); `kept_from` names where a write-only value left empty
+    is kept from when that is not obvious (an override dialog: "the Workspace object")."""
+
     widget = ExtraRowsWidget
 
-    def __init__(self, *, stored: dict, **kwargs):
+    def __init__(self, *, stored: dict, kept_from: str = "", **kwargs):
         super().__init__(required=False, **kwargs)
         self.stored = stored
+        self.widget.kept_from = kept_from
 
     def prepare_value(self, value):
         """Rows for the widget: from the stored Extra, or (after an error) from what was posted."""
@@ -109,18 +115,23 @@ def _posted_row(stored: dict, key: str, value: str, kind: str, original: str) ->
                     sensitive, sensitive and original in stored)
 
 
+def rows_and_text_error(label: str) -> str:
+    return f"Either edit the {label} keys or paste the whole {label}, not both."
+
+
 def merge(stored: dict, rows: list[tuple]) -> object:
     """Return the new Extra text from the posted rows, or UNCHANGED; ValidationError naming each bad row."""
-    result, errors = {}, []
+    result, seen, errors = {}, set(), []
     for number, (key, value, kind, original) in enumerate(rows, start=1):
         if key == "" and value == "":
             continue  # a blank row, or a row whose key was emptied to remove it
         if key == "":
             errors.append(f"Extra row {number} has a value but no key.")
             continue
-        if key in result:
+        if key in seen:  # even when its first row is in error: every mistake named at once
             errors.append(f"Extra key '{key}' is given twice.")
             continue
+        seen.add(key)
         sensitive_stored = original in stored and holds_sensitive(original, stored[original])
         if value == "" and (is_sensitive_name(key) or sensitive_stored) and original in stored:
             result[key] = stored[original]  # a write-only value left empty: keep it

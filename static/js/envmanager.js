@@ -181,7 +181,8 @@
     var row = event.target.closest(".override-table tr");
     if (!row || event.target.matches("[data-override-toggle]")) { return; }
     var toggle = row.querySelector("[data-override-toggle]");
-    if (toggle && event.target.value) { toggle.checked = true; }
+    // Any change to a key row (even emptying a key to remove it) changes the value: overridden.
+    if (toggle && (event.target.value || event.target.closest("[data-kv]"))) { toggle.checked = true; }
   });
 
   // One message (toast) in the page's live region, replacing the ones shown.

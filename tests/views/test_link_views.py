@@ -125,7 +125,8 @@ def test_override_form_shows_workspace_values_with_secrets_masked(client, operat
     sign_in(client, operator)
     html = client.get(override_url(workspace, dev, conn)).content.decode()
     assert "db.internal" in html  # the Workspace value of a plain field
-    assert "hunter2-pw" not in html and "sslmode" not in html
+    assert "hunter2-pw" not in html
+    assert 'value="sslmode"' in html and 'value="require"' in html  # a non-sensitive Extra key, editable
     assert html.count("•••") == 2  # password and extra are set on the Workspace object
     assert "Override Password" in html
 

@@ -85,8 +85,13 @@ def test_query_counts_do_not_grow_with_the_number_of_objects(
 ):
     ide = IdeProjectFactory(workspace=workspace, name="notebooks")
     _add_objects(workspace, dev, prod, ide, 0, 10)
-    conn = ConnectionFactory(workspace=workspace, key="target", linked_to_all=True)
-    link_services.link_set_override(env_object=conn, actor=None, target=dev, fields={"host": "here"})
+    # An Extra with a plain and a sensitive key: the edit form and the override dialogs show it key by key.
+    conn = ConnectionFactory(workspace=workspace, key="target", linked_to_all=True, fields={
+        "conn_type": "aws", "extra": '{"region_name": "eu-west-1", "aws_secret_access_key": "sk"}',
+    })
+    link_services.link_set_override(
+        env_object=conn, actor=None, target=dev, fields={"host": "here", "extra": '{"region_name": "us-east-1"}'}
+    )
     link_services.link_create(env_object=conn, actor=None, target=ide)
     token = token_services.api_token_create(actor=None, name="ci", target=dev).api_token
     sign_in(client, owner)

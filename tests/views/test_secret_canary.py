@@ -29,7 +29,8 @@ def secrets_everywhere(workspace, dev, prod, ide):
     link_services.link_create(env_object=conn, actor=None, target=dev)
     link_services.link_create(env_object=conn, actor=None, target=ide)
     link_services.link_set_override(
-        env_object=conn, actor=None, target=dev, fields={"password": f"{MARKER}-dev", "extra": {"k": MARKER}}
+        env_object=conn, actor=None, target=dev,
+        fields={"password": f"{MARKER}-dev", "extra": {"region": "eu", "private_key": MARKER}},
     )
     variable = VariableFactory(workspace=workspace, key="api_token", is_secret=True, fields={"value": MARKER},
                                linked_to_all=True)
@@ -112,6 +113,11 @@ def test_forms_sent_back_with_errors_show_no_secret(client, owner, workspace, de
         }),
         (url("deployment-override-edit", workspace.pk, dev.pk, conn.pk), {"password": MARKER, "extra": "{broken"}),
         (url("ide-project-override-edit", workspace.pk, ide.pk, conn.pk), {"password": MARKER, "extra": "{broken"}),
+        (url("deployment-override-edit", workspace.pk, dev.pk, conn.pk), {  # Extra key by key: a typed secret
+            "extra_rows_key": ["region", "private_key", "api_key", "retries"],
+            "extra_rows_value": ["us", "", MARKER, "{oops"], "extra_rows_type": ["text", "text", "text", "json"],
+            "extra_rows_original": ["region", "private_key", "", ""],
+        }),
         (url("deployment-create", workspace.pk), {
             "name": "new", "execution_mode": "standard", "metadata_db_url": f"sqlite:////etc/{MARKER}.db",
             "fernet_keys": MARKER,

@@ -35,7 +35,8 @@ def _params(request):
 
 def _ids(values) -> set[int]:
     """The ids of a form's `ids` fields; 404 for anything that is no row's id."""
-    if not all(value.isdigit() and len(value) < 19 for value in values):  # (a bigger number is no row's id)
+    # ASCII digits only ("²" is a digit to str.isdigit, not to int); a bigger number is no row's id.
+    if not all(value.isascii() and value.isdigit() and len(value) < 19 for value in values):
         raise Http404("No such object.")
     return {int(value) for value in values}
 

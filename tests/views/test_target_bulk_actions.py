@@ -202,12 +202,16 @@ def test_other_workspaces_and_targets_answer_404(client, operator, workspace, ot
         assert bulk(client, dev, "unlink", [rows["alpha"], foreign], method=method).status_code == 404
         assert bulk(client, dev, "delete", [prods_own], method=method).status_code == 404  # another Deployment's
         # Another Workspace's Deployment, under this Workspace's URL and under its own.
-        response = getattr(client, method)(url("deployment-bulk", workspace.pk, theirs.pk), {"action": "delete", "ids": [foreign.pk]})
+        theirs_here = url("deployment-bulk", workspace.pk, theirs.pk)
+        response = getattr(client, method)(theirs_here, {"action": "delete", "ids": [foreign.pk]})
         assert response.status_code == 404
         assert bulk(client, theirs, "delete", [foreign], method=method).status_code == 404
         assert bulk(client, dev, "promote", [rows["own"]], method=method).status_code == 404
-    for bad in ("x", "-1", "9" * 30):
+    for bad in ("x", "-1", "9" * 30, "²"):
         assert client.post(url("deployment-bulk", workspace.pk, dev.pk), {"action": "delete", "ids": [bad]}).status_code == 404
+        response = client.post(url("deployment-bulk", workspace.pk, dev.pk),
+                               {"action": "unlink", "ids": [rows["alpha"].pk], "dropping_overrides": [bad]})
+        assert response.status_code == 404
     assert _state() == before
 
 

@@ -64,9 +64,8 @@ def target_bulk_apply(
     if plan.skipped:
         reasons = "; ".join(f"'{row.env_object.key}': {row.reason}" for row in plan.skipped)
         raise ValidationError(f"Nothing was changed: {reasons}.")
-    unconfirmed = sorted(
-        row.env_object.key for row in plan.rows if row.env_object.pk in plan.dropped_override_ids - set(dropping_overrides_of)
-    )
+    unasked = plan.dropped_override_ids - set(dropping_overrides_of)
+    unconfirmed = sorted(row.env_object.key for row in plan.rows if row.env_object.pk in unasked)
     if unconfirmed:  # written since the confirmation: dropped only when asked again
         raise ValidationError(
             f"{target.label} now overrides {', '.join(unconfirmed)}; unlinking would drop the override. Nothing "

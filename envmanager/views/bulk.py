@@ -22,7 +22,7 @@ from envmanager.selectors import env_objects as env_object_selectors
 from envmanager.selectors.bulk import BulkAction, TargetBulkPlan, target_bulk_plan
 from envmanager.services.bulk import env_objects_bulk_apply, target_bulk_apply
 from envmanager.targets import Target
-from envmanager.views.base import KIND_NOUNS, action_done, page_target, safe_next
+from envmanager.views.base import KIND_NOUNS, action_done, page_target, safe_next, wants_fragment
 from envmanager.views.confirmations import Confirmation, override_fields_lost, render_confirmation
 
 VERBS = {BulkAction.LINK: "Link", BulkAction.UNLINK: "Unlink", BulkAction.DELETE: "Delete"}
@@ -101,6 +101,13 @@ def _confirmation(request, action, objects, target, ids, target_value, back) -> 
     )
 
 
+def _refused(request, workspace, confirmation: Confirmation, exc: ValidationError):
+    """Ask again with the reason nothing changed: in the dialog with 200, since htmx swaps only a success
+    (a 400 would leave the old question up and say only "Something went wrong"); a plain page answers 400."""
+    status = 200 if wants_fragment(request) else 400
+    return render_confirmation(request, workspace, confirmation, error=" ".join(exc.messages), status=status)
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def workspace_bulk(request, workspace_id):
@@ -128,7 +135,7 @@ def workspace_bulk(request, workspace_id):
         try:
             env_objects_bulk_apply(env_objects=objects, action=action, actor=request.user, target=target)
         except ValidationError as exc:
-            return render_confirmation(request, workspace, confirmation, error=" ".join(exc.messages), status=400)
+            return _refused(request, workspace, confirmation, exc)
         done = {BulkAction.LINK: "Linked", BulkAction.UNLINK: "Unlinked", BulkAction.DELETE: "Deleted"}[action]
         return action_done(request, f"{done} {confirmation.subject}{confirmation.tail}.", redirect_to=back)
     return render_confirmation(request, workspace, confirmation)
@@ -237,7 +244,7 @@ def target_bulk(request, workspace_id, deployment_id=None, ide_project_id=None):
                 dropping_overrides_of=_ids(data.getlist("dropping_overrides")),
             )
         except ValidationError as exc:
-            return render_confirmation(request, workspace, confirmation, error=" ".join(exc.messages), status=400)
+            return _refused(request, workspace, confirmation, exc)
         done = {BulkAction.UNLINK: "Unlinked", BulkAction.REMOVE_OVERRIDE: "Removed the overrides of",
                 BulkAction.DELETE: "Deleted"}[action]
         return action_done(request, f"{done} {confirmation.subject}{confirmation.tail}.", redirect_to=back)

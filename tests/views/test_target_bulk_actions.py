@@ -94,6 +94,19 @@ def test_unlink_of_an_override_not_in_the_confirmation_changes_nothing(client, o
     assert _state() == before
 
 
+def test_a_refusal_in_the_dialog_asks_again_with_the_reason(client, operator, dev, rows):
+    """htmx swaps only a success: the dialog gets the question again, with what was refused and why."""
+    sign_in(client, operator)
+    before = _state()
+    address = url("deployment-bulk", dev.workspace_id, dev.pk)
+    data = {"action": "unlink", "ids": [rows["alpha"].pk, rows["beta"].pk]}  # beta's override not confirmed
+    response = client.post(address, data, headers=htmx_headers(address))
+    html = response.content.decode()
+    assert response.status_code == 200 and 'role="alert"' in html and "now overrides beta" in html
+    assert f'name="dropping_overrides" value="{rows["beta"].pk}"' in html  # asked again, it can be confirmed
+    assert _state() == before
+
+
 def test_a_posted_row_the_action_does_not_apply_to_changes_nothing(client, operator, dev, rows):
     sign_in(client, operator)
     before = _state()

@@ -35,6 +35,7 @@ def _target_routes(prefix: str, base: str) -> list:
         path(base + "delete/", views.target_delete, name=f"{prefix}-delete"),
         path(base + "environment/", views.target_environment, name=f"{prefix}-environment-home"),
         path(base + "environment/<kind:kind>/", views.target_environment, name=f"{prefix}-environment"),
+        path(base + "environment/bulk/", bulk.target_bulk, name=f"{prefix}-bulk"),
         path(
             base + "environment/<kind:kind>/link-existing/", link_picker.target_link_existing,
             name=f"{prefix}-link-existing",

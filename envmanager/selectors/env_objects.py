@@ -164,6 +164,7 @@ class ObjectRow:
     # Filled in by the view from the user's permissions.
     can_update: bool = False
     can_delete: bool = False
+    can_select: bool = False  # has a checkbox for the page's bulk actions
 
     @property
     def is_workspace_scoped(self) -> bool:

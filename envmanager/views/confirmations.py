@@ -21,6 +21,7 @@ class Confirmation:
     back_url: str
     submit_label: str
     items: tuple[str, ...] = ()  # what is lost or revealed, one sentence each
+    skipped: tuple[str, ...] = ()  # what the action leaves alone, and why (the bulk actions' ticked rows)
     lead: str = ""
     note: str = ""
     hidden: tuple[tuple[str, str], ...] = field(default=())  # form fields the POST repeats

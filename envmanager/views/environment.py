@@ -29,6 +29,7 @@ from envmanager.views.base import (
     target_context,
     wants_fragment,
 )
+from envmanager.views.bulk import target_bulk_actions, workspace_bulk_actions
 
 
 def _list_params(request) -> dict:
@@ -91,8 +92,11 @@ def workspace_environment(request, workspace_id, kind=Kind.CONNECTION):
     if access.can_update_env_objects or access.can_delete_env_objects:
         context.update(
             can_bulk=True, bulk_url=reverse("envmanager:workspace-bulk", args=[workspace.pk]),
+            bulk_actions=workspace_bulk_actions(access),
             bulk_targets=workspace_selectors.workspace_target_names(workspace=workspace),
         )
+        for row in object_page.rows:  # Deployment objects (scope "all") are not linked from here
+            row.can_select = row.is_workspace_scoped
     return render_page(request, "envmanager/workspace_environment.html", context, fragment="object-table")
 
 
@@ -111,6 +115,7 @@ def target_environment(request, workspace_id, deployment_id=None, ide_project_id
         counts=environment_selectors.target_kind_counts(target=target),
     )
     context.update(_env_context(kind, object_page, access, menu), list_url=target.url("environment", kind))
+    can_update_deployment = True  # an IDE project has no permissions of its own
     if target.is_deployment:
         # A Deployment's rows, its own objects and the overrides of Workspace ones, all change the Deployment.
         can_update_deployment = permissions.user_can(request.user, permissions.DEPLOYMENT_UPDATE, target.deployment)
@@ -130,6 +135,12 @@ def target_environment(request, workspace_id, deployment_id=None, ide_project_id
     else:
         _set_row_permissions(request.user, access, object_page.rows)
         context["can_link_existing"] = access.can_update_env_objects
+    # Bulk unlink / remove override / delete (views/bulk.py): the actions this role may do one by one here.
+    bulk_actions = target_bulk_actions(access, target, can_update_deployment=can_update_deployment)
+    if bulk_actions:
+        context.update(can_bulk=True, bulk_url=target.url("bulk"), bulk_actions=bulk_actions)
+        for row in object_page.rows:
+            row.can_select = True
     return render_page(request, "envmanager/target_environment.html", context, fragment="object-table")
 
 

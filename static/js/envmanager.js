@@ -222,14 +222,16 @@
     }, failed);
   });
 
-  // Bulk select on the Workspace Environment page: the header checkbox ticks the page's rows; the count
-  // and the Apply button follow the ticked rows (inputs with form="bulk-form").
+  // Bulk select on the Environment lists (the Workspace page, a Deployment's or IDE project's tab): the
+  // header checkbox ticks the page's rows; the count, the action choices (shown once a row is ticked) and
+  // the Apply button follow the ticked rows (inputs with form="bulk-form").
   function syncBulk() {
     var form = document.getElementById("bulk-form");
     if (!form) { return; }
     var boxes = document.querySelectorAll("input[data-bulk-item]");
     var count = Array.prototype.filter.call(boxes, function (box) { return box.checked; }).length;
-    form.querySelector("[data-bulk-count]").textContent = count + " selected";
+    form.querySelector("[data-bulk-count]").textContent = count ? count + " selected" : "Tick rows to act on several at once";
+    form.querySelector("[data-bulk-choices]").hidden = count === 0;
     form.querySelector("[data-bulk-submit]").disabled = count === 0;
     var all = document.querySelector("input[data-bulk-all]");
     if (all) { all.checked = boxes.length > 0 && count === boxes.length; all.indeterminate = count > 0 && count < boxes.length; }

@@ -1,9 +1,11 @@
-"""The Environment lists in Chromium: the ⋯ row menu by keyboard, copy buttons, the search, bulk delete."""
+"""The Environment lists in Chromium: the ⋯ row menu by keyboard, copy buttons, the search, bulk delete on the
+Workspace page and bulk unlink on a Deployment's tab."""
 
 import pytest
 from playwright.sync_api import expect
 
-from envmanager.models import EnvObject
+from envmanager.models import EnvObject, Link
+from envmanager.services import links as link_services
 from tests.browser.conftest import screenshot, sign_in
 from tests.browser.test_environment_pages import row
 from tests.factories import ConnectionFactory, VariableFactory
@@ -89,7 +91,7 @@ def test_bulk_delete_with_a_confirmation_listing_the_keys(page, operator, worksp
     sign_in(page, operator)
     page.goto(f"/workspaces/{workspace.pk}/environment/connections/")
     apply = page.get_by_role("button", name="Apply to selected")
-    expect(apply).to_be_disabled()
+    expect(apply).to_be_hidden()  # the choices show once a row is ticked
     page.get_by_role("checkbox", name="Select all on this page").check()
     expect(page.get_by_text("3 selected")).to_be_visible()
     page.get_by_role("checkbox", name="Select warehouse").uncheck()
@@ -113,5 +115,64 @@ def test_bulk_delete_with_a_confirmation_listing_the_keys(page, operator, worksp
 def test_authors_get_no_checkboxes(page, author, workspace, objects):
     sign_in(page, author)
     page.goto(f"/workspaces/{workspace.pk}/environment/connections/")
+    expect(row(page, "lake")).to_be_visible()
+    expect(page.get_by_role("checkbox")).to_have_count(0)
+
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1360, "height": 900}
+
+
+@pytest.fixture
+def dev_rows(workspace, dev):
+    """dev receives three Workspace connections and has one of its own."""
+    for key in ("lake", "cache", "warehouse"):
+        link_services.link_create(env_object=ConnectionFactory(workspace=workspace, key=key), actor=None, target=dev)
+    ConnectionFactory(workspace=workspace, deployment=dev, key="dev_only")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone-390", "desktop-1360"])
+def test_bulk_unlink_on_a_deployments_tab(page, operator, workspace, dev, dev_rows, viewport):
+    page.set_viewport_size(viewport)
+    sign_in(page, operator)
+    page.goto(f"/workspaces/{workspace.pk}/deployments/{dev.pk}/environment/connections/")
+    apply = page.get_by_role("button", name="Apply to selected")
+    expect(apply).to_be_hidden()  # the choices show once a row is ticked
+    header = page.get_by_role("checkbox", name="Select all on this page")
+    header.check()
+    expect(page.get_by_text("4 selected")).to_be_visible()
+    expect(apply).to_be_visible()
+    header.uncheck()
+    expect(apply).to_be_hidden()
+    for key in ("lake", "cache", "dev_only"):
+        page.get_by_role("checkbox", name=f"Select {key}").check()
+    expect(page.get_by_text("3 selected")).to_be_visible()
+    assert header.evaluate("box => box.indeterminate")
+    screenshot(page, f"lists-target-bulk-selected-{viewport['width']}")
+    page.get_by_label("Bulk action").select_option(label="Unlink from dev")
+    apply.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Unlink 2 objects from Deployment 'dev'?")
+    expect(dialog).to_contain_text("Connection cache")
+    expect(dialog).to_contain_text("Connection lake")
+    expect(dialog).to_contain_text("Skipped, not changed:")
+    expect(dialog).to_contain_text("Connection dev_only — dev's own object, not a linked Workspace object: delete it instead")
+    page_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert page_width[0] <= page_width[1]
+    screenshot(page, f"lists-target-bulk-unlink-confirmation-{viewport['width']}")
+    dialog.get_by_role("button", name="Unlink 2 objects").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("status")).to_contain_text("Unlinked 2 objects from Deployment 'dev'.")
+    expect(row(page, "lake")).to_have_count(0)
+    expect(row(page, "cache")).to_have_count(0)
+    expect(row(page, "warehouse")).to_be_visible()
+    expect(row(page, "dev_only")).to_be_visible()
+    assert sorted(Link.objects.filter(deployment=dev).values_list("env_object__key", flat=True)) == ["warehouse"]
+    assert EnvObject.objects.filter(key__in=["lake", "cache"]).count() == 2  # the Workspace objects stay
+
+
+def test_authors_get_no_checkboxes_on_a_deployments_tab(page, author, workspace, dev, dev_rows):
+    sign_in(page, author)
+    page.goto(f"/workspaces/{workspace.pk}/deployments/{dev.pk}/environment/connections/")
     expect(row(page, "lake")).to_be_visible()
     expect(page.get_by_role("checkbox")).to_have_count(0)

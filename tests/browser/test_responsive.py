@@ -36,6 +36,8 @@ NOT_PAGES = {
     "audit-export": "a download",
     "deleted-restore": "POST only (the Recently deleted page is crawled)",
     "workspace-bulk": "a confirmation of ticked rows (a query string); tests/browser/test_environment_lists.py",
+    "deployment-bulk": "a confirmation of ticked rows (a query string); tests/browser/test_environment_lists.py",
+    "ide-project-bulk": "a confirmation of ticked rows (a query string); tests/views/test_target_bulk_actions.py",
     "migration-action": "a fragment the migrate page loads into itself",
     "sso-start": "needs an identity provider", "sso-callback": "needs an identity provider",
 }

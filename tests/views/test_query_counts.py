@@ -29,7 +29,7 @@ def _add_objects(workspace, dev, prod, ide, start, stop):
             ConnectionFactory(workspace=workspace, deployment=dev, key=f"conn_{n:04d}_own", fields={"conn_type": "http"})
 
 
-def _pages(workspace, dev, ide, conn, token):
+def _pages(workspace, dev, ide, conn, token, ide_override):
     return {
         # The confirmations (views/confirmations.py): what an unlink, an override removal, a revocation loses,
         # what an export reveals.
@@ -37,6 +37,9 @@ def _pages(workspace, dev, ide, conn, token):
         "override removal confirmation": url("deployment-override-remove", workspace.pk, dev.pk, conn.pk),
         "revoke confirmation": url("deployment-token-revoke", workspace.pk, dev.pk, token.pk),
         "export confirmation": url("deployment-export", workspace.pk, dev.pk, "dotenv"),
+        "bulk unlink confirmation": url("deployment-bulk", workspace.pk, dev.pk) + f"?action=unlink&ids={conn.pk}",
+        "IDE project bulk remove override confirmation": url("ide-project-bulk", workspace.pk, ide.pk)
+        + f"?action=remove_override&ids={conn.pk}&ids={ide_override.pk}",
         "import page": url("workspace-import", workspace.pk),
         "Deployment import page": url("deployment-import", workspace.pk, dev.pk),
         "export confirmation, k8s": url("deployment-export", workspace.pk, dev.pk, "k8s-secret") + "?include_airflow_objects=on",
@@ -93,10 +96,13 @@ def test_query_counts_do_not_grow_with_the_number_of_objects(
         env_object=conn, actor=None, target=dev, fields={"host": "here", "extra": '{"region_name": "us-east-1"}'}
     )
     link_services.link_create(env_object=conn, actor=None, target=ide)
+    ide_override = ConnectionFactory(workspace=workspace, key="ide_override")
+    link_services.link_create(env_object=ide_override, actor=None, target=ide)
+    link_services.link_set_override(env_object=ide_override, actor=None, target=ide, fields={"host": "ide"})
     token = token_services.api_token_create(actor=None, name="ci", target=dev).api_token
     sign_in(client, owner)
     client.get(url("home"))  # the first request after signing in also updates the session
-    pages = _pages(workspace, dev, ide, conn, token)
+    pages = _pages(workspace, dev, ide, conn, token, ide_override)
     small = {name: _count(client, address, htmx) for name, address in pages.items()}
 
     _add_objects(workspace, dev, prod, ide, 10, 500)

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from django.db import connections
 from django.db.models import BooleanField, Case, ExpressionWrapper, F, FilteredRelation, JSONField, Q, Value, When
 
-from envmanager.models import Deployment, EnvObject, IdeProject, Link
+from envmanager.models import Deployment, EnvObject, IdeProject
 from envmanager.selectors.environment import (
     KIND_ORDER,
-    VALUE_COLUMNS,
     EffectiveEntry,
     EffectiveField,
     Source,
@@ -102,31 +101,17 @@ def differing_fields(left: EffectiveEntry, right: EffectiveEntry) -> tuple[str, 
     return tuple(changed)
 
 
-# A link row that carries an override (the CheckConstraint on Link states "no override" the same way).
-_HAS_OVERRIDE = ~(Q(override_data={}) & Q(override_secrets={}))
-
-
 def _is_deployment(target: Target) -> bool:
     return isinstance(target, Deployment)
 
 
-def _link_filter(targets) -> Q:
-    condition = Q(pk__in=[])
-    for each in targets:
-        condition |= Q(deployment_id=each.pk) if _is_deployment(each) else Q(ide_project_id=each.pk)
-    return condition
-
-
-def _needs_values(source: Target, target: Target, filters: dict) -> Q:
-    """The Workspace objects a field-by-field comparison needs the values of: those overridden for either
-    target, and those whose key one of the two has as its own object (subqueries, not id lists). The
-    objects that reach both targets as they are (most, usually) have their values left unread."""
-    overridden = Link.objects.filter(_link_filter([source, target])).filter(_HAS_OVERRIDE).values("env_object_id")
-    wanted = Q(pk__in=overridden)
+def _own_keys(source: Target, target: Target, filters: dict) -> Q | None:
+    """The Workspace objects whose key one of the two targets has as its own object (a subquery, not an id
+    list; the key alone, any type: reading a few values too many is harmless), None for two IDE projects."""
     own_ids = [each.pk for each in (source, target) if _is_deployment(each)]
-    if own_ids:
-        wanted |= Q(key__in=EnvObject.objects.filter(deployment_id__in=own_ids, **filters).values("key"))
-    return wanted
+    if not own_ids:
+        return None
+    return Q(key__in=EnvObject.objects.filter(deployment_id__in=own_ids, **filters).values("key"))
 
 
 def _only_if(condition: Q, column: str):
@@ -157,8 +142,9 @@ def _link_columns(link: str, target: Target) -> tuple[Q, Q, dict]:
 
 def _visible_rows(source: Target, target: Target, filters: dict):
     """One row per Workspace object either target receives, with both targets' links side by side, and
-    the object's values only where a field-by-field comparison needs them (`_needs_values`). An object
-    both receive as it is (most, usually) comes back as `same`, without values."""
+    the object's values only where a field-by-field comparison needs them: overridden for either target
+    (the joined links say so, no subquery), or its key is one of the two's own object's. An object both
+    receive as it is (most, usually) comes back as `same`, without values."""
     objects = EnvObject.objects.filter(workspace_id=source.workspace_id, deployment__isnull=True, **filters)
     for link, each in zip(_SIDES, (source, target), strict=True):
         condition = Q(links__deployment_id=each.pk) if _is_deployment(each) else Q(links__ide_project_id=each.pk)
@@ -166,43 +152,58 @@ def _visible_rows(source: Target, target: Target, filters: dict):
     (seen_from, overridden_from, columns_from), (seen_to, overridden_to, columns_to) = (
         _link_columns(link, each) for link, each in zip(_SIDES, (source, target), strict=True)
     )
-    needs_values = _needs_values(source, target, filters)
-    same = seen_from & seen_to & ~overridden_from & ~overridden_to & ~needs_values
+    needs_values = overridden_from | overridden_to
+    if (own_keys := _own_keys(source, target, filters)) is not None:
+        needs_values |= own_keys
+    same = seen_from & seen_to & ~needs_values
     return objects.filter(seen_from | seen_to).order_by().values(
         "id", "kind", "key", "is_secret", same=_is(same), value_data=_only_if(needs_values, "data"),
         value_secrets=_only_if(needs_values, "secrets"), **columns_from, **columns_to,
     )
 
 
+def _cursor_rows(queryset):
+    """Run a `.values()` queryset on the cursor: (column names, rows as tuples).
+
+    Django's per-column converters (JSON decoding above all), applied to thousands of rows that are only
+    counted or compared as text, cost more than the query (benchmarks/history.py). JSON columns come back
+    as text on both databases (Django loads jsonb as text), booleans as 0/1 on SQLite."""
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [column[0] for column in cursor.description], cursor.fetchall()
+
+
+def _json(text):
+    return json.loads(text) if isinstance(text, str) else text
+
+
 _JSON_COLUMNS = ("value_data", "value_secrets", *(f"{link}_{part}" for link in _SIDES for part in ("plain", "sealed")))
 
 
 def _rows_not_same(objects) -> tuple[int, list[dict]]:
-    """Run `_visible_rows` and return how many rows are `same` and the others as dicts, their JSON decoded.
-
-    Run on the cursor rather than through the queryset: Django's per-column converters, applied to the
-    thousands of `same` rows that are only counted, cost more than the query (benchmarks/history.py)."""
-    sql, params = objects.query.get_compiler(using=objects.db).as_sql()
-    with connections[objects.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        same_at = names.index("same")
-        same, rows = 0, []
-        for values in cursor.fetchall():
-            if values[same_at]:
-                same += 1
-                continue
-            row = dict(zip(names, values, strict=True))
-            for name in _JSON_COLUMNS:  # text on both databases (Django loads jsonb as text)
-                if isinstance(row[name], str):
-                    row[name] = json.loads(row[name])
-            rows.append(row)
+    """Run `_visible_rows` and return how many rows are `same` and the others as dicts, their JSON decoded."""
+    names, values = _cursor_rows(objects)
+    same_at = names.index("same")
+    same, rows = 0, []
+    for each in values:
+        if each[same_at]:
+            same += 1
+            continue
+        row = dict(zip(names, each, strict=True))
+        for name in _JSON_COLUMNS:
+            row[name] = _json(row[name])
+        rows.append(row)
     return same, rows
+
+
+_OWN_COLUMNS = ("id", "kind", "key", "is_secret", "data", "secrets", "deployment_id")
 
 
 def _received(source: Target, target: Target, filters: dict) -> tuple[int, list[tuple[dict, dict]]]:
     """How many Workspace objects reach both as they are, and ({(type, key): visible row}, {(type, key):
-    own object row}) of each target, in two queries."""
+    own object row}) of each target, in two queries. An own object row keeps its `data` and `secrets` as
+    the database's text (`_own_entry` decodes the ones that are compared)."""
     same, rows = _rows_not_same(_visible_rows(source, target, filters))
     visible = ({}, {})
     for row in rows:
@@ -217,16 +218,32 @@ def _received(source: Target, target: Target, filters: dict) -> tuple[int, list[
     own: tuple[dict, dict] = ({}, {})
     sides = {each.pk: n for n, each in enumerate((source, target)) if _is_deployment(each)}
     if sides:
-        objects = EnvObject.objects.filter(deployment_id__in=list(sides), **filters).order_by()
-        for row in objects.values(*VALUE_COLUMNS, "deployment_id"):
-            own[sides[row["deployment_id"]]][(row["kind"], row["key"])] = row
+        _names, values = _cursor_rows(
+            EnvObject.objects.filter(deployment_id__in=list(sides), **filters).order_by().values(*_OWN_COLUMNS)
+        )
+        for row in values:
+            own[sides[row[6]]][(row[1], row[2])] = row  # a tuple in _OWN_COLUMNS order
     return same, list(zip(visible, own, strict=True))
 
 
-def _side(own: dict | None, visible: dict | None) -> EffectiveEntry | None:
+def _same_own_objects(left: tuple, right: tuple) -> bool:
+    """Two own objects stored with the same text (secrets under one token) are the same, undecoded."""
+    return left[3] == right[3] and left[4] == right[4] and left[5] == right[5]
+
+
+def _own_entry(row: tuple) -> EffectiveEntry:
+    object_id, kind, key, is_secret, data, secrets, _deployment = row
+    return effective_entry_from_row(
+        {"id": object_id, "kind": kind, "key": key, "is_secret": bool(is_secret), "data": _json(data),
+         "secrets": _json(secrets)},
+        base_source=Source.DEPLOYMENT,
+    )
+
+
+def _side(own: tuple | None, visible: dict | None) -> EffectiveEntry | None:
     """One target's effective entry for a key, built as the effective environment builds it."""
     if own is not None:
-        return effective_entry_from_row(own, base_source=Source.DEPLOYMENT)
+        return _own_entry(own)
     if visible is None:
         return None
     return effective_entry_from_row(
@@ -262,6 +279,9 @@ def compare_targets(*, source: Target, target: Target, kinds: tuple[str, ...] | 
             and not mine_seen["overridden"] and not theirs_seen["overridden"]
         ):
             comparison.same += 1  # one object reaching both as it is
+            continue
+        if mine_own is not None and theirs_own is not None and _same_own_objects(mine_own, theirs_own):
+            comparison.same += 1
             continue
         names = differing_fields(_side(mine_own, mine_seen), _side(theirs_own, theirs_seen))
         if names:

@@ -79,7 +79,6 @@ class EffectiveEntry:
 
 
 _VALUE_COLUMNS = ("id", "kind", "key", "is_secret", "data", "secrets")
-VALUE_COLUMNS = _VALUE_COLUMNS  # what `effective_entry_from_row` reads (selectors/compare.py)
 
 
 @cache
@@ -108,7 +107,7 @@ def _entry(row: dict, *, base_source: str, override_plain: dict, override_sealed
 
 
 def effective_entry_from_row(row: dict, *, base_source: str, override_plain=None, override_sealed=None, link_id=None):
-    """One effective entry from an object's `VALUE_COLUMNS` row and a link's override (for selectors/compare.py)."""
+    """One effective entry from an object's row (`_VALUE_COLUMNS`, JSON decoded) and a link's override (selectors/compare.py)."""
     return _entry(row, base_source=base_source, override_plain=override_plain or {},
                   override_sealed=override_sealed or {}, link_id=link_id)
 

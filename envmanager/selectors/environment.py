@@ -88,6 +88,11 @@ def _field_layout(kind: str, is_secret_flag: bool) -> tuple[tuple[str, bool], ..
     return tuple((f.name, spec.is_secret(f.name, is_secret_flag=is_secret_flag)) for f in spec.fields)
 
 
+def field_layout(kind: str, is_secret_flag: bool) -> tuple[tuple[str, bool], ...]:
+    """(field name, is secret) for every field of `kind`, in the type's field order (selectors/compare.py)."""
+    return _field_layout(kind, is_secret_flag)
+
+
 def _entry(row: dict, *, base_source: str, override_plain: dict, override_sealed: dict, link_id=None):
     is_secret_flag = row["is_secret"]
     plain, sealed = row["data"], row["secrets"]

@@ -131,17 +131,16 @@ _SIDES = ("from_link", "to_link")  # the FilteredRelation of each target's link
 
 
 def _link_columns(link: str, target: Target) -> tuple[Q, Q, dict]:
-    """Whether the object reaches `target` (the rule of `visible_to_target`), and its link's columns: id,
-    whether it overrides anything (decided by the database: decoding every link's mostly empty override
-    JSON would cost more than the rest of the comparison) and the override where there is one."""
+    """Whether the object reaches `target` (the rule of `visible_to_target`), whether its link overrides
+    anything (for `same`: the database decides it, most rows are only counted), and the link's columns:
+    id and override as stored (only the rows other than `same` are sent, where "{}" means none)."""
     seen = visible_to_target(include_linked_to_all=_is_deployment(target), link=link)
     overridden = Q(**{f"{link}__id__isnull": False}) & ~(
         Q(**{f"{link}__override_data": {}}) & Q(**{f"{link}__override_secrets": {}})
     )
     return seen, overridden, {
-        f"{link}_seen": _is(seen), f"{link}_id": F(f"{link}__id"), f"{link}_overridden": _is(overridden),
-        f"{link}_plain": _only_if(overridden, f"{link}__override_data"),
-        f"{link}_sealed": _only_if(overridden, f"{link}__override_secrets"),
+        f"{link}_seen": _is(seen), f"{link}_id": F(f"{link}__id"),
+        f"{link}_plain": F(f"{link}__override_data"), f"{link}_sealed": F(f"{link}__override_secrets"),
     }
 
 
@@ -226,9 +225,10 @@ def _received(source: Target, target: Target, filters: dict) -> tuple[int, list[
                 "data": row["value_data"], "secrets": row["value_secrets"]}
         for side, link in enumerate(_SIDES):
             if row[f"{link}_seen"]:
+                plain, sealed = row[f"{link}_plain"] or {}, row[f"{link}_sealed"] or {}  # None: no link row
                 visible[side][(row["kind"], row["key"])] = base | {
-                    "link_id": row[f"{link}_id"], "overridden": bool(row[f"{link}_overridden"]),
-                    "override_plain": row[f"{link}_plain"], "override_sealed": row[f"{link}_sealed"],
+                    "link_id": row[f"{link}_id"], "overridden": bool(plain or sealed),
+                    "override_plain": plain, "override_sealed": sealed,
                 }
     own: tuple[dict, dict] = ({}, {})
     sides = {each.pk: n for n, each in enumerate((source, target)) if _is_deployment(each)}

@@ -146,9 +146,11 @@ def _link_columns(link: str, target: Target) -> tuple[Q, Q, dict]:
 
 def _visible_rows(source: Target, target: Target, filters: dict):
     """One row per Workspace object either target receives, with both targets' links side by side, and
-    the object's values only where a field-by-field comparison needs them: overridden for either target
-    (the joined links say so, no subquery), or its key is one of the two's own object's. An object both
-    receive as it is (most, usually) comes back as `same`, without values."""
+    the object's values only where a field-by-field comparison may need them. An object both receive as
+    it is (most, usually: neither link overrides it, neither target has its key as an own object) comes
+    back as `same`, and only those are counted by the database (`_COUNTED_AND_OTHERS`); of the others,
+    those both receive need their values (an override or an own object to compare with), and those one
+    receives only when the other has the key as an own object."""
     objects = EnvObject.objects.filter(workspace_id=source.workspace_id, deployment__isnull=True, **filters)
     for link, each in zip(_SIDES, (source, target), strict=True):
         condition = Q(links__deployment_id=each.pk) if _is_deployment(each) else Q(links__ide_project_id=each.pk)
@@ -156,10 +158,12 @@ def _visible_rows(source: Target, target: Target, filters: dict):
     (seen_from, overridden_from, columns_from), (seen_to, overridden_to, columns_to) = (
         _link_columns(link, each) for link, each in zip(_SIDES, (source, target), strict=True)
     )
-    needs_values = overridden_from | overridden_to
+    compared = overridden_from | overridden_to
+    needs_values = seen_from & seen_to  # not `same`, so compared (and no override tested twice)
     if (own_keys := _own_keys(source, target, filters)) is not None:
+        compared |= own_keys
         needs_values |= own_keys
-    same = seen_from & seen_to & ~needs_values
+    same = seen_from & seen_to & ~compared
     return objects.filter(seen_from | seen_to).order_by().values(
         "id", "kind", "key", "is_secret", same=_is(same), value_data=_only_if(needs_values, "data"),
         value_secrets=_only_if(needs_values, "secrets"), **columns_from, **columns_to,

@@ -11,15 +11,16 @@ from dataclasses import dataclass, field
 from django.db import connections
 from django.db.models import BooleanField, Case, ExpressionWrapper, F, FilteredRelation, JSONField, Q, Value, When
 
-from envmanager.models import Deployment, EnvObject, IdeProject, Link
+from envmanager import crypto
+from envmanager.models import Deployment, EnvObject, IdeProject
 from envmanager.selectors.environment import (
     KIND_ORDER,
-    VALUE_COLUMNS,
     EffectiveEntry,
     EffectiveField,
     Source,
     deployment_effective_environment,
     effective_entry_from_row,
+    field_layout,
     ide_project_effective_environment,
     visible_to_target,
 )
@@ -75,12 +76,15 @@ def target_effective_environment(target: Target, *, kinds: tuple[str, ...] | Non
     return ide_project_effective_environment(ide_project=target, kinds=kinds)
 
 
+def _comparable(value):
+    """A field's value for comparing: "" and None are both "no value", as everywhere else."""
+    return None if value in (None, "") else value
+
+
 def _value(effective: EffectiveField | None):
-    """The field's value for comparing; "" and None are both "no value", as everywhere else."""
     if effective is None:
         return None
-    value = effective.reveal() if effective.secret else effective.value
-    return None if value in (None, "") else value
+    return _comparable(effective.reveal() if effective.secret else effective.value)
 
 
 def _field_differs(left: EffectiveField | None, right: EffectiveField | None) -> bool:
@@ -102,31 +106,17 @@ def differing_fields(left: EffectiveEntry, right: EffectiveEntry) -> tuple[str, 
     return tuple(changed)
 
 
-# A link row that carries an override (the CheckConstraint on Link states "no override" the same way).
-_HAS_OVERRIDE = ~(Q(override_data={}) & Q(override_secrets={}))
-
-
 def _is_deployment(target: Target) -> bool:
     return isinstance(target, Deployment)
 
 
-def _link_filter(targets) -> Q:
-    condition = Q(pk__in=[])
-    for each in targets:
-        condition |= Q(deployment_id=each.pk) if _is_deployment(each) else Q(ide_project_id=each.pk)
-    return condition
-
-
-def _needs_values(source: Target, target: Target, filters: dict) -> Q:
-    """The Workspace objects a field-by-field comparison needs the values of: those overridden for either
-    target, and those whose key one of the two has as its own object (subqueries, not id lists). The
-    objects that reach both targets as they are (most, usually) have their values left unread."""
-    overridden = Link.objects.filter(_link_filter([source, target])).filter(_HAS_OVERRIDE).values("env_object_id")
-    wanted = Q(pk__in=overridden)
+def _own_keys(source: Target, target: Target, filters: dict) -> Q | None:
+    """The Workspace objects whose key one of the two targets has as its own object (a subquery, not an id
+    list; the key alone, any type: reading a few values too many is harmless), None for two IDE projects."""
     own_ids = [each.pk for each in (source, target) if _is_deployment(each)]
-    if own_ids:
-        wanted |= Q(key__in=EnvObject.objects.filter(deployment_id__in=own_ids, **filters).values("key"))
-    return wanted
+    if not own_ids:
+        return None
+    return Q(key__in=EnvObject.objects.filter(deployment_id__in=own_ids, **filters).values("key"))
 
 
 def _only_if(condition: Q, column: str):
@@ -141,24 +131,26 @@ _SIDES = ("from_link", "to_link")  # the FilteredRelation of each target's link
 
 
 def _link_columns(link: str, target: Target) -> tuple[Q, Q, dict]:
-    """Whether the object reaches `target` (the rule of `visible_to_target`), and its link's columns: id,
-    whether it overrides anything (decided by the database: decoding every link's mostly empty override
-    JSON would cost more than the rest of the comparison) and the override where there is one."""
+    """Whether the object reaches `target` (the rule of `visible_to_target`), whether its link overrides
+    anything (for `same`: the database decides it, most rows are only counted), and the link's columns:
+    id and override as stored (only the rows other than `same` are sent, where "{}" means none)."""
     seen = visible_to_target(include_linked_to_all=_is_deployment(target), link=link)
     overridden = Q(**{f"{link}__id__isnull": False}) & ~(
         Q(**{f"{link}__override_data": {}}) & Q(**{f"{link}__override_secrets": {}})
     )
     return seen, overridden, {
-        f"{link}_seen": _is(seen), f"{link}_id": F(f"{link}__id"), f"{link}_overridden": _is(overridden),
-        f"{link}_plain": _only_if(overridden, f"{link}__override_data"),
-        f"{link}_sealed": _only_if(overridden, f"{link}__override_secrets"),
+        f"{link}_seen": _is(seen), f"{link}_id": F(f"{link}__id"),
+        f"{link}_plain": F(f"{link}__override_data"), f"{link}_sealed": F(f"{link}__override_secrets"),
     }
 
 
 def _visible_rows(source: Target, target: Target, filters: dict):
     """One row per Workspace object either target receives, with both targets' links side by side, and
-    the object's values only where a field-by-field comparison needs them (`_needs_values`). An object
-    both receive as it is (most, usually) comes back as `same`, without values."""
+    the object's values only where a field-by-field comparison may need them. An object both receive as
+    it is (most, usually: neither link overrides it, neither target has its key as an own object) comes
+    back as `same`, and only those are counted by the database (`_COUNTED_AND_OTHERS`); of the others,
+    those both receive need their values (an override or an own object to compare with), and those one
+    receives only when the other has the key as an own object."""
     objects = EnvObject.objects.filter(workspace_id=source.workspace_id, deployment__isnull=True, **filters)
     for link, each in zip(_SIDES, (source, target), strict=True):
         condition = Q(links__deployment_id=each.pk) if _is_deployment(each) else Q(links__ide_project_id=each.pk)
@@ -166,43 +158,70 @@ def _visible_rows(source: Target, target: Target, filters: dict):
     (seen_from, overridden_from, columns_from), (seen_to, overridden_to, columns_to) = (
         _link_columns(link, each) for link, each in zip(_SIDES, (source, target), strict=True)
     )
-    needs_values = _needs_values(source, target, filters)
-    same = seen_from & seen_to & ~overridden_from & ~overridden_to & ~needs_values
+    compared = overridden_from | overridden_to
+    needs_values = seen_from & seen_to  # not `same`, so compared (and no override tested twice)
+    if (own_keys := _own_keys(source, target, filters)) is not None:
+        compared |= own_keys
+        needs_values |= own_keys
+    same = seen_from & seen_to & ~compared
     return objects.filter(seen_from | seen_to).order_by().values(
         "id", "kind", "key", "is_secret", same=_is(same), value_data=_only_if(needs_values, "data"),
         value_secrets=_only_if(needs_values, "secrets"), **columns_from, **columns_to,
     )
 
 
+def _cursor_rows(queryset, wrap: str = "{sql}"):
+    """Run a `.values()` queryset on the cursor, its SQL put in `wrap`: (column names, rows as tuples).
+
+    Django's per-column converters (JSON decoding above all), applied to thousands of rows that are only
+    counted or compared as text, cost more than the query (benchmarks/history.py). JSON columns come back
+    as text on both databases (Django loads jsonb as text), booleans as 0/1 on SQLite."""
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(wrap.format(sql=sql), params)
+        return [column[0] for column in cursor.description], cursor.fetchall()
+
+
+def _json(text):
+    if text == "{}":  # most objects have no secrets or no plain values (and most links no override)
+        return {}
+    return json.loads(text) if isinstance(text, str) else text
+
+
 _JSON_COLUMNS = ("value_data", "value_secrets", *(f"{link}_{part}" for link in _SIDES for part in ("plain", "sealed")))
 
 
-def _rows_not_same(objects) -> tuple[int, list[dict]]:
-    """Run `_visible_rows` and return how many rows are `same` and the others as dicts, their JSON decoded.
+# The database counts the `same` rows and sends only the others: most rows are `same`, and sending them
+# to be counted here cost more than computing them (the CTE, read twice, is computed once). The one
+# `counted` row always comes back, with NULL columns when no row is other than `same`.
+_COUNTED_AND_OTHERS = (
+    "WITH visible AS ({sql}) SELECT visible.*, counted.same_count"
+    " FROM (SELECT COUNT(*) AS same_count FROM visible WHERE visible.same IS TRUE) counted"
+    " LEFT JOIN visible ON visible.same IS NOT TRUE"
+)
 
-    Run on the cursor rather than through the queryset: Django's per-column converters, applied to the
-    thousands of `same` rows that are only counted, cost more than the query (benchmarks/history.py)."""
-    sql, params = objects.query.get_compiler(using=objects.db).as_sql()
-    with connections[objects.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        same_at = names.index("same")
-        same, rows = 0, []
-        for values in cursor.fetchall():
-            if values[same_at]:
-                same += 1
-                continue
-            row = dict(zip(names, values, strict=True))
-            for name in _JSON_COLUMNS:  # text on both databases (Django loads jsonb as text)
-                if isinstance(row[name], str):
-                    row[name] = json.loads(row[name])
-            rows.append(row)
-    return same, rows
+
+def _rows_not_same(objects) -> tuple[int, list[dict]]:
+    """Run `_visible_rows` and return how many rows are `same` and the others as dicts, their JSON decoded."""
+    names, values = _cursor_rows(objects, _COUNTED_AND_OTHERS)
+    rows = []
+    for each in values:
+        row = dict(zip(names, each, strict=True))
+        if row["id"] is None:
+            continue  # the count alone
+        for name in _JSON_COLUMNS:
+            row[name] = _json(row[name])
+        rows.append(row)
+    return values[0][names.index("same_count")], rows
+
+
+_OWN_COLUMNS = ("id", "kind", "key", "is_secret", "data", "secrets", "deployment_id")
 
 
 def _received(source: Target, target: Target, filters: dict) -> tuple[int, list[tuple[dict, dict]]]:
     """How many Workspace objects reach both as they are, and ({(type, key): visible row}, {(type, key):
-    own object row}) of each target, in two queries."""
+    own object row}) of each target, in two queries. An own object row keeps its `data` and `secrets` as
+    the database's text (`_own_entry` decodes the ones that are compared)."""
     same, rows = _rows_not_same(_visible_rows(source, target, filters))
     visible = ({}, {})
     for row in rows:
@@ -210,29 +229,79 @@ def _received(source: Target, target: Target, filters: dict) -> tuple[int, list[
                 "data": row["value_data"], "secrets": row["value_secrets"]}
         for side, link in enumerate(_SIDES):
             if row[f"{link}_seen"]:
+                plain, sealed = row[f"{link}_plain"] or {}, row[f"{link}_sealed"] or {}  # None: no link row
                 visible[side][(row["kind"], row["key"])] = base | {
-                    "link_id": row[f"{link}_id"], "overridden": bool(row[f"{link}_overridden"]),
-                    "override_plain": row[f"{link}_plain"], "override_sealed": row[f"{link}_sealed"],
+                    "link_id": row[f"{link}_id"], "overridden": bool(plain or sealed),
+                    "override_plain": plain, "override_sealed": sealed,
                 }
     own: tuple[dict, dict] = ({}, {})
     sides = {each.pk: n for n, each in enumerate((source, target)) if _is_deployment(each)}
     if sides:
-        objects = EnvObject.objects.filter(deployment_id__in=list(sides), **filters).order_by()
-        for row in objects.values(*VALUE_COLUMNS, "deployment_id"):
-            own[sides[row["deployment_id"]]][(row["kind"], row["key"])] = row
+        _names, values = _cursor_rows(
+            EnvObject.objects.filter(deployment_id__in=list(sides), **filters).order_by().values(*_OWN_COLUMNS)
+        )
+        for row in values:
+            own[sides[row[6]]][(row[1], row[2])] = row  # a tuple in _OWN_COLUMNS order
     return same, list(zip(visible, own, strict=True))
 
 
-def _side(own: dict | None, visible: dict | None) -> EffectiveEntry | None:
+def _same_own_objects(left: tuple, right: tuple) -> bool:
+    """Two own objects stored with the same text (secrets under one token) are the same, undecoded."""
+    return left[3] == right[3] and left[4] == right[4] and left[5] == right[5]
+
+
+def _own_differences(left: tuple, right: tuple) -> tuple[str, ...]:
+    """`differing_fields` of two own objects of one type and key, read straight from their rows: with no
+    override to apply, a field's value is the row's, so no EffectiveEntry is built (thousands per page)."""
+    if left[3] != right[3]:
+        return differing_fields(_own_entry(left), _own_entry(right))  # the secret flag differs: rare
+    left_plain, left_sealed, right_plain, right_sealed = (_json(text) for text in (*left[4:6], *right[4:6]))
+    changed = []
+    for name, secret in field_layout(left[1], bool(left[3])):
+        if secret:
+            left_token, right_token = left_sealed.get(name), right_sealed.get(name)
+            if left_token == right_token:
+                continue  # one ciphertext (or neither set): one value
+            differs = _comparable(_unsealed(left_token)) != _comparable(_unsealed(right_token))
+        else:
+            differs = _comparable(left_plain.get(name)) != _comparable(right_plain.get(name))
+        if differs:
+            changed.append(name)
+    return tuple(changed)
+
+
+def _unsealed(token: str | None):
+    return None if token is None else crypto.unseal_value(token)
+
+
+def _own_entry(row: tuple) -> EffectiveEntry:
+    object_id, kind, key, is_secret, data, secrets, _deployment = row
+    return effective_entry_from_row(
+        {"id": object_id, "kind": kind, "key": key, "is_secret": bool(is_secret), "data": _json(data),
+         "secrets": _json(secrets)},
+        base_source=Source.DEPLOYMENT,
+    )
+
+
+def _side(own: tuple | None, visible: dict | None) -> EffectiveEntry | None:
     """One target's effective entry for a key, built as the effective environment builds it."""
     if own is not None:
-        return effective_entry_from_row(own, base_source=Source.DEPLOYMENT)
+        return _own_entry(own)
     if visible is None:
         return None
     return effective_entry_from_row(
         visible, base_source=Source.WORKSPACE, override_plain=visible["override_plain"],
         override_sealed=visible["override_sealed"], link_id=visible["link_id"],
     )
+
+
+def _in_order(refs) -> list[tuple[str, str]]:
+    """(type, key) pairs by type, then key: the keys of each type sorted as plain strings (faster than one
+    sort of thousands of (order, key) tuples)."""
+    keys_by_kind: dict[str, list[str]] = {}
+    for kind, key in refs:
+        keys_by_kind.setdefault(kind, []).append(key)
+    return [(kind, key) for kind in sorted(keys_by_kind, key=KIND_ORDER.__getitem__) for key in sorted(keys_by_kind[kind])]
 
 
 def compare_targets(*, source: Target, target: Target, kinds: tuple[str, ...] | None = None) -> Comparison:
@@ -247,8 +316,7 @@ def compare_targets(*, source: Target, target: Target, kinds: tuple[str, ...] | 
     filters = {"kind__in": list(kinds)} if kinds else {}
     same, ((mine, mine_own_rows), (theirs, theirs_own_rows)) = _received(source, target, filters)
     comparison = Comparison(source=source, target=target, same=same)
-    refs = mine.keys() | theirs.keys() | mine_own_rows.keys() | theirs_own_rows.keys()
-    for ref in sorted(refs, key=lambda ref: (KIND_ORDER[ref[0]], ref[1])):
+    for ref in _in_order(mine.keys() | theirs.keys() | mine_own_rows.keys() | theirs_own_rows.keys()):
         mine_own, theirs_own = mine_own_rows.get(ref), theirs_own_rows.get(ref)
         mine_seen, theirs_seen = mine.get(ref), theirs.get(ref)
         if mine_own is None and mine_seen is None:
@@ -263,7 +331,10 @@ def compare_targets(*, source: Target, target: Target, kinds: tuple[str, ...] | 
         ):
             comparison.same += 1  # one object reaching both as it is
             continue
-        names = differing_fields(_side(mine_own, mine_seen), _side(theirs_own, theirs_seen))
+        if mine_own is not None and theirs_own is not None:
+            names = () if _same_own_objects(mine_own, theirs_own) else _own_differences(mine_own, theirs_own)
+        else:
+            names = differing_fields(_side(mine_own, mine_seen), _side(theirs_own, theirs_seen))
         if names:
             comparison.differs.append(KeyDifference(*ref, names))
         else:

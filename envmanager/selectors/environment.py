@@ -79,7 +79,6 @@ class EffectiveEntry:
 
 
 _VALUE_COLUMNS = ("id", "kind", "key", "is_secret", "data", "secrets")
-VALUE_COLUMNS = _VALUE_COLUMNS  # what `effective_entry_from_row` reads (selectors/compare.py)
 
 
 @cache
@@ -87,6 +86,11 @@ def _field_layout(kind: str, is_secret_flag: bool) -> tuple[tuple[str, bool], ..
     """Return (field name, is secret) for every field of `kind`; computed once per type and flag."""
     spec = KIND_SPECS[kind]
     return tuple((f.name, spec.is_secret(f.name, is_secret_flag=is_secret_flag)) for f in spec.fields)
+
+
+def field_layout(kind: str, is_secret_flag: bool) -> tuple[tuple[str, bool], ...]:
+    """(field name, is secret) for every field of `kind`, in the type's field order (selectors/compare.py)."""
+    return _field_layout(kind, is_secret_flag)
 
 
 def _entry(row: dict, *, base_source: str, override_plain: dict, override_sealed: dict, link_id=None):
@@ -108,7 +112,7 @@ def _entry(row: dict, *, base_source: str, override_plain: dict, override_sealed
 
 
 def effective_entry_from_row(row: dict, *, base_source: str, override_plain=None, override_sealed=None, link_id=None):
-    """One effective entry from an object's `VALUE_COLUMNS` row and a link's override (for selectors/compare.py)."""
+    """One effective entry from an object's row (`_VALUE_COLUMNS`, JSON decoded) and a link's override (selectors/compare.py)."""
     return _entry(row, base_source=base_source, override_plain=override_plain or {},
                   override_sealed=override_sealed or {}, link_id=link_id)
 

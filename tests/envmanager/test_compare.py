@@ -212,3 +212,39 @@ def test_env_diff_errors(environments):
         run_command("env_diff", from_deployment="dev", to_deployment="nope")
     with pytest.raises(CommandError, match="the same target"):
         run_command("env_diff", from_deployment="dev", to_deployment="dev")
+
+
+def test_own_objects_on_both_sides_equal_comparing_the_full_effective_environments(workspace, dev, prod):
+    """Both Deployments' own objects of one key are compared straight from their rows: every case the
+    entries' comparison distinguishes (plain, secret by value, one ciphertext, the flag, "" and unset)."""
+    pairs = {
+        "plain_same": ({"value": "a"}, {"value": "a"}, False, False),
+        "plain_differs": ({"value": "a"}, {"value": "b"}, False, False),
+        "empty_and_unset": ({"value": "a"}, {"value": "a"}, False, False),  # "" stored below
+        "description_differs": ({"value": "a", "description": "x"}, {"value": "a", "description": "y"}, False, False),
+        "secret_same_value": ({"value": MARKER}, {"value": MARKER}, True, True),
+        "secret_differs": ({"value": MARKER}, {"value": MARKER + "!"}, True, True),
+        "secret_and_plain": ({"value": "a"}, {"value": "a"}, True, False),
+        "plain_and_secret": ({"value": "a"}, {"value": "b"}, False, True),
+    }
+    for key, (mine, theirs, mine_secret, theirs_secret) in pairs.items():
+        VariableFactory(workspace=workspace, deployment=dev, key=key, fields=mine, is_secret=mine_secret)
+        VariableFactory(workspace=workspace, deployment=prod, key=key, fields=theirs, is_secret=theirs_secret)
+    for key, port, password in (("warehouse", 5432, MARKER), ("lake", 6432, MARKER + "?")):
+        for target, each_port in ((dev, 5432), (prod, port)):
+            ConnectionFactory(workspace=workspace, deployment=target, key=key,
+                              fields={"conn_type": "postgres", "host": "db", "port": each_port, "password": password})
+    shared_token = dev.env_objects.get(key="secret_same_value").secrets
+    VariableFactory(workspace=workspace, deployment=dev, key="one_token", fields={"value": MARKER}, is_secret=True)
+    VariableFactory(workspace=workspace, deployment=prod, key="one_token", fields={"value": "other"}, is_secret=True)
+    prod.env_objects.filter(key="one_token").update(secrets=shared_token)  # one ciphertext on both sides
+    dev.env_objects.filter(key="empty_and_unset").update(data={"value": "a", "description": ""})  # as stored raw
+    dev.env_objects.filter(key="one_token").update(secrets=shared_token)
+
+    comparison = compare_targets(source=dev, target=prod)
+    assert _as_reference(comparison) == _reference(dev, prod)
+    assert {d.key: d.fields for d in comparison.differs} == {
+        "lake": ("port",), "plain_differs": ("value",), "description_differs": ("description",),
+        "secret_differs": ("value",), "secret_and_plain": ("is_secret",), "plain_and_secret": ("value", "is_secret"),
+    }
+    assert comparison.same == 5  # plain_same, empty_and_unset, secret_same_value, one_token, warehouse

@@ -1,6 +1,9 @@
 """The account menu's "API tokens" page: create (shown once), list, revoke; only one's own tokens."""
 
+from html.parser import HTMLParser
+
 import pytest
+from django.test import Client
 
 from envmanager.models import PersonalAccessToken
 from envmanager.services import personal_tokens as pat_services
@@ -42,6 +45,42 @@ def test_revoke_is_confirmed_and_works_with_htmx(client, owner):
 
     response = client.post(url("personal-token-revoke", issued.api_token.pk), headers=htmx_headers())
     assert response.status_code == 200 and b'id="pat-section"' in response.content and b"<html" not in response.content
+    assert pat_services.personal_token_authenticate(plain=issued.plain) is None
+
+
+class _FormInputs(HTMLParser):
+    """The named inputs of each form on a page, by the form's action: what a browser without JavaScript posts."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: dict[str, dict[str, str]] = {}
+        self._action = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._action = attrs.get("action")
+            self.forms[self._action] = {}
+        elif tag == "input" and self._action is not None and attrs.get("name"):
+            self.forms[self._action][attrs["name"]] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._action = None
+
+
+def test_revoke_works_without_javascript(owner):
+    """The revoke form carries its own CSRF token (htmx adds a header; a plain form post has only the form)."""
+    issued = pat_services.personal_token_create(user=owner, name="ci")
+    browser = Client(enforce_csrf_checks=True)
+    sign_in(browser, owner)
+    parser = _FormInputs()
+    parser.feed(browser.get(url("personal-tokens")).content.decode())
+    revoke_url = url("personal-token-revoke", issued.api_token.pk)
+
+    response = browser.post(revoke_url, parser.forms[revoke_url])
+
+    assert response.status_code == 200
     assert pat_services.personal_token_authenticate(plain=issued.plain) is None
 
 

@@ -3,7 +3,9 @@
 from html.parser import HTMLParser
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from envmanager.models import PersonalAccessToken
 from envmanager.services import personal_tokens as pat_services
@@ -105,3 +107,19 @@ def test_an_expired_token_is_shown_as_expired_without_a_revoke_button(client, ow
     sign_in(client, owner)
     page = client.get(url("personal-tokens")).content.decode()
     assert "expired" in page and "Revoke personal access token old" not in page
+
+
+def test_the_page_runs_the_same_queries_for_3_and_30_tokens(client, owner):
+    sign_in(client, owner)
+    client.get(url("personal-tokens"))  # the first request also caches content types
+    counts = []
+    for total in (3, 30):
+        for n in range(PersonalAccessToken.objects.count(), total):
+            issued = pat_services.personal_token_create(user=owner, name=f"token-{n:02d}")
+            if n % 3 == 0:
+                pat_services.personal_token_revoke(token=issued.api_token, actor=owner)
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url("personal-tokens")).content.decode()
+        assert page.count("<code>emp_") == total
+        counts.append(len(queries))
+    assert counts[0] == counts[1] and counts[1] <= 6, counts

@@ -53,12 +53,8 @@ class DeletionPlan:
     migration_runs: int = 0
 
     @property
-    def target_noun(self) -> str:
-        return self.target_kind.noun
-
-    @property
     def label(self) -> str:
-        return f"{self.target_noun} '{self.name}'"
+        return self.target_kind.label(self.name)
 
     @property
     def overrides(self) -> int:

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._django import server_database, setup_django  # noqa: E402
-from benchmarks.secrets_api import free_port, percentile, stop  # noqa: E402
+from benchmarks.secrets_api import free_port, percentile, start_gunicorn, stop  # noqa: E402
 from tests.airflow import airflow_venv  # noqa: E402
 
 TARGETS = 1_000  # Deployments, one token each
@@ -82,26 +82,6 @@ def build_data(env: dict) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     return {"tokens": tokens, "first": first, "keys": [f"VAR_{i:04d}" for i in range(OBJECTS)]}
-
-
-def start_gunicorn(env: dict, port: int, log_path: Path) -> subprocess.Popen:
-    command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-        "--worker-class", "gthread", "--threads", "4", "--keep-alive", "75",
-        "--error-logfile", str(log_path), "--log-level", "warning",
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/api/v1/openapi.json")
-            connection.getresponse().read()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    stop(process)
-    raise SystemExit(f"gunicorn did not start; see {log_path}")
 
 
 # --- Airflow --------------------------------------------------------------------------------------
@@ -318,7 +298,11 @@ def main() -> int:
     print(f"  data built in {time.monotonic() - started:.1f} s")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = start_gunicorn(env, port, workdir / "gunicorn.log")
+    # gthread workers with keep-alive, as `bin/serve` runs them: the backend keeps its connection open.
+    server = start_gunicorn(
+        env, port, workdir / "gunicorn.log", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "75",
+        wait_seconds=60,
+    )
     agent = None
     try:
         token = data["tokens"][0]

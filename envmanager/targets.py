@@ -35,6 +35,10 @@ class TargetKind:
     def is_deployment(self) -> bool:
         return self.type == AuditEntry.TargetType.DEPLOYMENT
 
+    def label(self, name: str) -> str:
+        """How messages and audit entries name one of them: "Deployment 'prod'", "IDE project 'notebooks'"."""
+        return f"{self.noun} '{name}'"
+
     @property
     def list_url_name(self) -> str:
         """The list page's URL name; it takes the Workspace only: `{% url target.kind.list_url_name workspace.pk %}`."""
@@ -112,7 +116,7 @@ class Target:
     @property
     def label(self) -> str:
         """How messages and audit entries name it: "Deployment 'prod'", "IDE project 'notebooks'"."""
-        return f"{self.noun} '{self.name}'"
+        return self.kind.label(self.name)
 
     @property
     def audit_type(self) -> str:

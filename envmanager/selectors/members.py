@@ -3,6 +3,7 @@
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Case, Exists, IntegerField, Max, OuterRef, Sum, Value, When
 from django.http import Http404
 from django.utils import timezone
@@ -10,6 +11,14 @@ from django.utils import timezone
 from envmanager.models import Invitation, Membership, Role
 
 _ROLE_ORDER = Case(*[When(role=role, then=Value(i)) for i, role in enumerate(Role.values)], output_field=IntegerField())
+
+
+def user_by_username(username: str):
+    """Return the user called `username`; ValidationError if there is none (the commands' --username)."""
+    user = get_user_model()._default_manager.filter(username=username).first()
+    if user is None:
+        raise ValidationError(f"No user named '{username}'.")
+    return user
 
 
 def workspace_members(*, workspace) -> list[Membership]:

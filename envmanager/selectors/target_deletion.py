@@ -14,7 +14,7 @@ from envmanager.models import (
     Link,
     MigrationRun,
 )
-from envmanager.targets import Target
+from envmanager.targets import DEPLOYMENTS, IDE_PROJECTS, Target, TargetKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class PlannedToken:
 
 @dataclass(frozen=True, slots=True)
 class DeletionPlan:
-    target_type: str  # "deployment" or "ide_project"
+    target_kind: TargetKind
     target_id: int
     name: str
     env_objects: list[PlannedObject] = field(default_factory=list)
@@ -53,12 +53,8 @@ class DeletionPlan:
     migration_runs: int = 0
 
     @property
-    def target_noun(self) -> str:
-        return "Deployment" if self.target_type == "deployment" else "IDE project"
-
-    @property
     def label(self) -> str:
-        return f"{self.target_noun} '{self.name}'"
+        return self.target_kind.label(self.name)
 
     @property
     def overrides(self) -> int:
@@ -77,7 +73,7 @@ class DeletionPlan:
             "envmanager.Link": len(self.links),
             "envmanager.ApiToken": len(self.api_tokens),
         }
-        if self.target_type == "deployment":
+        if self.target_kind.is_deployment:
             counts["envmanager.EnvObject"] = len(self.env_objects)
             counts["envmanager.MigrationRun"] = self.migration_runs
         return counts
@@ -116,7 +112,7 @@ def deployment_deletion_plan(*, deployment: Deployment) -> DeletionPlan:
     """Return what deleting `deployment` removes (four queries)."""
     objects = EnvObject.objects.filter(deployment=deployment).order_by("kind", "key")
     return DeletionPlan(
-        target_type="deployment", target_id=deployment.pk, name=deployment.name,
+        target_kind=DEPLOYMENTS, target_id=deployment.pk, name=deployment.name,
         env_objects=[PlannedObject(kind=o.kind, kind_label=o.get_kind_display(), key=o.key) for o in objects],
         # Links *to* the Deployment; its own objects are never linked elsewhere (promotion moves them).
         links=_planned_links(Link.objects.filter(deployment=deployment)),
@@ -128,7 +124,7 @@ def deployment_deletion_plan(*, deployment: Deployment) -> DeletionPlan:
 def ide_project_deletion_plan(*, ide_project: IdeProject) -> DeletionPlan:
     """Return what deleting `ide_project` removes (two queries)."""
     return DeletionPlan(
-        target_type="ide_project", target_id=ide_project.pk, name=ide_project.name,
+        target_kind=IDE_PROJECTS, target_id=ide_project.pk, name=ide_project.name,
         links=_planned_links(Link.objects.filter(ide_project=ide_project)),
         api_tokens=_planned_tokens(ApiToken.objects.filter(ide_project=ide_project)),
     )

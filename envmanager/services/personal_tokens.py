@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from envmanager.models import AuditEntry, PersonalAccessToken
+from envmanager.models.tokens import TOKEN_NAME_MAX_LENGTH
 from envmanager.services.audit import audit_record
+from envmanager.services.names import clean_name
 from envmanager.services.tokens import (
     IssuedToken,
     api_token_mark_used,
-    clean_token_name,
     new_token,
     token_hash,
     token_shape,
@@ -45,7 +46,7 @@ def _expiry_days(expires_days) -> int:
 @transaction.atomic
 def personal_token_create(*, user, name: str, expires_days: int = DEFAULT_EXPIRY_DAYS, now=None) -> IssuedToken:
     """Create a token for `user`; return it with its plain value."""
-    name = clean_token_name(name, example="the CI pipeline that uses it")
+    name = clean_name(name, what="token", max_length=TOKEN_NAME_MAX_LENGTH, example="the CI pipeline that uses it")
     days = _expiry_days(expires_days)
     if PersonalAccessToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists():
         raise _duplicate_name(name)

@@ -20,6 +20,7 @@ from envmanager.models import ApiToken, AuditEntry, Deployment, IdeProject
 from envmanager.models.tokens import TOKEN_NAME_MAX_LENGTH
 from envmanager.selectors.hot_path import active_token_by_hash
 from envmanager.services.audit import audit_record
+from envmanager.services.names import clean_name
 from envmanager.targets import Target
 
 TOKEN_PREFIX = "emt_"
@@ -62,15 +63,6 @@ def new_token(prefix: str) -> tuple[str, str, str]:
     return plain, plain[:len(prefix) + 6], token_hash(plain)
 
 
-def clean_token_name(name: str, *, example: str = "the Airflow Deployment that uses it") -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": f"The token needs a name, e.g. {example}."})
-    if len(name) > TOKEN_NAME_MAX_LENGTH:
-        raise ValidationError({"name": f"The token name is longer than {TOKEN_NAME_MAX_LENGTH} characters."})
-    return name
-
-
 def _token_label(name: str, target: Target) -> str:
     return f"API token '{name}' ({target.label})"
 
@@ -84,7 +76,7 @@ def _duplicate_name(name: str, target: Target) -> ValidationError:
 def api_token_create(*, actor, name: str, target: Target | Deployment | IdeProject | None = None) -> IssuedToken:
     """Create a token for one Deployment or one IDE project; return it with its plain value."""
     target = Target.of(target)
-    name = clean_token_name(name)
+    name = clean_name(name, what="token", max_length=TOKEN_NAME_MAX_LENGTH, example="the Airflow Deployment that uses it")
     if ApiToken.objects.filter(revoked_at__isnull=True, name=name, **target.row_filter).exists():
         raise _duplicate_name(name, target)
     plain, shown_prefix, hashed = new_token(TOKEN_PREFIX)

@@ -11,15 +11,7 @@ from envmanager.models import AuditEntry, Deployment, ExecutionMode, IdeProject,
 from envmanager.models.workspace import NAME_MAX_LENGTH
 from envmanager.services.audit import audit_record
 from envmanager.services.members import membership_set
-
-
-def _clean_name(name: str, what: str) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": f"The {what} needs a name."})
-    if len(name) > NAME_MAX_LENGTH:
-        raise ValidationError({"name": f"The {what} name is longer than {NAME_MAX_LENGTH} characters."})
-    return name
+from envmanager.services.names import clean_name
 
 
 @transaction.atomic
@@ -55,7 +47,7 @@ def _workspace_name_taken(name: str) -> ValidationError:
 @transaction.atomic
 def workspace_rename(*, workspace: Workspace, name: str, actor) -> Workspace:
     """Give `workspace` a new name (unique across Workspaces)."""
-    name = _clean_name(name, "Workspace")
+    name = clean_name(name, what="Workspace", max_length=NAME_MAX_LENGTH)
     try:
         workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
     except Workspace.DoesNotExist:
@@ -74,7 +66,7 @@ def workspace_rename(*, workspace: Workspace, name: str, actor) -> Workspace:
 @transaction.atomic
 def workspace_create(*, name: str, actor=None, description: str = "") -> Workspace:
     """Create a Workspace with its role groups."""
-    name = _clean_name(name, "Workspace")
+    name = clean_name(name, what="Workspace", max_length=NAME_MAX_LENGTH)
     workspace = Workspace(name=name, description=description)
     _save_unique_name(workspace, taken=Workspace.objects.filter(name=name), duplicate=_workspace_name_taken(name))
     permissions.role_groups_create(workspace=workspace)
@@ -143,7 +135,7 @@ def deployment_create(
     """
     if actor is not None and (metadata_db_url or fernet_keys):
         permissions.require(actor, permissions.NEW_DEPLOYMENT_METADATA_DB, workspace)
-    name = _clean_name(name, "Deployment")
+    name = clean_name(name, what="Deployment", max_length=NAME_MAX_LENGTH)
     if execution_mode not in ExecutionMode.values:
         raise ValidationError(
             {"execution_mode": f"Execution mode must be one of: {', '.join(ExecutionMode.values)}."}
@@ -201,7 +193,7 @@ def deployment_update(
         raise ValidationError(f"Deployment '{deployment.name}' was deleted; nothing was saved.") from None
     before = _deployment_snapshot(deployment)
     if name is not None:
-        name = _clean_name(name, "Deployment")
+        name = clean_name(name, what="Deployment", max_length=NAME_MAX_LENGTH)
         if Deployment.objects.filter(workspace_id=deployment.workspace_id, name=name).exclude(pk=deployment.pk).exists():
             raise ValidationError({"name": f"This Workspace already has a Deployment named '{name}'."})
         deployment.name = name
@@ -238,7 +230,7 @@ def deployment_update(
 @transaction.atomic
 def ide_project_create(*, workspace: Workspace, name: str, actor=None) -> IdeProject:
     """Create an IDE project in `workspace`."""
-    name = _clean_name(name, "IDE project")
+    name = clean_name(name, what="IDE project", max_length=NAME_MAX_LENGTH)
     project = IdeProject(workspace=workspace, name=name)
     _save_unique_name(project, taken=workspace.ide_projects.filter(name=name), duplicate=ValidationError(
         {"name": f"Workspace '{workspace.name}' already has an IDE project named '{name}'."}
@@ -254,7 +246,7 @@ def ide_project_create(*, workspace: Workspace, name: str, actor=None) -> IdePro
 @transaction.atomic
 def ide_project_rename(*, ide_project: IdeProject, name: str, actor) -> IdeProject:
     """Give `ide_project` a new name (unique in its Workspace)."""
-    name = _clean_name(name, "IDE project")
+    name = clean_name(name, what="IDE project", max_length=NAME_MAX_LENGTH)
     try:
         project = IdeProject.objects.select_for_update().select_related("workspace").get(pk=ide_project.pk)
     except IdeProject.DoesNotExist:

@@ -51,7 +51,7 @@ def target_delete(request, workspace_id, deployment_id=None, ide_project_id=None
     plan = target_deletion_plan(target=target)
     # A Deployment's delete button is on its settings page, an IDE project's on its overview.
     back_url = target.url("settings" if target.is_deployment else "detail")
-    form = TypedNameForm(request.POST or None, expected=plan.name, noun=plan.target_noun)
+    form = TypedNameForm(request.POST or None, expected=plan.name, noun=plan.target_kind.noun)
     error = None
     if request.method == "POST" and form.is_valid():
         try:

@@ -133,6 +133,24 @@ def test_history_queries_do_not_grow_with_versions(client, workspace, owner, con
     assert counts[0] == counts[1] and counts[1] <= 12, counts
 
 
+@pytest.mark.parametrize("page", [1, 2])
+def test_recently_deleted_queries_do_not_grow_with_deleted_objects(client, workspace, owner, dev, page):
+    sign_in(client, owner)
+    client.get(url("workspace-deleted", workspace.pk))  # the first request also caches content types
+    counts = []
+    for total in (60, 160):  # two pages of 50 and more
+        for n in range(ObjectVersion.objects.filter(change="deleted").count(), total):
+            variable = VariableFactory(workspace=workspace, key=f"gone_{n:03d}", fields={"value": "x"})
+            link_services.link_create(env_object=variable, actor=owner, target=dev)
+            env_object_services.env_object_delete(env_object=variable, actor=owner)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("workspace-deleted", workspace.pk), {"page": page})
+        rows = response.content.decode().count('<tr data-key="gone_')
+        assert response.status_code == 200 and rows == (50 if page == 1 else min(total - 50, 50))
+        counts.append(len(queries))
+    assert counts[0] == counts[1] and counts[1] <= 12, counts
+
+
 def test_an_object_without_versions_has_an_empty_history(client, workspace, owner, conn):
     sign_in(client, owner)
     ObjectVersion.objects.filter(object_id=conn.pk).delete()  # as written around the services (a bulk load)

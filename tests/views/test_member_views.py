@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from axes.models import AccessAttempt
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -168,3 +169,22 @@ def test_the_members_page_runs_the_same_queries_for_5_and_15_members(client, wor
         assert response.text.count("Change role<") == stop + 1
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 12, counts
+
+
+def test_the_lockouts_page_runs_the_same_queries_for_2_and_12_locked_out_members(client, workspace, owner, settings):
+    sign_in(client, owner)
+    client.get(url("member-lockouts", workspace.pk))  # the session's first request does more
+    counts = []
+    for start, stop in ((0, 2), (2, 12)):
+        for n in range(start, stop):
+            user = UserFactory(username=f"locked{n:02d}")
+            membership_set(workspace=workspace, user=user, role=Role.AUTHOR, actor=None)
+            AccessAttempt.objects.create(
+                username=user.username, ip_address=f"10.0.9.{n}", user_agent="test", attempt_time=timezone.now(),
+                failures_since_start=settings.AXES_FAILURE_LIMIT,
+            )
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("member-lockouts", workspace.pk))
+        assert response.text.count("Unlock<span") == stop
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 10, counts

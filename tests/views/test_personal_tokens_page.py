@@ -1,6 +1,11 @@
 """The account menu's "API tokens" page: create (shown once), list, revoke; only one's own tokens."""
 
+from html.parser import HTMLParser
+
 import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from envmanager.models import PersonalAccessToken
 from envmanager.services import personal_tokens as pat_services
@@ -45,6 +50,42 @@ def test_revoke_is_confirmed_and_works_with_htmx(client, owner):
     assert pat_services.personal_token_authenticate(plain=issued.plain) is None
 
 
+class _FormInputs(HTMLParser):
+    """The named inputs of each form on a page, by the form's action: what a browser without JavaScript posts."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: dict[str, dict[str, str]] = {}
+        self._action = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._action = attrs.get("action")
+            self.forms[self._action] = {}
+        elif tag == "input" and self._action is not None and attrs.get("name"):
+            self.forms[self._action][attrs["name"]] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._action = None
+
+
+def test_revoke_works_without_javascript(owner):
+    """The revoke form carries its own CSRF token (htmx adds a header; a plain form post has only the form)."""
+    issued = pat_services.personal_token_create(user=owner, name="ci")
+    browser = Client(enforce_csrf_checks=True)
+    sign_in(browser, owner)
+    parser = _FormInputs()
+    parser.feed(browser.get(url("personal-tokens")).content.decode())
+    revoke_url = url("personal-token-revoke", issued.api_token.pk)
+
+    response = browser.post(revoke_url, parser.forms[revoke_url])
+
+    assert response.status_code == 200
+    assert pat_services.personal_token_authenticate(plain=issued.plain) is None
+
+
 def test_another_users_token_is_404(client, owner, operator):
     issued = pat_services.personal_token_create(user=operator, name="theirs")
     sign_in(client, owner)
@@ -66,3 +107,19 @@ def test_an_expired_token_is_shown_as_expired_without_a_revoke_button(client, ow
     sign_in(client, owner)
     page = client.get(url("personal-tokens")).content.decode()
     assert "expired" in page and "Revoke personal access token old" not in page
+
+
+def test_the_page_runs_the_same_queries_for_3_and_30_tokens(client, owner):
+    sign_in(client, owner)
+    client.get(url("personal-tokens"))  # the first request also caches content types
+    counts = []
+    for total in (3, 30):
+        for n in range(PersonalAccessToken.objects.count(), total):
+            issued = pat_services.personal_token_create(user=owner, name=f"token-{n:02d}")
+            if n % 3 == 0:
+                pat_services.personal_token_revoke(token=issued.api_token, actor=owner)
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url("personal-tokens")).content.decode()
+        assert page.count("<code>emp_") == total
+        counts.append(len(queries))
+    assert counts[0] == counts[1] and counts[1] <= 6, counts

@@ -39,7 +39,7 @@ class Command(cli.EnvManagerCommand):
 def plan_lines(plan) -> list[str]:
     """Return what goes with the target, one line per part, as the confirmation dialog lists it."""
     lines = [f"Deleting {plan.label} removes:"]
-    if plan.target_type == "deployment":
+    if plan.target_kind.is_deployment:
         counts = plan.env_object_counts()
         own = ", ".join(f"{count} {label}" for label, count in counts.items()) or "none"
         lines.append(f"  its own objects: {own}")
@@ -56,7 +56,7 @@ def plan_lines(plan) -> list[str]:
     lines.extend(
         f"    {token.name} ({token.prefix}…{'' if token.is_active else ', revoked'})" for token in plan.api_tokens
     )
-    if plan.target_type == "deployment":
+    if plan.target_kind.is_deployment:
         lines.append(f"  migration runs: {plan.migration_runs}")
     lines.append("Workspace objects stay.")
     return lines

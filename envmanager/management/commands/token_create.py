@@ -1,9 +1,8 @@
-from envmanager.management import cli
-from envmanager.selectors.workspaces import workspace_by_name
+from envmanager.management.tokens import TargetTokens, TokenCreateCommand
 from envmanager.services import tokens as token_services
 
 
-class Command(cli.EnvManagerCommand):
+class Command(TargetTokens, TokenCreateCommand):
     help = (
         "Create an API token for one Deployment (or IDE project). The token reads that target's effective\n"
         "environment through the read API and the Airflow secrets backend. It is printed once, alone on\n"
@@ -13,25 +12,16 @@ class Command(cli.EnvManagerCommand):
         manage.py token_create --deployment prod --name airflow-prod
         manage.py token_create --workspace 'Data Platform' --ide-project notebooks --name laptop | tail -n 1 > token.txt
     """
+    name_help = "A name for the token, unique among the target's active tokens (e.g. where it is used)."
 
-    def add_arguments(self, parser):
-        cli.add_workspace_option(parser)
-        cli.add_target_options(parser)
-        parser.add_argument(
-            "--name", required=True, metavar="NAME",
-            help="A name for the token, unique among the target's active tokens (e.g. where it is used).",
-        )
-        cli.add_dry_run_option(parser)
+    def create(self, target, *, name, options):
+        return token_services.api_token_create(actor=None, name=name, target=target)
 
-    def handle(self, *args, workspace, name, dry_run, **options):
-        workspace = workspace_by_name(workspace)
-        target = cli.target(workspace, options)
-        issued = self.change(
-            lambda: token_services.api_token_create(actor=None, name=name, target=target), dry_run=dry_run,
-            would=f"Would create API token '{name}' for {target.label}.",
-            done=f"Created API token '{name}' for {target.label} in Workspace '{workspace.name}'.",
+    def create_messages(self, target, *, name):
+        return (
+            f"Would create API token '{name}' for {target.label}.",
+            f"Created API token '{name}' for {target.label} in Workspace '{target.workspace.name}'.",
         )
-        if dry_run:
-            return
-        self.stdout.write("It is shown only now; store it where Airflow reads it (e.g. a token_file):")
-        self.stdout.write(issued.plain)
+
+    def shown_once(self, issued):
+        return "It is shown only now; store it where Airflow reads it (e.g. a token_file):"

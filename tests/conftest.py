@@ -187,7 +187,7 @@ def pytest_collection_modifyitems(config, items):
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         marker, reason = "layout", "layout only: runs in the SQLite pass"
     else:
-        marker, reason = "postgres_only", "needs PostgreSQL: real row locks between threads (runs in the PostgreSQL pass)"
+        marker, reason = "postgres_only", "needs PostgreSQL (row locks, prepared statements): runs in the PostgreSQL pass"
     skip = pytest.mark.skip(reason=reason)
     for item in items:
         if marker in item.keywords:

@@ -11,6 +11,7 @@ carry them (PgBouncer in transaction mode before 1.21); `ENVMANAGER_PREPARED_STA
 them off here too.
 """
 
+import functools
 import json
 from datetime import UTC, datetime
 
@@ -67,22 +68,19 @@ def _cursor():
     return wrapper(_prepared_cursor_class()(raw), connection)
 
 
+@functools.cache
 def _prepared_cursor_class():
-    global _PreparedCursor
-    if _PreparedCursor is None:
-        from django.db.backends.postgresql.base import ServerBindingCursor
+    # Imported on first use: the PostgreSQL backend module needs psycopg, which an SQLite install never loads.
+    from django.db.backends.postgresql.base import ServerBindingCursor
 
-        class _PreparedCursor(ServerBindingCursor):
-            """Server-side binding, each statement prepared on its first run on the connection (psycopg
-            keeps the prepared statements and forgets them after a rollback or a schema change)."""
+    class PreparedCursor(ServerBindingCursor):
+        """Server-side binding, each statement prepared on its first run on the connection (psycopg
+        keeps the prepared statements and forgets them after a rollback or a schema change)."""
 
-            def execute(self, query, params=None, **kwargs):
-                return super().execute(query, params, prepare=True)
+        def execute(self, query, params=None, **kwargs):
+            return super().execute(query, params, prepare=True)
 
-    return _PreparedCursor
-
-
-_PreparedCursor = None
+    return PreparedCursor
 
 
 def _json(value) -> dict:

@@ -17,6 +17,9 @@ from tests.factories import (
     VariableFactory,
     WorkspaceFactory,
 )
+from tests.live_server_sqlite import install as serialize_the_live_server_on_sqlite
+
+serialize_the_live_server_on_sqlite()
 
 # A fixed key so secrets written in one test step decrypt in the next; tests that rotate set their own.
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()

@@ -64,3 +64,11 @@ def type_to_confirm(dialog, name: str, button) -> None:
     expect(button).to_be_disabled()
     field.fill(name)
     expect(button).to_be_enabled()
+
+
+def submit_dialog(dialog, button: str, *, status: str) -> None:
+    """Press the dialog's `button` and see it succeed as the app's htmx dialogs do: the dialog closes and
+    the page's status line says `status`."""
+    dialog.get_by_role("button", name=button).click()
+    expect(dialog).to_be_hidden()
+    expect(dialog.page.get_by_role("status")).to_contain_text(status)

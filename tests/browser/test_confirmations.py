@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from envmanager.models import ApiToken, AuditEntry, Link
 from envmanager.services import links as link_services
 from envmanager.services import tokens as token_services
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import screenshot, sign_in, submit_dialog
 from tests.browser.test_environment_pages import row, row_action
 from tests.factories import ConnectionFactory
 
@@ -39,9 +39,7 @@ def test_unlink_asks_and_names_the_override_it_drops(page, operator, workspace, 
     assert Link.objects.filter(env_object=warehouse, deployment=dev).exists()
 
     row_action(page, "warehouse", "Unlink warehouse from dev").click()
-    dialog.get_by_role("button", name="Unlink").click()
-    expect(dialog).to_be_hidden()
-    expect(page.get_by_role("status")).to_contain_text("Unlinked connection 'warehouse' from Deployment 'dev'.")
+    submit_dialog(dialog, "Unlink", status="Unlinked connection 'warehouse' from Deployment 'dev'.")
     expect(row(page, "warehouse")).to_have_count(0)
     assert not Link.objects.filter(env_object=warehouse, deployment=dev).exists()
 
@@ -54,9 +52,7 @@ def test_remove_override_asks_from_the_override_dialog(page, operator, workspace
     dialog.get_by_role("link", name="Remove override").click()
     expect(dialog).to_contain_text("These overridden values are lost:")
     expect(dialog.locator("li")).to_have_text(["Host"])
-    dialog.get_by_role("button", name="Remove override").click()
-    expect(dialog).to_be_hidden()
-    expect(page.get_by_role("status")).to_contain_text("Removed the override")
+    submit_dialog(dialog, "Remove override", status="Removed the override")
     assert not Link.objects.get(env_object=warehouse, deployment=dev).has_override
 
 

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from envmanager.models import EnvObject, Link
 from envmanager.services import links as link_services
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import screenshot, sign_in, submit_dialog
 from tests.browser.test_environment_pages import row
 from tests.factories import ConnectionFactory, VariableFactory
 
@@ -87,6 +87,13 @@ def test_search_across_types_by_key_and_plain_value(page, author, workspace, obj
     expect(row(page, "warehouse")).to_have_count(0)  # the list filtered by the key
 
 
+def _apply_bulk_action(page, action: str):
+    """Choose `action` (its value or its label) for the ticked rows, press Apply and return its confirmation."""
+    page.get_by_label("Bulk action").select_option(action)
+    page.get_by_role("button", name="Apply to selected").click()
+    return page.get_by_role("dialog")
+
+
 def test_bulk_delete_with_a_confirmation_listing_the_keys(page, operator, workspace, objects):
     sign_in(page, operator)
     page.goto(f"/workspaces/{workspace.pk}/environment/connections/")
@@ -96,17 +103,13 @@ def test_bulk_delete_with_a_confirmation_listing_the_keys(page, operator, worksp
     expect(page.get_by_text("3 selected")).to_be_visible()
     page.get_by_role("checkbox", name="Select warehouse").uncheck()
     expect(page.get_by_text("2 selected")).to_be_visible()
-    page.get_by_label("Bulk action").select_option("delete")
-    apply.click()
-    dialog = page.get_by_role("dialog")
+    dialog = _apply_bulk_action(page, "delete")
     expect(dialog).to_contain_text("Delete 2 objects?")
     expect(dialog).to_contain_text("Connection cache — not linked anywhere")
     expect(dialog).to_contain_text("Connection lake — not linked anywhere")
     expect(dialog).not_to_contain_text("warehouse")
     screenshot(page, "lists-bulk-delete-confirmation")
-    dialog.get_by_role("button", name="Delete 2 objects").click()
-    expect(dialog).to_be_hidden()
-    expect(page.get_by_role("status")).to_contain_text("Deleted 2 objects.")
+    submit_dialog(dialog, "Delete 2 objects", status="Deleted 2 objects.")
     expect(row(page, "lake")).to_have_count(0)
     expect(row(page, "warehouse")).to_be_visible()
     assert sorted(EnvObject.objects.filter(kind="connection").values_list("key", flat=True)) == ["warehouse"]
@@ -149,9 +152,7 @@ def test_bulk_unlink_on_a_deployments_tab(page, operator, workspace, dev, dev_ro
     expect(page.get_by_text("3 selected")).to_be_visible()
     assert header.evaluate("box => box.indeterminate")
     screenshot(page, f"lists-target-bulk-selected-{viewport['width']}")
-    page.get_by_label("Bulk action").select_option(label="Unlink from dev")
-    apply.click()
-    dialog = page.get_by_role("dialog")
+    dialog = _apply_bulk_action(page, "Unlink from dev")
     expect(dialog).to_contain_text("Unlink 2 objects from Deployment 'dev'?")
     expect(dialog).to_contain_text("Connection cache")
     expect(dialog).to_contain_text("Connection lake")
@@ -160,9 +161,7 @@ def test_bulk_unlink_on_a_deployments_tab(page, operator, workspace, dev, dev_ro
     page_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert page_width[0] <= page_width[1]
     screenshot(page, f"lists-target-bulk-unlink-confirmation-{viewport['width']}")
-    dialog.get_by_role("button", name="Unlink 2 objects").click()
-    expect(dialog).to_be_hidden()
-    expect(page.get_by_role("status")).to_contain_text("Unlinked 2 objects from Deployment 'dev'.")
+    submit_dialog(dialog, "Unlink 2 objects", status="Unlinked 2 objects from Deployment 'dev'.")
     expect(row(page, "lake")).to_have_count(0)
     expect(row(page, "cache")).to_have_count(0)
     expect(row(page, "warehouse")).to_be_visible()

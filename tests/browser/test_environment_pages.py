@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from envmanager.models import EnvObject
 from envmanager.selectors.environment import effective_entry
 from envmanager.services import links as link_services
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import screenshot, sign_in, submit_dialog
 from tests.factories import ConnectionFactory, IdeProjectFactory, MetricsExportFactory, VariableFactory
 
 pytestmark = pytest.mark.browser
@@ -54,9 +54,7 @@ def test_operator_creates_links_and_overrides_a_connection(page, operator, works
     dialog.get_by_label("Password").fill("workspace-password")
     dialog.get_by_label("Extra", exact=True).fill('{"sslmode": "require"}')
     screenshot(page, "04-create-connection-dialog")
-    dialog.get_by_role("button", name="Create connection").click()
-    expect(dialog).to_be_hidden()
-    expect(page.get_by_role("status")).to_contain_text("Created connection 'warehouse'.")
+    submit_dialog(dialog, "Create connection", status="Created connection 'warehouse'.")
     expect(row(page, "warehouse")).to_contain_text("db.example.com")
     expect(row(page, "warehouse")).to_contain_text("Not linked")
 
@@ -301,9 +299,7 @@ def test_link_an_existing_workspace_object_from_a_deployment_tab(page, operator,
     expect(dialog.get_by_label("region")).to_be_checked()
     dialog.get_by_label("retries").check()
     screenshot(page, "17-link-existing-picker")
-    dialog.get_by_role("button", name="Link").click()
-    expect(dialog).to_be_hidden()
-    expect(page.get_by_role("status")).to_contain_text("Linked Airflow variable 'region', 'retries' to Deployment 'dev'.")
+    submit_dialog(dialog, "Link", status="Linked Airflow variable 'region', 'retries' to Deployment 'dev'.")
     expect(row(page, "region")).to_be_visible()
     expect(row(page, "retries")).to_be_visible()
     expect(row(page, "owner_team")).to_have_count(0)

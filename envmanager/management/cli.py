@@ -169,6 +169,10 @@ def add_workspace_option(parser) -> None:
     )
 
 
+def add_username_option(parser) -> None:
+    parser.add_argument("--username", required=True, metavar="USERNAME", help="The user's login name.")
+
+
 def add_object_options(parser, *, scope_option: bool = True) -> None:
     """Add --workspace, --type, --key and (with `scope_option`) --deployment for the object's scope."""
     add_workspace_option(parser)

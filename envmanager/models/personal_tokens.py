@@ -3,24 +3,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from envmanager.models.tokens import TOKEN_NAME_MAX_LENGTH
+from envmanager.models.tokens import HashedToken
 
 
-class PersonalAccessToken(models.Model):
-    """A user's bearer token for the management API (`emp_…`): acts with its user's current roles.
-
-    Stored hashed like the read API's `ApiToken` (SHA-256 of 256 random bits), shown once.
-    """
+class PersonalAccessToken(HashedToken):
+    """A user's bearer token for the management API (`emp_…`): acts with its user's current roles."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_tokens")
-    name = models.CharField(max_length=TOKEN_NAME_MAX_LENGTH)
-    prefix = models.CharField(max_length=16)
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
-    # Written at most once a minute per token, not on every request.
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -31,12 +21,6 @@ class PersonalAccessToken(models.Model):
                 fields=["user", "name"], condition=Q(revoked_at__isnull=True), name="pat_unique_active_name_per_user"
             ),
         ]
-
-    def __str__(self):
-        return self.name
-
-    def __repr__(self):
-        return f"<PersonalAccessToken {self.pk} {self.name!r} {self.prefix}…>"
 
     @property
     def state(self) -> str:

@@ -7,12 +7,34 @@ from envmanager.models.target_fields import exactly_one_target
 TOKEN_NAME_MAX_LENGTH = 100
 
 
-class ApiToken(models.Model):
-    """A bearer token for the read API: reads one Deployment's (or IDE project's) effective environment.
+class HashedToken(models.Model):
+    """What every bearer token stores: the read API's `ApiToken` and the management API's `PersonalAccessToken`.
 
-    Only a SHA-256 hash of the token is stored. The token is 256 random bits, so a fast hash is
-    enough (nothing to brute-force) and lets a request find its row with one indexed lookup.
+    The token is shown once, and only a SHA-256 hash of it is stored. The token is 256 random bits, so
+    a fast hash is enough (nothing to brute-force) and lets a request find its row with one indexed lookup.
     """
+
+    name = models.CharField(max_length=TOKEN_NAME_MAX_LENGTH)
+    # The first characters of the token, shown in lists so people can tell their tokens apart.
+    prefix = models.CharField(max_length=16)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Written at most once a minute per token, not on every request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.name
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.pk} {self.name!r} {self.prefix}…>"
+
+
+class ApiToken(HashedToken):
+    """A bearer token for the read API: reads one Deployment's (or IDE project's) effective environment."""
 
     workspace = models.ForeignKey("envmanager.Workspace", on_delete=models.CASCADE, related_name="api_tokens")
     deployment = models.ForeignKey(
@@ -21,17 +43,9 @@ class ApiToken(models.Model):
     ide_project = models.ForeignKey(
         "envmanager.IdeProject", null=True, blank=True, on_delete=models.CASCADE, related_name="api_tokens"
     )
-    name = models.CharField(max_length=TOKEN_NAME_MAX_LENGTH)
-    # The first characters of the token, shown in lists so people can tell their tokens apart.
-    prefix = models.CharField(max_length=16)
-    token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    # Written at most once a minute per token, not on every request.
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -53,12 +67,6 @@ class ApiToken(models.Model):
                 name="apitoken_unique_active_name_per_ide_project",
             ),
         ]
-
-    def __str__(self):
-        return self.name
-
-    def __repr__(self):
-        return f"<ApiToken {self.pk} {self.name!r} {self.prefix}…>"
 
     @property
     def is_active(self) -> bool:

@@ -20,7 +20,7 @@ class Command(cli.EnvManagerCommand):
 
     def add_arguments(self, parser):
         cli.add_workspace_option(parser)
-        parser.add_argument("--username", required=True, metavar="USERNAME", help="The user's login name.")
+        cli.add_username_option(parser)
         parser.add_argument("--role", required=True, choices=Role.values, help="The user's role in the Workspace.")
         parser.add_argument(
             "--create-user", action="store_true",

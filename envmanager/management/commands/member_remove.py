@@ -13,7 +13,7 @@ class Command(cli.EnvManagerCommand):
 
     def add_arguments(self, parser):
         cli.add_workspace_option(parser)
-        parser.add_argument("--username", required=True, metavar="USERNAME", help="The user's login name.")
+        cli.add_username_option(parser)
         cli.add_yes_option(parser)
         cli.add_dry_run_option(parser)
 

@@ -1,10 +1,4 @@
-"""The accounts schema in one migration, made by `makemigrations` from the models as they stood after accounts 0004.
-
-It replaces the 4 migrations the development of 0.1.0 wrote (`replaces` below): a database that ran all
-of them counts this one as applied and upgrades in place; a new database runs only this. A database that
-stopped partway through them cannot use it; `envmanager.checks` says so before `migrate` changes anything
-(docs/upgrading.md). New migrations follow this one as usual.
-"""
+"""The accounts schema in one migration, replacing 0.1.0's four development migrations (docs/upgrading.md)."""
 
 import django.db.models.deletion
 from django.conf import settings

@@ -195,16 +195,3 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if marker in item.keywords:
             item.add_marker(skip)
-
-
-@pytest.fixture
-def migrator():
-    """`tests.migrations.migrate_to`, and the database back at the latest migrations afterwards: the next
-    test on this database (an xdist worker runs many) expects every table."""
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    from tests.migrations import migrate_to
-
-    yield migrate_to
-    migrate_to(MigrationExecutor(connection).loader.graph.leaf_nodes())

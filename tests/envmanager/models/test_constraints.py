@@ -191,28 +191,3 @@ def test_exclusion_of_an_ide_project_is_refused(variable, workspace):
     from tests.factories import IdeProjectFactory
 
     _link_refused(env_object=variable, ide_project=IdeProjectFactory(workspace=workspace), excluded=True)
-
-
-def test_extras_stored_as_objects_become_their_json_text(workspace, dev):
-    """Migration 0005: an `extra` sealed as a parsed object by an earlier version is re-sealed as text."""
-    import importlib
-
-    from django.apps import apps
-
-    from envmanager import crypto
-
-    migration = importlib.import_module("envmanager.migrations.0008_connection_extra_as_text")
-    old = EnvObject.objects.create(
-        workspace=workspace, kind=Kind.CONNECTION, key="old", secrets={"extra": crypto.seal_value({"b": 1, "a": [2]})}
-    )
-    link = Link.objects.create(env_object=old, deployment=dev, override_secrets={"extra": crypto.seal_value({"x": 1})})
-    current = EnvObject.objects.create(
-        workspace=workspace, kind=Kind.CONNECTION, key="new", secrets={"extra": crypto.seal_value('{"kept":  1}')}
-    )
-
-    migration.extra_as_text(apps, None)
-
-    old.refresh_from_db(), link.refresh_from_db(), current.refresh_from_db()
-    assert old.reveal("extra") == '{"b": 1, "a": [2]}'
-    assert link.reveal_override("extra") == '{"x": 1}'
-    assert current.reveal("extra") == '{"kept":  1}'

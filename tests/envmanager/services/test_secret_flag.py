@@ -1,10 +1,8 @@
 """The secret flag only tightens without a new value: unticking it never unseals a stored secret (issue #10,
 finding 5), in the service and in the interfaces that reach it (the admin: tests/admin/test_env_object_admin.py)."""
 
-import importlib
 
 import pytest
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -90,60 +88,6 @@ def test_env_set_no_secret_needs_a_value(workspace, dev):
     call_command("env_set", type="env", key="DB_PASSWORD", deployment="dev", is_secret=False, value="plain-now")
     assert EnvObject.objects.get(key="DB_PASSWORD").data == {"value": "plain-now"}
     _nowhere_plain(OLD_SECRET)
-
-
-# --- The data migration ---------------------------------------------------------------------------------
-
-
-def _redact():
-    return importlib.import_module("envmanager.migrations.0006_redact_formerly_secret_audit_values").redact
-
-
-def test_the_data_migration_removes_plaintext_the_old_code_wrote(workspace, dev):
-    """Entries as the old `env_object_update(is_secret=False)` left them: the unsealed value in `after`."""
-    variable = VariableFactory(workspace=workspace, key="token", fields={"value": "plain-before"})
-    base = {"kind": "variable", "key": "token", "scope": "workspace", "deployment": None, "linked_to_all": False}
-
-    def entry(action, before, after, **extra):
-        return AuditEntry.objects.create(
-            workspace=workspace, actor_name="system", action=action, target_type="env_object",
-            target_id=variable.pk, target_label="Airflow variable 'token'",
-            changes={"before": before, "after": after, **extra},
-        )
-
-    secret = {**base, "is_secret": True, "fields": {"value": SECRET_SET, "description": None}}
-    leaked = {**base, "is_secret": False, "fields": {"value": OLD_SECRET, "description": None}}
-    unsealed = entry("env_object.update", secret, leaked, secrets_written=["value"])
-    edited = entry("env_object.update", leaked, {**leaked, "fields": {"value": OLD_SECRET, "description": "d"}})
-    override = entry("link.override", None, {"target": "dev", "target_type": "deployment", "excluded": False,
-                                             "override": {"value": OVERRIDE_SECRET}})
-    plain_again = {**base, "is_secret": False, "fields": {"value": "new-plain", "description": "d"}}
-    later = entry("env_object.update", edited.changes["after"], plain_again)
-    untouched = entry("env_object.update", {**base, "is_secret": False, "fields": {"value": "plain-before"}},
-                      {**base, "is_secret": False, "fields": {"value": "plain-after"}})
-    untouched.created_at = unsealed.created_at.replace(year=2000)
-    untouched.save(update_fields=["created_at"])
-
-    _redact()(apps, None)
-
-    for item in (unsealed, edited, override, later, untouched):
-        item.refresh_from_db()
-    assert OLD_SECRET not in repr(unsealed.changes) and OLD_SECRET not in repr(edited.changes)
-    assert OVERRIDE_SECRET not in repr(override.changes)
-    assert unsealed.changes["before"]["fields"]["value"] == SECRET_SET  # what was redacted stays as it was
-    assert later.changes["after"]["fields"]["value"] == "new-plain"  # typed later as plain: kept
-    assert untouched.changes["after"]["fields"]["value"] == "plain-after"  # before the secret: kept
-    assert edited.changes["after"]["fields"]["description"] == "d"
-
-
-def test_the_data_migration_leaves_other_entries_alone(workspace):
-    entry = AuditEntry.objects.create(
-        workspace=workspace, actor_name="system", action="workspace.create", target_type="workspace",
-        target_id=workspace.pk, target_label="Workspace", changes={"after": {"name": "x"}},
-    )
-    _redact()(apps, None)
-    entry.refresh_from_db()
-    assert entry.changes == {"after": {"name": "x"}}
 
 
 @pytest.mark.parametrize("kind", [Kind.VARIABLE, Kind.ENV])

@@ -14,19 +14,9 @@ from envmanager.models import (
     WorkspaceRoleGroup,
 )
 from envmanager.services import links as link_services
+from tests import factories
 from tests.admin.conftest import admin_url
 from tests.conftest import airflow_url
-from tests.factories import (
-    ConnectionFactory,
-    DeploymentFactory,
-    EnvVarFactory,
-    IdeProjectFactory,
-    MembershipFactory,
-    MetricsExportFactory,
-    UserFactory,
-    VariableFactory,
-    WorkspaceFactory,
-)
 
 # Pinned per changelist: session, user, count(s), rows, filter choices. Rows must not add queries.
 CEILINGS = {
@@ -44,14 +34,14 @@ CEILINGS = {
 def _populate(n: int) -> None:
     """Make n Workspaces with a row of every kind each, secrets and overrides included."""
     for i in range(n):
-        workspace = WorkspaceFactory(name=f"Team {i}")
-        deployment = DeploymentFactory(workspace=workspace, metadata_db_url=airflow_url(f"team-{i}"))
-        ide_project = IdeProjectFactory(workspace=workspace)
-        MembershipFactory(workspace=workspace, user=UserFactory(), role=Role.OPERATOR)
-        connection = ConnectionFactory(workspace=workspace, fields={"conn_type": "http", "password": "pw"})
-        VariableFactory(workspace=workspace, deployment=deployment, is_secret=True)
-        EnvVarFactory(workspace=workspace)
-        MetricsExportFactory(workspace=workspace)
+        workspace = factories.WorkspaceFactory(name=f"Team {i}")
+        deployment = factories.DeploymentFactory(workspace=workspace, metadata_db_url=airflow_url(f"team-{i}"))
+        ide_project = factories.IdeProjectFactory(workspace=workspace)
+        factories.MembershipFactory(workspace=workspace, user=factories.UserFactory(), role=Role.OPERATOR)
+        connection = factories.ConnectionFactory(workspace=workspace, fields={"conn_type": "http", "password": "pw"})
+        factories.VariableFactory(workspace=workspace, deployment=deployment, is_secret=True)
+        factories.EnvVarFactory(workspace=workspace)
+        factories.MetricsExportFactory(workspace=workspace)
         link_services.link_create(env_object=connection, actor=None, target=deployment)
         link_services.link_set_override(
             env_object=connection, actor=None, target=deployment, fields={"host": "h", "password": "x"}

@@ -1,14 +1,7 @@
 import pytest
 from django.core.management.base import CommandError
 
-from envmanager.models import (
-    ApiToken,
-    AuditEntry,
-    Deployment,
-    EnvObject,
-    IdeProject,
-    Link,
-)
+from envmanager.models import ApiToken, AuditEntry, Deployment, EnvObject, IdeProject, Link
 from envmanager.services import links as link_services
 from envmanager.services import tokens as token_services
 from tests.commands.conftest import TerminalInput, db_state

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,6 +58,19 @@ def server_database(name: str, prefix: str, **settings: str) -> tuple[dict, Path
         "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "false", "DATABASE_CONN_MAX_AGE": "600", **settings,
     }
     return env, workdir
+
+
+def machine_load() -> str:
+    """Say how busy the machine is, to print next to the figures: other work here skews them."""
+    return f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
+
+
+def build_timed[T](build_data: Callable[[dict], T], env: dict) -> T:
+    """Return `build_data(env)`, a server benchmark's data, having printed how long building it took."""
+    started = time.monotonic()
+    data = build_data(env)
+    print(f"  data built in {time.monotonic() - started:.1f} s")
+    return data
 
 
 def setup_django() -> None:

@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._django import server_database, setup_django  # noqa: E402
+from benchmarks._django import build_timed, machine_load, server_database, setup_django  # noqa: E402
 from benchmarks.secrets_api import free_port, percentile, start_gunicorn, stop  # noqa: E402
 from tests.airflow import airflow_venv  # noqa: E402
 
@@ -292,10 +292,9 @@ def _best(runs: list[dict]) -> dict:
 def main() -> int:
     env, workdir = server_database("envmanager_bench_delivery", "envmanager-bench-delivery-")
     print(f"envmanager delivery benchmark: {TARGETS:,} Deployments × {OBJECTS:,} linked objects on PostgreSQL, "
-          f"gunicorn 2 gthread workers × 4 threads, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
-    started = time.monotonic()
-    data = build_data(env)
-    print(f"  data built in {time.monotonic() - started:.1f} s")
+          f"gunicorn 2 gthread workers × 4 threads, {machine_load()} at start")
+    started = time.monotonic()  # the Airflow timings say how long the run has taken so far
+    data = build_timed(build_data, env)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     # gthread workers with keep-alive, as `bin/serve` runs them: the backend keeps its connection open.

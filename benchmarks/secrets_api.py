@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._django import server_database, setup_django  # noqa: E402
+from benchmarks._django import build_timed, machine_load, server_database, setup_django  # noqa: E402
 from tests.airflow import airflow_venv  # noqa: E402
 
 OBJECTS = 10_000
@@ -315,10 +315,8 @@ def main() -> int:
     env, workdir = server_database("envmanager_bench_secrets_api", "envmanager-bench-", LOG_LEVEL="WARNING")
     env["DATABASE_URL"] += os.environ.get("ENVMANAGER_BENCH_DB_OPTIONS", "")
     print(f"envmanager read API benchmark: {OBJECTS:,} objects ({OVERRIDES:,} overridden) on PostgreSQL, "
-          f"gunicorn 2 sync workers, loopback, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
-    started = time.monotonic()
-    keys = build_data(env)
-    print(f"  data built in {time.monotonic() - started:.1f} s")
+          f"gunicorn 2 sync workers, loopback, {machine_load()} at start")
+    keys = build_timed(build_data, env)
 
     port = free_port()
     server = start_gunicorn(env, port, workdir / "gunicorn.log")

@@ -30,6 +30,7 @@ OBJ = W + "objects/<int:object_id>/"
 def _target_routes(prefix: str, base: str) -> list:
     """The pages every Deployment and IDE project has: one view each, named `<prefix>-<page>`
     (`deployment-detail`, `ide-project-detail`, …; `Target.url(page)` builds them)."""
+    override = base + "objects/<int:object_id>/override/"
     return [
         path(base, views.target_detail, name=f"{prefix}-detail"),
         path(base + "delete/", views.target_delete, name=f"{prefix}-delete"),
@@ -40,13 +41,10 @@ def _target_routes(prefix: str, base: str) -> list:
             base + "environment/<kind:kind>/link-existing/", link_picker.target_link_existing,
             name=f"{prefix}-link-existing",
         ),
-        path(base + "objects/<int:object_id>/override/", views.override_edit, name=f"{prefix}-override-edit"),
-        path(base + "objects/<int:object_id>/override/remove/", views.override_remove, name=f"{prefix}-override-remove"),
-        path(base + "objects/<int:object_id>/override/history/", history.history, name=f"{prefix}-override-history"),
-        path(
-            base + "objects/<int:object_id>/override/history/<int:number>/revert/", history.revert,
-            name=f"{prefix}-override-revert",
-        ),
+        path(override, views.override_edit, name=f"{prefix}-override-edit"),
+        path(override + "remove/", views.override_remove, name=f"{prefix}-override-remove"),
+        path(override + "history/", history.history, name=f"{prefix}-override-history"),
+        path(override + "history/<int:number>/revert/", history.revert, name=f"{prefix}-override-revert"),
         path(base + "api-tokens/", views.api_tokens, name=f"{prefix}-tokens"),
         path(base + "api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name=f"{prefix}-token-revoke"),
         path(base + "export/<export_format:export_format>/", views.environment_export, name=f"{prefix}-export"),

@@ -149,6 +149,11 @@ class CreateOnlyModelAdmin(ServiceModelAdmin):
     def service_form(self, request, obj):
         return self.add_form
 
+    def get_fields(self, request, obj=None):
+        """The add form's inputs; viewing one adds the read-only fields (`created_at`, …) after them."""
+        fields = list(self.add_form.base_fields)
+        return fields if obj is None else [*fields, *self.readonly_fields]
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None:  # view only: the plain ModelForm with every field read-only
             return admin.ModelAdmin.get_form(self, request, obj, change, **kwargs)

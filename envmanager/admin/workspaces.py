@@ -66,10 +66,6 @@ class WorkspaceAdmin(CreateOnlyModelAdmin):
             member_count=_count_per_workspace(Membership),
         )
 
-    def get_fields(self, request, obj=None):
-        return ["name", "description"] if obj is None else ["name", "description", "created_at"]
-
-
     @admin.display(description="Deployments", ordering="deployment_count")
     def deployment_count(self, obj):
         return obj.deployment_count
@@ -194,6 +190,3 @@ class IdeProjectAdmin(CreateOnlyModelAdmin):
     list_select_related = ["workspace"]
     search_fields = ["name"]
     readonly_fields = ["created_at"]
-
-    def get_fields(self, request, obj=None):
-        return ["workspace", "name"] if obj is None else ["workspace", "name", "created_at"]

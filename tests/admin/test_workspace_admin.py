@@ -29,6 +29,21 @@ def _only_new_audit_entry(before_count: int) -> AuditEntry:
     return AuditEntry.objects.order_by("-id").first()
 
 
+def _shown_fields(response) -> list[str]:
+    return [name for fieldset in response.context["adminform"] for line in fieldset for name in line.fields]
+
+
+@pytest.mark.parametrize(("model", "add_fields"), [
+    (Workspace, ["name", "description"]),
+    (IdeProject, ["workspace", "name"]),
+])
+def test_create_only_pages_show_the_add_form_then_created_at(su_client, workspace, model, add_fields):
+    obj = workspace if model is Workspace else IdeProjectFactory(workspace=workspace)
+
+    assert _shown_fields(su_client.get(admin_url(model, "add"))) == add_fields
+    assert _shown_fields(su_client.get(admin_url(obj, "change"))) == [*add_fields, "created_at"]
+
+
 # Workspaces
 
 

@@ -25,12 +25,10 @@ class PlannedObject:
 
 
 @dataclass(frozen=True, slots=True)
-class PlannedLink:
-    """A link from a Workspace object to the target: an inclusion, an exclusion, maybe with an override."""
+class PlannedLink(PlannedObject):
+    """A link from a Workspace object (the kind and key) to the target: an inclusion, an exclusion, maybe
+    with an override."""
 
-    kind: str
-    kind_label: str
-    key: str
     excluded: bool
     has_override: bool
 

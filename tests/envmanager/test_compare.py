@@ -190,12 +190,14 @@ def test_env_diff_json_is_the_issue_shape(environments):
 def test_env_diff_text(environments):
     out = run_command("env_diff", "--from-deployment", "dev", "--to-deployment", "prod")
 
-    assert "Comparing Deployment 'dev' with Deployment 'prod' in Workspace 'Data Platform'." in out
-    assert "Only in Deployment 'dev' (1):\n  Airflow variable 'only_dev'" in out
-    assert "Only in Deployment 'prod' (1):\n  Airflow variable 'only_prod'" in out
-    assert "Different values (2):\n  Airflow connection 'warehouse': port\n  Airflow variable 'api_token': value" in out
-    assert "Same: 2." in out
-    assert MARKER not in out
+    # The whole output: nothing else (no secret value) is printed.
+    assert out == (
+        "Comparing Deployment 'dev' with Deployment 'prod' in Workspace 'Data Platform'.\n\n"
+        "Only in Deployment 'dev' (1):\n  Airflow variable 'only_dev'\n\n"
+        "Only in Deployment 'prod' (1):\n  Airflow variable 'only_prod'\n\n"
+        "Different values (2):\n  Airflow connection 'warehouse': port\n  Airflow variable 'api_token': value\n\n"
+        "Same: 2.\n"
+    )
 
 
 def test_env_diff_ide_projects_and_type_filter(workspace, environments):

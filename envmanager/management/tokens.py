@@ -65,6 +65,8 @@ class TokenCreateCommand(TokenCommand):
 class TokenRevokeCommand(TokenCommand):
     """Revoke the owner's active token called --name, after asking (or with --yes)."""
 
+    name_help = "The name of the active token to revoke."
+
     def add_arguments(self, parser):
         super().add_arguments(parser)
         cli.add_yes_option(parser)

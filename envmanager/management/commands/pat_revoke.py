@@ -13,7 +13,6 @@ class Command(UserTokens, TokenRevokeCommand):
         manage.py pat_revoke --username alice --name terraform --yes
     """
     username_help = "The user who owns the token."
-    name_help = "The name of the active token to revoke."
 
     def token_get(self, user, *, name):
         return personal_token_get(user=user, name=name)

@@ -12,7 +12,6 @@ class Command(TargetTokens, TokenRevokeCommand):
         manage.py token_revoke --deployment prod --name airflow-prod
         manage.py token_revoke --workspace 'Data Platform' --ide-project notebooks --name laptop --yes
     """
-    name_help = "The name of the active token to revoke."
 
     def token_get(self, target, *, name):
         return api_token_get(name=name, target=target)

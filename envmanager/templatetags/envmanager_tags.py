@@ -80,3 +80,16 @@ def target_url(target, page, *more):
     `target` is a Target, or the Deployment or IDE project itself (a row of a list page).
     """
     return Target.of(target).url(page, *more)
+
+
+@register.simple_tag(takes_context=True)
+def form_post_attrs(context, url, hx_target="this"):
+    """The attributes of a form that is a page or, with `dialog` in the context, a dialog (views.base).
+
+    A page's form posts and follows the redirect; a dialog's form posts with htmx and is swapped for the
+    answer (the form again with its errors, or what the view sends on success).
+    """
+    attrs = format_html('method="post" action="{}"', url)
+    if context.get("dialog"):
+        attrs += format_html(' hx-post="{}" hx-target="{}" hx-swap="outerHTML"', url, hx_target)
+    return attrs

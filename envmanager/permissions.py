@@ -8,14 +8,23 @@ per-role groups (see `WorkspaceRoleGroup`), so a role change is one group change
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.http import Http404
 from guardian.core import ObjectPermissionChecker
-from guardian.shortcuts import assign_perm, get_objects_for_user
+from guardian.shortcuts import get_objects_for_user
 
-from envmanager.models import Deployment, IdeProject, Role, Workspace, WorkspaceRoleGroup
+from envmanager.models import (
+    Deployment,
+    DeploymentGroupObjectPermission,
+    IdeProject,
+    Role,
+    Workspace,
+    WorkspaceGroupObjectPermission,
+    WorkspaceRoleGroup,
+)
 from envmanager.targets import Target
 
 # Codenames (app label "envmanager"); the vendor's names are the permissions' display names.
@@ -74,23 +83,46 @@ ROLE_DEPLOYMENT_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+def _permissions(model, codenames) -> dict[str, Permission]:
+    """Return the Permission rows of `model` for `codenames` (all of them exist once migrate has run)."""
+    content_type = ContentType.objects.get_for_model(model)
+    found = {p.codename: p for p in Permission.objects.filter(content_type=content_type, codename__in=codenames)}
+    if missing := set(codenames) - set(found):
+        raise Permission.DoesNotExist(f"No permission {', '.join(sorted(missing))}: run `manage.py migrate`.")
+    return found
+
+
 def role_groups_create(*, workspace: Workspace) -> dict[str, Group]:
-    """Create the Workspace's four role groups with their Workspace permissions."""
-    groups = {}
-    for role in Role:
-        group = Group.objects.create(name=f"workspace:{workspace.pk}:{role.value}")
-        WorkspaceRoleGroup.objects.create(workspace=workspace, role=role, group=group)
-        for codename in sorted(ROLE_WORKSPACE_PERMISSIONS[role]):
-            assign_perm(f"envmanager.{codename}", group, workspace)
-        groups[role] = group
+    """Create the Workspace's four role groups with their Workspace permissions.
+
+    The permission rows are written in one statement (guardian's `assign_perm` takes three a permission).
+    """
+    permissions = _permissions(Workspace, set().union(*ROLE_WORKSPACE_PERMISSIONS.values()))
+    groups = {role: Group.objects.create(name=f"workspace:{workspace.pk}:{role.value}") for role in Role}
+    WorkspaceRoleGroup.objects.bulk_create(
+        WorkspaceRoleGroup(workspace=workspace, role=role, group=group) for role, group in groups.items()
+    )
+    WorkspaceGroupObjectPermission.objects.bulk_create(
+        WorkspaceGroupObjectPermission(group=group, permission=permissions[codename], content_object=workspace)
+        for role, group in groups.items()
+        for codename in sorted(ROLE_WORKSPACE_PERMISSIONS[role])
+    )
     return groups
 
 
 def deployment_permissions_grant(*, deployment: Deployment) -> None:
-    """Give each role group of the Deployment's Workspace its permissions on `deployment`."""
-    for role_group in WorkspaceRoleGroup.objects.filter(workspace_id=deployment.workspace_id).select_related("group"):
-        for codename in sorted(ROLE_DEPLOYMENT_PERMISSIONS[role_group.role]):
-            assign_perm(f"envmanager.{codename}", role_group.group, deployment)
+    """Give each role group of the Deployment's Workspace its permissions on `deployment` (one statement;
+    a permission a group already has is left as it is)."""
+    permissions = _permissions(Deployment, set().union(*ROLE_DEPLOYMENT_PERMISSIONS.values()))
+    DeploymentGroupObjectPermission.objects.bulk_create(
+        (
+            DeploymentGroupObjectPermission(group_id=role_group.group_id, permission=permissions[codename],
+                                            content_object=deployment)
+            for role_group in WorkspaceRoleGroup.objects.filter(workspace_id=deployment.workspace_id)
+            for codename in sorted(ROLE_DEPLOYMENT_PERMISSIONS[role_group.role])
+        ),
+        ignore_conflicts=True,
+    )
 
 
 def may_create_workspace(user) -> bool:

@@ -122,3 +122,25 @@ def test_deployment_permissions_prefetch_is_flat(workspace, operator, django_ass
     with django_assert_max_num_queries(3):
         perms = p.deployment_permissions(operator, deployments)
     assert all(p.DEPLOYMENT_UPDATE in perms[d.pk] for d in deployments)
+
+
+def _granted(model, obj):
+    return {
+        (row.group.workspace_role.role, row.permission.codename)
+        for row in model.objects.filter(content_object=obj).select_related("group__workspace_role", "permission")
+    }
+
+
+def test_role_groups_and_deployments_get_exactly_the_role_maps_rows(workspace, django_assert_num_queries):
+    from envmanager.models import DeploymentGroupObjectPermission, WorkspaceGroupObjectPermission
+
+    assert _granted(WorkspaceGroupObjectPermission, workspace) == {
+        (role, codename) for role, codenames in p.ROLE_WORKSPACE_PERMISSIONS.items() for codename in codenames
+    }
+    deployment = DeploymentFactory(workspace=workspace, name="later")
+    expected = {(role, codename) for role, codenames in p.ROLE_DEPLOYMENT_PERMISSIONS.items() for codename in codenames}
+    assert _granted(DeploymentGroupObjectPermission, deployment) == expected
+
+    with django_assert_num_queries(3):  # the permissions, the role groups, one insert
+        p.deployment_permissions_grant(deployment=deployment)  # again: nothing new, nothing fails
+    assert _granted(DeploymentGroupObjectPermission, deployment) == expected

@@ -21,7 +21,7 @@ def partly_applied_squashes(connection) -> list[tuple[str, str, list[str]]]:
     found = []
     for (app, name), migration in sorted(loader.disk_migrations.items()):
         replaced = migration.replaces or []
-        missing = [f"{app} {name}" for app, name in replaced if (app, name) not in applied]
+        missing = [f"{r_app} {r_name}" for r_app, r_name in replaced if (r_app, r_name) not in applied]
         if missing and len(missing) < len(replaced):
             found.append((app, name, missing))
     return found

@@ -95,7 +95,7 @@ def _permissions(model, codenames) -> dict[str, Permission]:
 def role_groups_create(*, workspace: Workspace) -> dict[str, Group]:
     """Create the Workspace's four role groups with their Workspace permissions.
 
-    The permission rows are written in one statement (guardian's `assign_perm` takes three a permission).
+    The permission rows are written in one statement (guardian's `assign_perm` runs three queries per permission).
     """
     permissions = _permissions(Workspace, set().union(*ROLE_WORKSPACE_PERMISSIONS.values()))
     groups = {role: Group.objects.create(name=f"workspace:{workspace.pk}:{role.value}") for role in Role}

@@ -36,11 +36,13 @@ def test_the_file_reads_back_as_the_same_snapshot_byte_for_byte():
 
     again = Snapshot.from_file_content(content)
 
-    assert json.loads(content)["format"] == FILE_FORMAT == 2
+    assert json.loads(content)["format"] == FILE_FORMAT == 3
+    assert json.loads(content)["entries"]["variable"] == {"region": {"value": "eu-west-1", "description": None},
+                                                          "zone": {"value": "b"}}
     assert (again.etag, again.environment, again.items("connection"), again.items("variable")) == (
         snapshot.etag, snapshot.environment, snapshot.items("connection"), snapshot.items("variable"))
     assert again.get("connection", "warehouse")["password"] == VALUE
-    # A task process parses this file when it starts: one compact row an entry, not the API's whole body.
+    # A task process parses this file when it starts: the values keyed by type and key, not the API's whole body.
     assert len(content) < len(json.dumps(BODY)) * 0.7
 
 
@@ -52,9 +54,24 @@ def test_a_file_written_by_an_agent_not_yet_upgraded_is_still_read():
     assert snapshot.etag == '"v0"' and snapshot.get("variable", "region") == {"value": "eu-west-1", "description": None}
 
 
+def test_a_file_in_the_previous_format_is_still_read():
+    rows = [["connection", "warehouse", {"password": VALUE}], ["variable", "region", {"value": "eu-west-1"}]]
+    old = json.dumps({"format": 2, "etag": '"v1"', "environment": {"target": {"name": "prod"}}, "entries": rows})
+
+    snapshot = Snapshot.from_file_content(old)
+
+    assert snapshot.get("connection", "warehouse") == {"password": VALUE} and snapshot.target == {"name": "prod"}
+    assert snapshot.items("variable") == [("region", {"value": "eu-west-1"})] and len(snapshot) == 2
+
+
 @pytest.mark.parametrize("content", [
-    "not json", "[]", json.dumps({"format": 3}), json.dumps({"format": 2, "environment": {}, "entries": [["variable", "k"]]}),
+    "not json", "[]", json.dumps({"format": 4, "environment": {}, "entries": {}}), json.dumps({"format": 3}),
+    json.dumps({"format": 2, "environment": {}, "entries": [["variable", "k"]]}),
+    json.dumps({"format": 2, "environment": {}, "entries": [["variable", "k", "v"]]}),
     json.dumps({"format": 2, "environment": [], "entries": []}), json.dumps({"format": 2, "environment": {}}),
+    json.dumps({"format": 3, "environment": {}, "entries": {"variable": {"k": "v"}}}),
+    json.dumps({"format": 3, "environment": {}, "entries": {"variable": [["k", {}]]}}),
+    json.dumps({"format": 3, "environment": {}, "entries": []}),
 ])
 def test_anything_else_is_refused_with_a_reason(content):
     with pytest.raises(SnapshotError):

@@ -88,6 +88,13 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # last: it turns a lock-out into the lock-out page
 ]
 
+# The read API's bearer-token JSON requests (envmanager/api/wsgi.py) run with these only: the page
+# middleware above (sessions, CSRF, sign-in, messages, HTML policies, htmx, lock-out) has no part in them.
+READ_API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "envmanager.middleware.RejectUnstorableInputMiddleware",
+]
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 

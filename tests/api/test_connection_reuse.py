@@ -15,6 +15,8 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_started
 from django.db import connection
 
+from config.wsgi import application
+
 pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("environment")]
 
 
@@ -33,7 +35,7 @@ def health_checks(monkeypatch):
 
 
 def _variable(client, issued):
-    """GET a variable through Django's WSGI handler, as gunicorn calls it.
+    """GET a variable through envmanager's WSGI application, as gunicorn calls it.
 
     Not the test client: it leaves out the request_started handler that makes Django check reused
     connections, which is the behaviour under test.
@@ -49,7 +51,7 @@ def _variable(client, issued):
     def start_response(status, headers, exc_info=None):
         answer["status"] = int(status.split()[0])
 
-    body = b"".join(WSGIHandler()(environ, start_response))
+    body = b"".join(application(environ, start_response))
     return answer["status"], json.loads(body)
 
 

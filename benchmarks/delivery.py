@@ -11,7 +11,10 @@ cached Airflow 3.3 venv (tests/airflow/airflow_venv.py) times `Variable.get` for
 - Airflow's own LocalFilesystemBackend reading the agent's variables.json;
 - envmanager's backend, snapshot mode, in memory (from the API);
 - envmanager's backend reading the agent's environment.json (`snapshot_file`);
-- envmanager's backend, per-key lookups over a kept-alive connection (no cache);
+- envmanager's backend, per-key lookups over a kept-alive connection (no cache), and the same
+  lookups against two stand-ins served the same way (benchmarks/per_key_floor.py): a constant answer
+  (no Django, no database) and a bare Django view running one prepared SELECT; what the per-key
+  target leaves for envmanager's own work;
 - a key that lives only in the metastore, with envmanager (snapshot) in front;
 - the first lookup in a fresh process, with the agent running (`snapshot_file`), next to the metastore's
   own first lookup; both after Airflow's own lazy import of its secret cache, which a task runner has
@@ -50,6 +53,7 @@ CHANGES = 20
 REVALIDATION_RATE = 200  # requests/s: 1,000 tokens every 5 s
 REVALIDATION_SECONDS = 20
 PHASE_TIME_LIMIT = 120
+ROUNDS = 3  # of the timings whose ratios are compared, alternated
 
 
 # --- Data and server ------------------------------------------------------------------------------
@@ -179,8 +183,25 @@ class Airflow:
         )
 
 
+# gthread workers with keep-alive, as `bin/serve` runs them: the backend keeps its connection open.
+GUNICORN_OPTIONS = ("--worker-class", "gthread", "--threads", "4", "--keep-alive", "75")
 BACKEND = "envmanager_airflow.secrets.EnvmanagerSecretsBackend"
+# Stand-ins for the read API (benchmarks/per_key_floor.py), each doing less of a per-key lookup's work.
+PER_KEY_FLOORS = {
+    "constant": ("gunicorn answering a constant: no Django, no DB", "benchmarks.per_key_floor:constant_application"),
+    "django": ("bare Django view, one prepared SELECT", "benchmarks.per_key_floor:django_application()"),
+}
 LOCAL_FS = "airflow.secrets.local_filesystem.LocalFilesystemBackend"
+
+
+def start_per_key_floors(env: dict, workdir: Path, key: str) -> dict:
+    """Start a server for each stand-in of PER_KEY_FLOORS, as the read API is served; return {name: (url, process)}."""
+    servers = {}
+    for name, (_, app) in PER_KEY_FLOORS.items():
+        port = free_port()
+        servers[name] = (f"http://127.0.0.1:{port}", start_gunicorn(
+            env, port, workdir / f"{name}.log", *GUNICORN_OPTIONS, app=app, ready_path=f"/api/v1/variables/{key}"))
+    return servers
 
 
 # --- Change propagation ----------------------------------------------------------------------------
@@ -219,13 +240,21 @@ def change_latencies(airflow: Airflow, kwargs: dict) -> list[float]:
 
 
 def revalidation_load(port: int, tokens: list) -> dict:
-    """Every token fetches once, then revalidations (If-None-Match) of random tokens paced at the rate."""
+    """Every token fetches once, then revalidations (If-None-Match) of random tokens paced at the rate.
+
+    Each token stands for one process holding its snapshot: it names itself (the reader header) on
+    its first fetch and on every revalidation, as the backend and the agent do.
+    """
     etags, lock = {}, threading.Lock()
+
+    def reader(token: str) -> str:
+        return f"bench:{token[-12:]}"
 
     def fetch(chunk):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for token in chunk:
-            connection.request("GET", "/api/v1/environment", headers={"Authorization": f"Bearer {token}"})
+            connection.request("GET", "/api/v1/environment", headers={
+                "Authorization": f"Bearer {token}", "X-Envmanager-Reader": reader(token)})
             response = connection.getresponse()
             response.read()
             with lock:
@@ -259,7 +288,7 @@ def revalidation_load(port: int, tokens: list) -> dict:
             token = plan[index]
             connection.request("GET", "/api/v1/environment", headers={
                 "Authorization": f"Bearer {token}", "If-None-Match": etags[token],
-                "X-Envmanager-Reader": f"bench:{index % 50}:{token[-6:]}",
+                "X-Envmanager-Reader": reader(token),
             })
             response = connection.getresponse()
             response.read()
@@ -297,12 +326,8 @@ def main() -> int:
     data = build_timed(build_data, env)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    # gthread workers with keep-alive, as `bin/serve` runs them: the backend keeps its connection open.
-    server = start_gunicorn(
-        env, port, workdir / "gunicorn.log", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "75",
-        wait_seconds=60,
-    )
-    agent = None
+    server = start_gunicorn(env, port, workdir / "gunicorn.log", *GUNICORN_OPTIONS, wait_seconds=60)
+    agent, floor_servers = None, {}
     try:
         token = data["tokens"][0]
         token_file = workdir / "token"
@@ -318,16 +343,26 @@ def main() -> int:
         airflow = Airflow(workdir, url, token, data["keys"], agent_dir)
         snapshot = {"url": url, "token": token, "mode": "snapshot"}
         snapshot_file = {"mode": "snapshot", "snapshot_file": str(agent_dir / "environment.json")}
-        # The two runs the metastore-only ratio compares alternate twice; each keeps its better round,
-        # so a burst of other work on the machine does not land on one side only.
-        rounds = [(airflow.timing(metastore_only=True), airflow.timing(BACKEND, snapshot, metastore_only=True))
-                  for _ in range(2)]
+        floor_servers = start_per_key_floors(env, workdir, data["keys"][0])
+
+        def lookup_mode(server_url):
+            return {"url": server_url, "token": token, "mode": "lookup", "cache_ttl_seconds": 0}
+
+        # The runs a ratio compares (the metastore, and the snapshot and per-key lookups against it)
+        # alternate ROUNDS times and each keeps its best round, so a burst of other work on the machine
+        # does not land on one side only.
+        rounds = [
+            {"metastore": airflow.timing(metastore_only=True),
+             "snapshot": airflow.timing(BACKEND, snapshot, metastore_only=True),
+             "lookup": airflow.timing(BACKEND, lookup_mode(url)),
+             **{name: airflow.timing(BACKEND, lookup_mode(floor_url)) for name, (floor_url, _) in floor_servers.items()}}
+            for _ in range(ROUNDS)
+        ]
+        best = {name: _best([one[name] for one in rounds]) for name in rounds[0]}
         figures = {
-            "metastore": _best([plain for plain, _ in rounds]),
+            **best,
             "local_fs": airflow.timing(LOCAL_FS, {"variables_file_path": str(agent_dir / "variables.json")}),
-            "snapshot": _best([fronted for _, fronted in rounds]),
             "snapshot_file": airflow.timing(BACKEND, snapshot_file),
-            "lookup": airflow.timing(BACKEND, {"url": url, "token": token, "mode": "lookup", "cache_ttl_seconds": 0}),
         }
         fresh = [airflow.timing(BACKEND, snapshot_file, lookups=1)["first_us"] for _ in range(10)]
         fresh_metastore = [airflow.timing(lookups=1)["first_us"] for _ in range(10)]
@@ -338,6 +373,8 @@ def main() -> int:
     finally:
         if agent is not None:
             stop(agent)
+        for _, process in floor_servers.values():
+            stop(process)
         stop(server)
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -357,6 +394,9 @@ def main() -> int:
         met = "" if limit is None else ("met" if ratio <= limit else "NOT met")
         results.append(limit is None or ratio <= limit)
         print(f"  {label:<50} {mean:9.1f} µs  {ratio:6.3f}×  {target:>7} {met}")
+    for name, (label, _) in PER_KEY_FLOORS.items():
+        mean = figures[name]["keys"]["mean_us"]
+        print(f"  {'  floor: ' + label:<50} {mean:9.1f} µs  {mean / metastore:6.3f}×")
     in_front = figures["snapshot"]["metastore_only"]["mean_us"]
     ratio = in_front / metastore_only
     results.append(ratio <= 1.1)

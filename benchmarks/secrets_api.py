@@ -113,17 +113,21 @@ def build_data(env: dict) -> dict:
 # --- 2. Server ----------------------------------------------------------------------------------
 
 
-def start_gunicorn(env: dict, port: int, log_path: Path, *options: str, wait_seconds: int = 30) -> subprocess.Popen:
-    """Start gunicorn with 2 workers (and `options`) on `port`; return once it answers, or exit naming its log."""
+def start_gunicorn(
+    env: dict, port: int, log_path: Path, *options: str, wait_seconds: int = 30,
+    app: str = "config.wsgi", ready_path: str = "/api/v1/openapi.json",
+) -> subprocess.Popen:
+    """Start gunicorn serving `app` with 2 workers (and `options`) on `port`; return once `ready_path`
+    answers 200, or exit naming its log."""
     command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+        str(ROOT / ".venv" / "bin" / "gunicorn"), app, "--workers", "2", "--bind", f"127.0.0.1:{port}",
         *options, "--error-logfile", str(log_path), "--log-level", "warning",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1).read()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=1).read()
             return process
         except OSError:
             time.sleep(0.2)

@@ -92,6 +92,7 @@ MIDDLEWARE = [
 # middleware above (sessions, CSRF, sign-in, messages, HTML policies, htmx, lock-out) has no part in them.
 READ_API_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",  # checks the Host against ALLOWED_HOSTS; sets Content-Length
     "envmanager.middleware.RejectUnstorableInputMiddleware",
 ]
 

@@ -11,10 +11,6 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     # the client keeps its own copy and asks with If-None-Match.
     response["Cache-Control"] = "no-store"
     patch_vary_headers(response, ["Authorization"])
-    if response.status_code != 304:
-        # Said here, not by CommonMiddleware, which the read API runs without (envmanager/api/wsgi.py):
-        # without a length the server would chunk the body, which a client reads more slowly.
-        response["Content-Length"] = str(len(response.content))
     return response
 
 

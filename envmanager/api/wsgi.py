@@ -4,7 +4,8 @@ Airflow calls the read API on every per-key lookup and every snapshot revalidati
 token and for JSON. None of the page middleware applies to that (sessions, CSRF, sign-in, messages,
 frame and content-security policies for HTML, htmx, sign-in lock-out), yet each layer costs its call
 on every request: about 0.15 ms of a per-key lookup's ~1 ms in-process on the 2-core development
-machine. What does apply stays: the security headers and the refusal of unstorable input.
+machine. What does apply stays: the security headers, the Host check against ALLOWED_HOSTS (and the
+Content-Length) of CommonMiddleware, and the refusal of unstorable input.
 """
 
 from django.conf import settings

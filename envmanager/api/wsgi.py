@@ -8,17 +8,26 @@ machine. What does apply stays: the security headers, the Host check against ALL
 Content-Length) of CommonMiddleware, and the refusal of unstorable input.
 """
 
+import functools
+
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
+from django.urls import reverse
 
-# The read API's paths below /api/v1/ (envmanager/api/urls.py); the management API and the OpenAPI
-# document go through the page handler with everything else.
-_ENVIRONMENT_PATH = "/api/v1/environment"
-_ENTRY_PREFIXES = ("/api/v1/connections/", "/api/v1/variables/", "/api/v1/env/", "/api/v1/metrics/")
+# The read API's routes (envmanager/api/urls.py); the management API and the OpenAPI document go
+# through the page handler with everything else.
+_ENTRY_ROUTES = ("api:connection", "api:variable", "api:env", "api:metrics")
+
+
+@functools.cache
+def _read_api_paths() -> tuple[str, tuple[str, ...]]:
+    """The environment's path and the per-key collections' prefixes, as the URLconf spells them."""
+    return reverse("api:environment"), tuple(reverse(name, kwargs={"key": "_"})[:-1] for name in _ENTRY_ROUTES)
 
 
 def is_read_api_path(path_info: str) -> bool:
-    return path_info == _ENVIRONMENT_PATH or path_info.startswith(_ENTRY_PREFIXES)
+    environment, entry_prefixes = _read_api_paths()
+    return path_info == environment or path_info.startswith(entry_prefixes)
 
 
 class ReadApiHandler(WSGIHandler):
@@ -37,6 +46,8 @@ class ReadApiHandler(WSGIHandler):
 
 def dispatching_application(pages: WSGIHandler, read_api: WSGIHandler):
     """Return the WSGI application that sends read-API paths to `read_api` and every other to `pages`."""
+    # Reversed now, before any request sets a script prefix (FORCE_SCRIPT_NAME): PATH_INFO has none.
+    _read_api_paths()
 
     def application(environ, start_response):
         handler = read_api if is_read_api_path(environ.get("PATH_INFO", "")) else pages
